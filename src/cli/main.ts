@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+/**
+ * @module cli/main
+ * The `junction` command. `junction serve` starts the server with the flags of the DESIGN contract.
+ */
+import { parseArgs } from 'node:util'
+import { configFromFlags, ConfigError, defaults, type ServeFlags } from '../config.js'
+import { startJunction, VERSION } from '../junction.js'
+
+const USAGE = `Usage: junction <command> [flags]
+
+Commands:
+  serve       Start the Junction server
+  version     Print the version
+  help        Show this help
+
+junction serve flags:
+  --host <addr>              Address to listen on (default ${defaults.host})
+  --port <n>                 Port for the API, console and /health (default ${defaults.port})
+  --data-dir <dir>           Data directory: master.key, credentials, junction.db (default ${defaults.dataDir})
+  --database <file|url>      SQLite file (default <data-dir>/junction.db) or postgres://user@host/db[?schema=name]
+  --region <name>            Region in new ARNs (default ${defaults.region})
+  --account-id <12 digits>   Account that owns the root credentials (default ${defaults.accountId})
+  --public-url <url>         URL at which users and providers reach this server (default http://<host>:<port>)
+  --connection-quota <n>     Connections per account (default ${defaults.connectionQuota})
+  --host-quota <n>           Hosts per account (default ${defaults.hostQuota})
+  --vpc-init-delay <s>       Seconds a host with a VPC configuration stays VPC_CONFIG_INITIALIZING (default ${defaults.vpcInitDelaySeconds})
+  --log-level <level>        fatal, error, warn, info, debug, trace or silent (default ${defaults.logLevel})
+
+Environment:
+  JUNCTION_MASTER_KEY                 32-byte master key (base64 or hex) instead of <data-dir>/master.key
+  JUNCTION_ROOT_ACCESS_KEY_ID,
+  JUNCTION_ROOT_SECRET_ACCESS_KEY     root credentials instead of <data-dir>/credentials
+`
+
+const serveOptions = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'data-dir': { type: 'string' },
+  database: { type: 'string' },
+  region: { type: 'string' },
+  'account-id': { type: 'string' },
+  'public-url': { type: 'string' },
+  'connection-quota': { type: 'string' },
+  'host-quota': { type: 'string' },
+  'vpc-init-delay': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+async function serve(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: serveOptions,
+    allowPositionals: false,
+    strict: true,
+  })
+  if (values.help) {
+    process.stdout.write(USAGE)
+    return
+  }
+  const config = configFromFlags(values as ServeFlags)
+  const junction = await startJunction(config)
+  if (junction.root.created)
+    process.stderr.write(
+      `Root credentials written to ${junction.root.source} (profile junction). Try:\n` +
+        `  AWS_SHARED_CREDENTIALS_FILE=${junction.root.source} aws --profile junction --region ${config.region} --endpoint-url ${junction.url} codestar-connections list-connections\n`,
+    )
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    junction.logger.info({ signal }, 'shutting down')
+    junction.close().then(
+      () => {
+        junction.logger.info('stopped')
+        junction.logger.flush()
+        process.exit(0)
+      },
+      (err: unknown) => {
+        junction.logger.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv
+  switch (command) {
+    case 'serve':
+      return serve(rest)
+    case 'version':
+    case '--version':
+      process.stdout.write(`junction ${VERSION}\n`)
+      return
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE)
+      return
+    default:
+      process.stderr.write(`junction: unknown command '${command}'\n\n${USAGE}`)
+      process.exitCode = 2
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`junction: ${(err as Error).message}\n`)
+    process.exit(2)
+  }
+  process.stderr.write(
+    `junction: failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  )
+  process.exit(1)
+})

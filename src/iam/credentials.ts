@@ -1,0 +1,52 @@
+/**
+ * @module iam/credentials
+ * Resolves an access key id to its secret and principal for SigV4 verification. Decrypted keys are
+ * cached briefly (hot path); the TTL bounds how long a key deactivated on another node stays usable.
+ */
+import type { MasterKey } from '../crypto/master-key.js'
+import type { Store } from '../store/store.js'
+import type { Principal } from './principal.js'
+
+const TTL_MS = 5_000
+const MAX_ENTRIES = 10_000
+
+interface Entry {
+  value: { secret: string; record: Principal } | undefined
+  expires: number
+}
+
+export class CredentialResolver {
+  readonly #cache = new Map<string, Entry>()
+
+  constructor(
+    private readonly store: Store,
+    private readonly masterKey: MasterKey,
+  ) {}
+
+  readonly lookup = async (accessKeyId: string) => {
+    const now = Date.now()
+    const hit = this.#cache.get(accessKeyId)
+    if (hit && hit.expires > now) return hit.value
+    const rec = await this.store.accessKeys.get(accessKeyId)
+    const value =
+      rec && rec.status === 'Active'
+        ? {
+            secret: this.masterKey.decrypt(rec.secretCiphertext),
+            record: {
+              arn: rec.principalArn,
+              accountId: rec.accountId,
+              accessKeyId: rec.accessKeyId,
+              isRoot: rec.principalArn.endsWith(':root'),
+            },
+          }
+        : undefined
+    if (this.#cache.size >= MAX_ENTRIES) this.#cache.clear()
+    this.#cache.set(accessKeyId, { value, expires: now + TTL_MS })
+    return value
+  }
+
+  /** Forgets a key at once (after it is changed on this node). */
+  invalidate(accessKeyId: string): void {
+    this.#cache.delete(accessKeyId)
+  }
+}

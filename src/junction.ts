@@ -1,0 +1,100 @@
+/**
+ * @module junction
+ * The composition root: config → master key → store → credentials → HTTP server.
+ */
+import { mkdirSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { pino, type Logger } from 'pino'
+import type { Config } from './config.js'
+import { MasterKey } from './crypto/master-key.js'
+import { PageTokens } from './domain/pagination.js'
+import { CredentialResolver } from './iam/credentials.js'
+import type { Principal } from './iam/principal.js'
+import { SigV4Verifier } from './protocol/sigv4/verify.js'
+import { createHttpServer } from './server/http.js'
+import { openStore, isPostgresUrl, type Store } from './store/index.js'
+import { ensureRootCredentials, type RootCredentials } from './bootstrap/root-credentials.js'
+
+export interface RunningJunction {
+  url: string
+  port: number
+  store: Store
+  root: RootCredentials
+  logger: Logger
+  /** Graceful stop: stop accepting, finish in-flight requests, close the store. */
+  close(): Promise<void>
+}
+
+export const VERSION = '0.1.0'
+
+export async function startJunction(
+  config: Config,
+  opts: { logger?: Logger; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningJunction> {
+  const logger = opts.logger ?? pino({ level: config.logLevel, base: { svc: 'junction' } })
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+  const masterKey = MasterKey.load(config.dataDir, opts.env)
+  const store = await openStore(config.database)
+  try {
+    await store.ensureAccount(config.accountId)
+    const root = await ensureRootCredentials({ ...config, store, masterKey, env: opts.env })
+    const credentials = new CredentialResolver(store, masterKey)
+    const http = createHttpServer({
+      verifier: new SigV4Verifier<Principal>(credentials.lookup),
+      logger,
+      maxBodyBytes: config.maxBodyBytes,
+      health: () => ({ version: VERSION, store: store.engine, region: config.region }),
+      context: {
+        store,
+        region: config.region,
+        partition: config.partition,
+        limits: {
+          connections: config.connectionQuota,
+          hosts: config.hostQuota,
+          tagsPerResource: config.tagsPerResource,
+        },
+        vpcInitDelayMs: config.vpcInitDelayMs,
+        pageTokens: new PageTokens(masterKey.derive('pagination')),
+        now: Date.now,
+      },
+    })
+    await new Promise<void>((resolveListen, reject) => {
+      http.server.once('error', reject)
+      http.server.listen(config.port, config.host, () => {
+        http.server.off('error', reject)
+        resolveListen()
+      })
+    })
+    const port = (http.server.address() as AddressInfo).port
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host
+    const url = `http://${host}:${port}`
+    logger.info(
+      {
+        url,
+        store: store.engine,
+        database: isPostgresUrl(config.database) ? 'postgres' : config.database,
+        region: config.region,
+        accountId: config.accountId,
+        credentials: root.source,
+        accessKeyId: root.accessKeyId,
+      },
+      'junction is listening',
+    )
+    let closing: Promise<void> | undefined
+    return {
+      url,
+      port,
+      store,
+      root,
+      logger,
+      close: () =>
+        (closing ??= (async () => {
+          await http.drain()
+          await store.close()
+        })()),
+    }
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * @module protocol/serialize
+ * The only place that knows the AWS JSON 1.0 wire form of results and errors (spec §1): status
+ * 200 with the output as JSON, or the error's status with `{"__type": code, "Message": text}` (SDKs
+ * read `message` or `Message`) and the `X-Amzn-ErrorType` header.
+ */
+import type { ServerResponse } from 'node:http'
+import type { AwsError } from '../errors/aws-error.js'
+
+export const CONTENT_TYPE = 'application/x-amz-json-1.0'
+
+export function writeResult(res: ServerResponse, requestId: string, output: unknown): void {
+  const body = JSON.stringify(output ?? {})
+  res.writeHead(200, {
+    'Content-Type': CONTENT_TYPE,
+    'Content-Length': Buffer.byteLength(body),
+    'x-amzn-RequestId': requestId,
+  })
+  res.end(body)
+}
+
+export function writeError(res: ServerResponse, requestId: string, err: AwsError): void {
+  const message = err.message.length > 600 ? `${err.message.slice(0, 597)}...` : err.message
+  const body = JSON.stringify({ __type: err.code, Message: message })
+  res.writeHead(err.statusCode, {
+    'Content-Type': CONTENT_TYPE,
+    'Content-Length': Buffer.byteLength(body),
+    'x-amzn-RequestId': requestId,
+    'X-Amzn-ErrorType': err.code,
+  })
+  res.end(body)
+}

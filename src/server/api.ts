@@ -1,0 +1,108 @@
+/**
+ * @module server/api
+ * The AWS JSON request chain for `POST /`, as one ordered list of small steps (after LocalStack's
+ * handler chain): parse the target → authenticate (SigV4) → parse JSON → validate → authorize →
+ * dispatch. Any step may throw an `AwsError`; the listener serializes it.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { Logger } from 'pino'
+import { serviceMetadata, type OperationName, type ServiceName } from '../generated/operations.js'
+import {
+  codeconnectionsValidation,
+  codestarConnectionsValidation,
+} from '../generated/validation-table.js'
+import { parseTarget } from '../protocol/target.js'
+import type { SigV4Verifier } from '../protocol/sigv4/verify.js'
+import { validateInput } from '../protocol/validate.js'
+import type { ValidationTable } from '../protocol/validation-types.js'
+import { SerializationException } from '../errors/common.js'
+import { actionPrefix, authorize, type Principal } from '../iam/index.js'
+import { resourceOf } from '../iam/resources.js'
+import { operations, type Operation, type OperationContext } from '../operations/index.js'
+import { notSupportedError } from '../operations/operation.js'
+import type { ArnService } from '../domain/arn.js'
+
+const validationTables: Record<ServiceName, ValidationTable> = {
+  codeconnections: codeconnectionsValidation,
+  'codestar-connections': codestarConnectionsValidation,
+}
+
+/** What one API request carries through the chain. */
+export interface ApiRequest {
+  req: IncomingMessage
+  body: Buffer
+  service?: ServiceName
+  operation?: OperationName
+  principal?: Principal
+  input?: Record<string, unknown>
+  output?: unknown
+}
+
+export interface ApiDeps {
+  verifier: SigV4Verifier<Principal>
+  logger: Logger
+  /** Everything an operation needs except the caller and endpoint, which the chain adds. */
+  context: Omit<OperationContext, 'service' | 'principalArn' | 'accountId'>
+}
+
+type Step = (r: ApiRequest, deps: ApiDeps) => void | Promise<void>
+
+const steps: Step[] = [
+  function parseTargetStep(r) {
+    const t = parseTarget(r.req.headers['x-amz-target'] as string | undefined)
+    r.service = t.service
+    r.operation = t.operation
+  },
+  async function authenticate(r, deps) {
+    const { record } = await deps.verifier.verify(
+      {
+        method: r.req.method ?? 'POST',
+        url: r.req.url ?? '/',
+        rawHeaders: r.req.rawHeaders,
+        body: r.body,
+      },
+      serviceMetadata[r.service!].signingName,
+    )
+    r.principal = record
+  },
+  function rejectUnsupported(r) {
+    if (!operations[r.operation!].supported) throw notSupportedError(r.operation!)
+  },
+  function parseJson(r) {
+    if (r.body.length === 0) {
+      r.input = {}
+      return
+    }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(r.body.toString('utf8'))
+    } catch {
+      throw new SerializationException('The request body is not valid JSON')
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new SerializationException('The request body must be a JSON object')
+    r.input = parsed as Record<string, unknown>
+  },
+  function validate(r) {
+    validateInput(validationTables[r.service!], r.operation!, r.input)
+  },
+  function authorizeStep(r) {
+    const resource = resourceOf(r.operation!, r.input!)
+    const prefix = actionPrefix(resource, r.service!)
+    authorize({ principal: r.principal!, action: `${prefix}:${r.operation!}`, resource })
+  },
+  async function dispatch(r, deps) {
+    const op = operations[r.operation!] as Operation<OperationName>
+    const ctx: OperationContext = {
+      ...deps.context,
+      service: r.service! as ArnService,
+      accountId: r.principal!.accountId,
+      principalArn: r.principal!.arn,
+    }
+    r.output = await op.handle(r.input as never, ctx)
+  },
+]
+
+export async function runApiChain(r: ApiRequest, deps: ApiDeps): Promise<void> {
+  for (const step of steps) await step(r, deps)
+}

@@ -1,0 +1,146 @@
+/**
+ * @module server/http
+ * The HTTP front door on `node:http` (the fastest carrier measured, see STYLE §5.5): `GET /health`,
+ * `POST /` for the AWS APIs, and AWS-shaped 404/405 answers for anything else. Every request gets an
+ * id and one JSON log line; no request can reach a 5xx except through a bug, which is logged.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { AwsError } from '../errors/aws-error.js'
+import {
+  InternalFailure,
+  MethodNotAllowedException,
+  NotFoundException,
+  RequestEntityTooLargeException,
+} from '../errors/common.js'
+import { newRequestId } from '../domain/ids.js'
+import { writeError, writeResult } from '../protocol/serialize.js'
+import { readBody } from './read-body.js'
+import { runApiChain, type ApiDeps, type ApiRequest } from './api.js'
+
+export interface HttpDeps extends ApiDeps {
+  maxBodyBytes: number
+  health: () => Record<string, unknown>
+}
+
+export interface JunctionServer {
+  server: Server
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes every socket. */
+  drain(graceMs?: number): Promise<void>
+}
+
+export function createHttpServer(deps: HttpDeps): JunctionServer {
+  let draining = false
+  let inFlight = 0
+  let idle: (() => void) | undefined
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = newRequestId()
+    const started = process.hrtime.bigint()
+    const api: ApiRequest = { req, body: Buffer.alloc(0) }
+    let status = 200
+    let errorCode: string | undefined
+    if (draining) res.setHeader('Connection', 'close')
+    try {
+      const path = (req.url ?? '/').split('?')[0] ?? '/'
+      if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+        const body = JSON.stringify({ status: 'ok', ...deps.health() })
+        res.writeHead(200, {
+          'Content-Type': 'application/json',
+          'Content-Length': Buffer.byteLength(body),
+        })
+        res.end(req.method === 'HEAD' ? undefined : body)
+        return
+      }
+      if (path !== '/')
+        throw new NotFoundException(`No route for ${req.method ?? ''} ${path.slice(0, 200)}`)
+      if (req.method !== 'POST') {
+        res.setHeader('Allow', 'POST')
+        throw new MethodNotAllowedException(
+          `The AWS API endpoint accepts POST only, not ${req.method ?? ''}`,
+        )
+      }
+      const body = await readBody(req, deps.maxBodyBytes)
+      if (body.tooLarge) {
+        res.setHeader('Connection', 'close')
+        throw new RequestEntityTooLargeException(
+          `Request body exceeds the limit of ${deps.maxBodyBytes} bytes`,
+        )
+      }
+      api.body = body.data
+      await runApiChain(api, deps)
+      writeResult(res, requestId, api.output)
+    } catch (err) {
+      let awsError: AwsError
+      if (err instanceof AwsError) awsError = err
+      else {
+        deps.logger.error({ reqId: requestId, err }, 'unhandled error')
+        awsError = new InternalFailure(
+          'An internal error occurred. Quote the request id when reporting it.',
+        )
+      }
+      status = awsError.statusCode
+      errorCode = awsError.code
+      if (!res.headersSent) writeError(res, requestId, awsError)
+      else res.destroy()
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6
+      deps.logger.info(
+        {
+          reqId: requestId,
+          service: api.service,
+          op: api.operation,
+          principal: api.principal?.arn,
+          status,
+          error: errorCode,
+          ms: Math.round(ms * 1000) / 1000,
+        },
+        'request',
+      )
+    }
+  }
+
+  const server = createServer((req, res) => {
+    inFlight++
+    res.once('close', () => {
+      if (--inFlight === 0) idle?.()
+    })
+    handle(req, res).catch((err: unknown) => {
+      deps.logger.error({ err }, 'request handler failed')
+      if (!res.headersSent) {
+        res.statusCode = 500
+        res.end()
+      }
+    })
+  })
+  server.keepAliveTimeout = 65_000
+  server.headersTimeout = 66_000
+  server.requestTimeout = 120_000
+  // A malformed request line or header never reaches the handler: answer 400 instead of a reset.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    else socket.destroy()
+  })
+
+  return {
+    server,
+    drain(graceMs = 10_000) {
+      draining = true
+      return new Promise<void>((resolveDrain) => {
+        const closed = new Promise<void>((r) => server.close(() => r()))
+        server.closeIdleConnections()
+        const finished = inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => (idle = r))
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs)
+        void finished
+          .then(() => {
+            server.closeIdleConnections()
+            return closed
+          })
+          .then(() => {
+            clearTimeout(timer)
+            resolveDrain()
+          })
+      })
+    },
+  }
+}

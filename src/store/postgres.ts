@@ -1,0 +1,54 @@
+/**
+ * @module store/postgres
+ * The shared engine: PostgreSQL through node-postgres, so several Junction nodes can share one
+ * database. A `schema` query parameter on the URL (Junction's own, removed before connecting)
+ * selects a schema, created when missing.
+ */
+import pg from 'pg'
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import type { SqlDialectAdapter } from './sql/dialect-adapter.js'
+import type { Database as Schema } from './sql/schema.js'
+import { SqlStore } from './sql/sql-store.js'
+
+const adapter: SqlDialectAdapter = {
+  engine: 'postgres',
+  serialType: 'serial',
+  bigIntType: 'bigint',
+  needsAutoIncrement: false,
+  constraintKind(err) {
+    const code = (err as { code?: unknown }).code
+    if (code === '23505') return 'unique'
+    if (code === '23503') return 'foreign-key'
+    return 'other'
+  },
+}
+
+const INT8_OID = 20
+
+export async function openPostgresStore(url: string): Promise<SqlStore> {
+  const parsed = new URL(url)
+  const schema = parsed.searchParams.get('schema')
+  parsed.searchParams.delete('schema')
+  if (schema !== null && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema))
+    throw new Error(`invalid schema name in --database URL: ${schema}`)
+  const pool = new pg.Pool({
+    connectionString: parsed.toString(),
+    max: 10,
+    // Epoch milliseconds fit a double exactly; read BIGINT as a number, not a string.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+    },
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  })
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) })
+  try {
+    if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db)
+    return await SqlStore.open(db, adapter)
+  } catch (err) {
+    await db.destroy()
+    throw err
+  }
+}

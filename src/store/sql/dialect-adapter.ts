@@ -1,0 +1,23 @@
+/**
+ * @module store/sql/dialect-adapter
+ * Everything that differs between the SQL engines, as data and small hooks (after kysely's
+ * `DialectAdapter` capability flags), so the shared SQL store never branches on an engine name.
+ */
+import type { Kysely } from 'kysely'
+import type { Database } from './schema.js'
+
+export type ConstraintKind = 'unique' | 'foreign-key' | 'other'
+
+export interface SqlDialectAdapter {
+  readonly engine: 'sqlite' | 'postgres'
+  /** Column type of an auto-incrementing integer primary key. */
+  readonly serialType: 'integer' | 'serial'
+  /** Column type of a 64-bit integer holding epoch milliseconds. */
+  readonly bigIntType: 'integer' | 'bigint'
+  /** Whether `autoIncrement()` must be added to the serial column (SQLite). */
+  readonly needsAutoIncrement: boolean
+  /** Classifies a driver error raised by a constraint. */
+  constraintKind(err: unknown): ConstraintKind
+  /** Runs once after migrations (e.g. SQLite pragmas). */
+  afterOpen?(db: Kysely<Database>): Promise<void>
+}

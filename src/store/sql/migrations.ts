@@ -1,0 +1,107 @@
+/**
+ * @module store/sql/migrations
+ * Versioned schema migrations, run at start by Kysely's Migrator. Append new migrations; never
+ * edit one that has shipped.
+ */
+import type { Kysely, Migration, MigrationProvider } from 'kysely'
+import type { SqlDialectAdapter } from './dialect-adapter.js'
+
+function migrations(a: SqlDialectAdapter): Record<string, Migration> {
+  return {
+    '0001_connections_hosts_tags': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations predate the schema type
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('accounts')
+          .addColumn('account_id', 'text', (c) => c.primaryKey())
+          .addColumn('connection_count', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('host_count', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute()
+        await db.schema
+          .createTable('access_keys')
+          .addColumn('access_key_id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('principal_arn', 'text', (c) => c.notNull())
+          .addColumn('secret_ciphertext', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('created_at', a.bigIntType, (c) => c.notNull())
+          .execute()
+        await db.schema
+          .createTable('issued_ids')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .execute()
+        await db.schema
+          .createTable('hosts')
+          .addColumn('seq', a.serialType, (c) => {
+            const pk = c.primaryKey()
+            return a.needsAutoIncrement ? pk.autoIncrement() : pk
+          })
+          .addColumn('id', 'text', (c) => c.notNull().unique())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('arn', 'text', (c) => c.notNull().unique())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('provider_type', 'text', (c) => c.notNull())
+          .addColumn('provider_endpoint', 'text', (c) => c.notNull())
+          .addColumn('vpc_configuration', 'text')
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('status_message', 'text')
+          .addColumn('status_settles_at', a.bigIntType)
+          .addColumn('created_at', a.bigIntType, (c) => c.notNull())
+          .addColumn('tag_version', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute()
+        await db.schema
+          .createTable('connections')
+          .addColumn('seq', a.serialType, (c) => {
+            const pk = c.primaryKey()
+            return a.needsAutoIncrement ? pk.autoIncrement() : pk
+          })
+          .addColumn('id', 'text', (c) => c.notNull().unique())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('arn', 'text', (c) => c.notNull().unique())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('provider_type', 'text', (c) => c.notNull())
+          // The foreign key makes "a host with connections cannot be deleted" and "a connection
+          // needs an existing host" hold under concurrency on every engine.
+          .addColumn('host_id', 'text', (c) => c.references('hosts.id'))
+          .addColumn('host_arn', 'text')
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('owner_account_id', 'text', (c) => c.notNull())
+          .addColumn('created_at', a.bigIntType, (c) => c.notNull())
+          .addColumn('tag_version', 'integer', (c) => c.notNull().defaultTo(0))
+          .addUniqueConstraint('connections_account_name', ['account_id', 'name'])
+          .execute()
+        await db.schema
+          .createIndex('connections_account_seq')
+          .on('connections')
+          .columns(['account_id', 'seq'])
+          .execute()
+        await db.schema
+          .createIndex('connections_host')
+          .on('connections')
+          .columns(['host_id'])
+          .execute()
+        await db.schema
+          .createIndex('hosts_account_seq')
+          .on('hosts')
+          .columns(['account_id', 'seq'])
+          .execute()
+        for (const [table, owner, ref] of [
+          ['connection_tags', 'connection_id', 'connections.id'],
+          ['host_tags', 'host_id', 'hosts.id'],
+        ] as const) {
+          await db.schema
+            .createTable(table)
+            .addColumn(owner, 'text', (c) => c.notNull().references(ref).onDelete('cascade'))
+            .addColumn('tag_key', 'text', (c) => c.notNull())
+            .addColumn('tag_value', 'text', (c) => c.notNull())
+            .addPrimaryKeyConstraint(`${table}_pk`, [owner, 'tag_key'])
+            .execute()
+        }
+      },
+    },
+  }
+}
+
+export function migrationProvider(a: SqlDialectAdapter): MigrationProvider {
+  return { getMigrations: () => Promise.resolve(migrations(a)) }
+}

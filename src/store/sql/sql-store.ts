@@ -1,0 +1,499 @@
+/**
+ * @module store/sql/sql-store
+ * The `Store` over Kysely, shared by both engines. Engine differences live in the
+ * `SqlDialectAdapter`; this file has none.
+ */
+import { Migrator, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
+import type {
+  AccessKeyRecord,
+  ConnectionRecord,
+  CreateResult,
+  HostDeleteResult,
+  HostRecord,
+  NewConnection,
+  NewHost,
+  Store,
+  TagRecord,
+  TagWriteResult,
+} from '../store.js'
+import type { Database } from './schema.js'
+import type { SqlDialectAdapter } from './dialect-adapter.js'
+import { migrationProvider } from './migrations.js'
+
+type Tx = Transaction<Database>
+
+/** Signals a refused write from inside a transaction so that the transaction rolls back. */
+class Refused<T extends string> extends Error {
+  constructor(readonly result: T) {
+    super(result)
+  }
+}
+
+function toConnection(r: Selectable<Database['connections']>): ConnectionRecord {
+  return {
+    seq: Number(r.seq),
+    id: r.id,
+    accountId: r.account_id,
+    arn: r.arn,
+    name: r.name,
+    providerType: r.provider_type,
+    hostArn: r.host_arn,
+    status: r.status,
+    ownerAccountId: r.owner_account_id,
+    createdAt: Number(r.created_at),
+  }
+}
+
+function toHost(r: Selectable<Database['hosts']>): HostRecord {
+  return {
+    seq: Number(r.seq),
+    id: r.id,
+    accountId: r.account_id,
+    arn: r.arn,
+    name: r.name,
+    providerType: r.provider_type,
+    providerEndpoint: r.provider_endpoint,
+    vpcConfiguration: r.vpc_configuration
+      ? (JSON.parse(r.vpc_configuration) as HostRecord['vpcConfiguration'])
+      : null,
+    status: r.status,
+    statusMessage: r.status_message,
+    statusSettlesAt: r.status_settles_at === null ? null : Number(r.status_settles_at),
+    createdAt: Number(r.created_at),
+  }
+}
+
+/** Which tag table and owner table an ARN's resource type uses. */
+function resourceKind(arn: string): 'connection' | 'host' | undefined {
+  const resource = arn.split(':').slice(5).join(':')
+  if (resource.startsWith('connection/')) return 'connection'
+  if (resource.startsWith('host/')) return 'host'
+  return undefined
+}
+
+export class SqlStore implements Store {
+  readonly engine: string
+  readonly #db: Kysely<Database>
+  readonly #adapter: SqlDialectAdapter
+
+  private constructor(db: Kysely<Database>, adapter: SqlDialectAdapter) {
+    this.#db = db
+    this.#adapter = adapter
+    this.engine = adapter.engine
+  }
+
+  /** Opens the store and brings the schema up to date. */
+  static async open(db: Kysely<Database>, adapter: SqlDialectAdapter): Promise<SqlStore> {
+    await adapter.afterOpen?.(db)
+    const migrator = new Migrator({
+      db,
+      provider: migrationProvider(adapter),
+      migrationTableName: 'junction_migrations',
+      migrationLockTableName: 'junction_migrations_lock',
+    })
+    const { error } = await migrator.migrateToLatest()
+    if (error) throw error instanceof Error ? error : new Error(String(error))
+    return new SqlStore(db, adapter)
+  }
+
+  async ensureAccount(accountId: string): Promise<void> {
+    await this.#db
+      .insertInto('accounts')
+      .values({ account_id: accountId, connection_count: 0, host_count: 0 })
+      .onConflict((oc) => oc.column('account_id').doNothing())
+      .execute()
+  }
+
+  accessKeys = {
+    get: async (accessKeyId: string): Promise<AccessKeyRecord | undefined> => {
+      const r = await this.#db
+        .selectFrom('access_keys')
+        .selectAll()
+        .where('access_key_id', '=', accessKeyId)
+        .executeTakeFirst()
+      if (!r) return undefined
+      return {
+        accessKeyId: r.access_key_id,
+        accountId: r.account_id,
+        principalArn: r.principal_arn,
+        secretCiphertext: r.secret_ciphertext,
+        status: r.status as AccessKeyRecord['status'],
+        createdAt: Number(r.created_at),
+      }
+    },
+    put: async (k: AccessKeyRecord): Promise<void> => {
+      const row = {
+        access_key_id: k.accessKeyId,
+        account_id: k.accountId,
+        principal_arn: k.principalArn,
+        secret_ciphertext: k.secretCiphertext,
+        status: k.status,
+        created_at: k.createdAt,
+      }
+      await this.#db
+        .insertInto('access_keys')
+        .values(row)
+        .onConflict((oc) => oc.column('access_key_id').doUpdateSet(row))
+        .execute()
+    },
+  }
+
+  async reserveId(id: string): Promise<boolean> {
+    const r = await this.#db
+      .insertInto('issued_ids')
+      .values({ id })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst()
+    return Number(r.numInsertedOrUpdatedRows ?? 0) === 1
+  }
+
+  /** Runs `fn` in a transaction and turns a `Refused` into its result. */
+  async #refusable<T extends string>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    try {
+      return await this.#db.transaction().execute(fn)
+    } catch (err) {
+      if (err instanceof Refused) return err.result as T
+      throw err
+    }
+  }
+
+  /** Takes one unit of the account's quota; refuses when it is used up. */
+  async #takeQuota(
+    tx: Tx,
+    accountId: string,
+    column: 'connection_count' | 'host_count',
+    quota: number,
+  ) {
+    const r = await tx
+      .updateTable('accounts')
+      .set((eb) => ({ [column]: eb(column, '+', 1) }))
+      .where('account_id', '=', accountId)
+      .where(column, '<', quota)
+      .executeTakeFirst()
+    if (Number(r.numUpdatedRows) !== 1) throw new Refused('quota-exceeded')
+  }
+
+  async #releaseQuota(tx: Tx, accountId: string, column: 'connection_count' | 'host_count') {
+    await tx
+      .updateTable('accounts')
+      .set((eb) => ({ [column]: eb(column, '-', 1) }))
+      .where('account_id', '=', accountId)
+      .execute()
+  }
+
+  connections = {
+    create: (c: NewConnection, tags: TagRecord[], quota: number): Promise<CreateResult> =>
+      this.#refusable<CreateResult>(async (tx) => {
+        await this.#takeQuota(tx, c.accountId, 'connection_count', quota)
+        let hostId: string | null = null
+        if (c.hostArn) {
+          const host = await tx
+            .selectFrom('hosts')
+            .select('id')
+            .where('account_id', '=', c.accountId)
+            .where('arn', '=', c.hostArn)
+            .executeTakeFirst()
+          if (!host) throw new Refused('host-not-found')
+          hostId = host.id
+        }
+        try {
+          await tx
+            .insertInto('connections')
+            .values({
+              id: c.id,
+              account_id: c.accountId,
+              arn: c.arn,
+              name: c.name,
+              provider_type: c.providerType,
+              host_id: hostId,
+              host_arn: c.hostArn,
+              status: c.status,
+              owner_account_id: c.ownerAccountId,
+              created_at: c.createdAt,
+              tag_version: 0,
+            })
+            .execute()
+        } catch (err) {
+          const kind = this.#adapter.constraintKind(err)
+          if (kind === 'unique') throw new Refused('name-taken')
+          if (kind === 'foreign-key') throw new Refused('host-not-found')
+          throw err
+        }
+        if (tags.length > 0)
+          await tx
+            .insertInto('connection_tags')
+            .values(tags.map((t) => ({ connection_id: c.id, tag_key: t.Key, tag_value: t.Value })))
+            .execute()
+        return 'created'
+      }),
+
+    get: async (accountId: string, arn: string): Promise<ConnectionRecord | undefined> => {
+      const r = await this.#db
+        .selectFrom('connections')
+        .selectAll()
+        .where('arn', '=', arn)
+        .where('account_id', '=', accountId)
+        .executeTakeFirst()
+      return r && toConnection(r)
+    },
+
+    list: async (
+      accountId: string,
+      filter: { providerType?: string; hostArn?: string },
+      afterSeq: number,
+      limit: number,
+    ): Promise<ConnectionRecord[]> => {
+      let q = this.#db
+        .selectFrom('connections')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('seq', '>', afterSeq)
+      if (filter.providerType) q = q.where('provider_type', '=', filter.providerType)
+      if (filter.hostArn) q = q.where('host_arn', '=', filter.hostArn)
+      const rows = await q.orderBy('seq').limit(limit).execute()
+      return rows.map(toConnection)
+    },
+
+    delete: async (accountId: string, arn: string): Promise<boolean> =>
+      (await this.#refusable(async (tx) => {
+        const r = await tx
+          .deleteFrom('connections')
+          .where('arn', '=', arn)
+          .where('account_id', '=', accountId)
+          .executeTakeFirst()
+        if (Number(r.numDeletedRows) !== 1) return 'missing'
+        await this.#releaseQuota(tx, accountId, 'connection_count')
+        return 'deleted'
+      })) === 'deleted',
+
+    setStatus: async (accountId: string, arn: string, status: string): Promise<boolean> => {
+      const r = await this.#db
+        .updateTable('connections')
+        .set({ status })
+        .where('arn', '=', arn)
+        .where('account_id', '=', accountId)
+        .executeTakeFirst()
+      return Number(r.numUpdatedRows) === 1
+    },
+  }
+
+  hosts = {
+    create: (h: NewHost, tags: TagRecord[], quota: number): Promise<CreateResult> =>
+      this.#refusable<CreateResult>(async (tx) => {
+        await this.#takeQuota(tx, h.accountId, 'host_count', quota)
+        await tx
+          .insertInto('hosts')
+          .values({
+            id: h.id,
+            account_id: h.accountId,
+            arn: h.arn,
+            name: h.name,
+            provider_type: h.providerType,
+            provider_endpoint: h.providerEndpoint,
+            vpc_configuration: h.vpcConfiguration ? JSON.stringify(h.vpcConfiguration) : null,
+            status: h.status,
+            status_message: h.statusMessage,
+            status_settles_at: h.statusSettlesAt,
+            created_at: h.createdAt,
+            tag_version: 0,
+          })
+          .execute()
+        if (tags.length > 0)
+          await tx
+            .insertInto('host_tags')
+            .values(tags.map((t) => ({ host_id: h.id, tag_key: t.Key, tag_value: t.Value })))
+            .execute()
+        return 'created'
+      }),
+
+    get: async (accountId: string, arn: string): Promise<HostRecord | undefined> => {
+      const r = await this.#db
+        .selectFrom('hosts')
+        .selectAll()
+        .where('arn', '=', arn)
+        .where('account_id', '=', accountId)
+        .executeTakeFirst()
+      return r && toHost(r)
+    },
+
+    list: async (accountId: string, afterSeq: number, limit: number): Promise<HostRecord[]> => {
+      const rows = await this.#db
+        .selectFrom('hosts')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('seq', '>', afterSeq)
+        .orderBy('seq')
+        .limit(limit)
+        .execute()
+      return rows.map(toHost)
+    },
+
+    update: async (
+      accountId: string,
+      arn: string,
+      changes: Parameters<Store['hosts']['update']>[2],
+    ): Promise<boolean> => {
+      const set: Updateable<Database['hosts']> = {}
+      if (changes.providerEndpoint !== undefined) set.provider_endpoint = changes.providerEndpoint
+      if (changes.vpcConfiguration !== undefined)
+        set.vpc_configuration = changes.vpcConfiguration && JSON.stringify(changes.vpcConfiguration)
+      if (changes.status !== undefined) set.status = changes.status
+      if (changes.statusMessage !== undefined) set.status_message = changes.statusMessage
+      if (changes.statusSettlesAt !== undefined) set.status_settles_at = changes.statusSettlesAt
+      if (Object.keys(set).length === 0) return (await this.hosts.get(accountId, arn)) !== undefined
+      const r = await this.#db
+        .updateTable('hosts')
+        .set(set)
+        .where('arn', '=', arn)
+        .where('account_id', '=', accountId)
+        .executeTakeFirst()
+      return Number(r.numUpdatedRows) === 1
+    },
+
+    delete: (accountId: string, arn: string): Promise<HostDeleteResult> =>
+      this.#refusable<HostDeleteResult>(async (tx) => {
+        let deleted
+        try {
+          deleted = await tx
+            .deleteFrom('hosts')
+            .where('arn', '=', arn)
+            .where('account_id', '=', accountId)
+            .executeTakeFirst()
+        } catch (err) {
+          if (this.#adapter.constraintKind(err) === 'foreign-key') throw new Refused('in-use')
+          throw err
+        }
+        if (Number(deleted.numDeletedRows) !== 1) return 'not-found'
+        await this.#releaseQuota(tx, accountId, 'host_count')
+        return 'deleted'
+      }),
+  }
+
+  /** Locks the resource row (by bumping its tag version) and returns its id. */
+  async #lockTagged(tx: Tx, accountId: string, arn: string) {
+    const kind = resourceKind(arn)
+    if (!kind) return undefined
+    const table = kind === 'connection' ? 'connections' : 'hosts'
+    const r = await tx
+      .updateTable(table)
+      .set((eb) => ({ tag_version: eb('tag_version', '+', 1) }))
+      .where('arn', '=', arn)
+      .where('account_id', '=', accountId)
+      .returning('id')
+      .executeTakeFirst()
+    return r && { id: r.id, kind }
+  }
+
+  tags = {
+    list: async (accountId: string, arn: string): Promise<TagRecord[] | undefined> => {
+      const kind = resourceKind(arn)
+      if (kind === 'connection') {
+        const owner = await this.#db
+          .selectFrom('connections')
+          .select('id')
+          .where('arn', '=', arn)
+          .where('account_id', '=', accountId)
+          .executeTakeFirst()
+        if (!owner) return undefined
+        const rows = await this.#db
+          .selectFrom('connection_tags')
+          .select(['tag_key', 'tag_value'])
+          .where('connection_id', '=', owner.id)
+          .orderBy('tag_key')
+          .execute()
+        return rows.map((r) => ({ Key: r.tag_key, Value: r.tag_value }))
+      }
+      if (kind === 'host') {
+        const owner = await this.#db
+          .selectFrom('hosts')
+          .select('id')
+          .where('arn', '=', arn)
+          .where('account_id', '=', accountId)
+          .executeTakeFirst()
+        if (!owner) return undefined
+        const rows = await this.#db
+          .selectFrom('host_tags')
+          .select(['tag_key', 'tag_value'])
+          .where('host_id', '=', owner.id)
+          .orderBy('tag_key')
+          .execute()
+        return rows.map((r) => ({ Key: r.tag_key, Value: r.tag_value }))
+      }
+      return undefined
+    },
+
+    put: (
+      accountId: string,
+      arn: string,
+      tags: TagRecord[],
+      maxPerResource: number,
+    ): Promise<TagWriteResult> =>
+      this.#refusable<TagWriteResult>(async (tx) => {
+        const owner = await this.#lockTagged(tx, accountId, arn)
+        if (!owner) return 'not-found'
+        // Later duplicates of a key win, as consecutive TagResource calls would.
+        const merged = new Map(tags.map((t) => [t.Key, t.Value]))
+        if (merged.size === 0) return 'ok'
+        if (owner.kind === 'connection') {
+          await tx
+            .deleteFrom('connection_tags')
+            .where('connection_id', '=', owner.id)
+            .where('tag_key', 'in', [...merged.keys()])
+            .execute()
+          await tx
+            .insertInto('connection_tags')
+            .values(
+              [...merged].map(([k, v]) => ({ connection_id: owner.id, tag_key: k, tag_value: v })),
+            )
+            .execute()
+          const { n } = await tx
+            .selectFrom('connection_tags')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('connection_id', '=', owner.id)
+            .executeTakeFirstOrThrow()
+          if (Number(n) > maxPerResource) throw new Refused('limit-exceeded')
+        } else {
+          await tx
+            .deleteFrom('host_tags')
+            .where('host_id', '=', owner.id)
+            .where('tag_key', 'in', [...merged.keys()])
+            .execute()
+          await tx
+            .insertInto('host_tags')
+            .values([...merged].map(([k, v]) => ({ host_id: owner.id, tag_key: k, tag_value: v })))
+            .execute()
+          const { n } = await tx
+            .selectFrom('host_tags')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('host_id', '=', owner.id)
+            .executeTakeFirstOrThrow()
+          if (Number(n) > maxPerResource) throw new Refused('limit-exceeded')
+        }
+        return 'ok'
+      }),
+
+    remove: async (accountId: string, arn: string, keys: string[]): Promise<boolean> =>
+      (await this.#refusable(async (tx) => {
+        const owner = await this.#lockTagged(tx, accountId, arn)
+        if (!owner) return 'not-found'
+        if (keys.length === 0) return 'ok'
+        if (owner.kind === 'connection')
+          await tx
+            .deleteFrom('connection_tags')
+            .where('connection_id', '=', owner.id)
+            .where('tag_key', 'in', keys)
+            .execute()
+        else
+          await tx
+            .deleteFrom('host_tags')
+            .where('host_id', '=', owner.id)
+            .where('tag_key', 'in', keys)
+            .execute()
+        return 'ok'
+      })) === 'ok',
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy()
+  }
+}

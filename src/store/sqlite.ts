@@ -1,0 +1,47 @@
+/**
+ * @module store/sqlite
+ * The embedded engine: better-sqlite3 in WAL mode, the default at `<data-dir>/junction.db`.
+ */
+import Database from 'better-sqlite3'
+import { Kysely, SqliteDialect } from 'kysely'
+import type { SqlDialectAdapter } from './sql/dialect-adapter.js'
+import type { Database as Schema } from './sql/schema.js'
+import { SqlStore } from './sql/sql-store.js'
+
+const adapter: SqlDialectAdapter = {
+  engine: 'sqlite',
+  serialType: 'integer',
+  bigIntType: 'integer',
+  needsAutoIncrement: true,
+  constraintKind(err) {
+    const code = (err as { code?: unknown }).code
+    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+      return 'unique'
+    if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return 'foreign-key'
+    return 'other'
+  },
+}
+
+export async function openSqliteStore(file: string): Promise<SqlStore> {
+  const sqlite = new Database(file)
+  sqlite.pragma('journal_mode = WAL')
+  // FULL makes every acknowledged write survive power loss, not only a process kill.
+  sqlite.pragma('synchronous = FULL')
+  sqlite.pragma('foreign_keys = ON')
+  sqlite.pragma('busy_timeout = 5000')
+  // Kysely prepares a statement per query; better-sqlite3 statements are reusable, so keep them.
+  const statements = new Map<string, Database.Statement>()
+  const database = {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let st = statements.get(sql)
+      if (!st) {
+        st = sqlite.prepare(sql)
+        if (statements.size < 500) statements.set(sql, st)
+      }
+      return st
+    },
+  }
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) })
+  return SqlStore.open(db, adapter)
+}
