@@ -1,0 +1,46 @@
+/**
+ * Starts a real Junction server on a random loopback port, with its own data directory and
+ * (for PostgreSQL) its own schema.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { configFromFlags, type ServeFlags } from '../../src/config.js'
+import { startJunction, type RunningJunction } from '../../src/junction.js'
+import { freshPgSchema, type Engine } from './engines.js'
+
+export interface TestServer extends RunningJunction {
+  engine: Engine
+  dataDir: string
+  credentials: { accessKeyId: string; secretAccessKey: string }
+  stop(): Promise<void>
+}
+
+export async function startTestServer(engine: Engine = 'sqlite', flags: ServeFlags = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'junction-test-'))
+  const pgSchema = engine === 'postgres' ? freshPgSchema() : undefined
+  const config = configFromFlags({
+    host: '127.0.0.1',
+    port: '0',
+    'data-dir': dataDir,
+    'vpc-init-delay': '1',
+    ...(pgSchema ? { database: pgSchema.url } : {}),
+    ...flags,
+  })
+  const junction = await startJunction(config, {
+    logger: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
+    env: {},
+  })
+  return {
+    ...junction,
+    engine,
+    dataDir,
+    credentials: { accessKeyId: junction.root.accessKeyId, secretAccessKey: junction.root.secretAccessKey },
+    async stop() {
+      await junction.close()
+      await pgSchema?.drop()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
