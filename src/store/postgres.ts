@@ -46,7 +46,7 @@ export async function openPostgresStore(url: string): Promise<SqlStore> {
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) })
   try {
     if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db)
-    return await SqlStore.open(db, adapter)
+    return await SqlStore.open(db, adapter, { schema: schema ?? undefined })
   } catch (err) {
     await db.destroy()
     throw err

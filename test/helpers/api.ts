@@ -17,7 +17,11 @@ export interface ApiFixture {
 }
 
 /** Runs `body` once per store engine with a fresh server. */
-export function describeApi(name: string, body: (f: ApiFixture) => void, flags: ServeFlags = {}): void {
+export function describeApi(
+  name: string,
+  body: (f: ApiFixture) => void,
+  flags: ServeFlags = {},
+): void {
   for (const engine of testEngines()) {
     describe(`${name} [${engine}]`, () => {
       const f = {} as ApiFixture
@@ -36,7 +40,12 @@ export function describeApi(name: string, body: (f: ApiFixture) => void, flags: 
   }
 }
 
-export function expectAwsError(res: RawResponse, type: string, status = 400, message?: string | RegExp): void {
+export function expectAwsError(
+  res: RawResponse,
+  type: string,
+  status = 400,
+  message?: string | RegExp,
+): void {
   expect({ status: res.status, type: res.json.__type }).toEqual({ status, type })
   expect(res.headers.get('x-amzn-errortype')).toBe(type)
   expect(res.headers.get('x-amzn-requestid')).toMatch(/^[0-9a-f-]{36}$/)
@@ -45,7 +54,9 @@ export function expectAwsError(res: RawResponse, type: string, status = 400, mes
 }
 
 /** Catches the SDK's error and returns it (fails when the call succeeds). */
-export async function sdkError(p: Promise<unknown>): Promise<Error & { name: string; $metadata: { httpStatusCode?: number } }> {
+export async function sdkError(
+  p: Promise<unknown>,
+): Promise<Error & { name: string; $metadata: { httpStatusCode?: number } }> {
   try {
     await p
   } catch (err) {
@@ -86,17 +97,36 @@ export function authorizationCases(
         service,
         operation,
         body: body(),
-        credentials: { accessKeyId: f.server.credentials.accessKeyId, secretAccessKey: 'wrong-secret' },
+        credentials: {
+          accessKeyId: f.server.credentials.accessKeyId,
+          secretAccessKey: 'wrong-secret',
+        },
       })
-      expectAwsError(res, 'InvalidSignatureException', 403, /signature we calculated does not match/)
+      expectAwsError(
+        res,
+        'InvalidSignatureException',
+        403,
+        /signature we calculated does not match/,
+      )
       await unchanged?.()
     })
   }
   it('returns InvalidSignatureException when the credential scope names the other service', async () => {
-    const res = await f.raw.call({ service: 'codeconnections', signingService: 'codestar-connections', operation, body: body() })
-    expectAwsError(res, 'InvalidSignatureException', 403, /scoped to correct service: 'codeconnections'/)
+    const res = await f.raw.call({
+      service: 'codeconnections',
+      signingService: 'codestar-connections',
+      operation,
+      body: body(),
+    })
+    expectAwsError(
+      res,
+      'InvalidSignatureException',
+      403,
+      /scoped to correct service: 'codeconnections'/,
+    )
     await unchanged?.()
   })
 }
 
-export const uniqueName = (prefix = 'c'): string => `${prefix}-${Math.random().toString(36).slice(2, 10)}`
+export const uniqueName = (prefix = 'c'): string =>
+  `${prefix}-${Math.random().toString(36).slice(2, 10)}`

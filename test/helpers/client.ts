@@ -13,7 +13,11 @@ export interface Credentials {
   sessionToken?: string
 }
 
-export function sdkClient(url: string, credentials: Credentials, region = 'us-east-1'): CodeStarConnectionsClient {
+export function sdkClient(
+  url: string,
+  credentials: Credentials,
+  region = 'us-east-1',
+): CodeStarConnectionsClient {
   return new CodeStarConnectionsClient({ endpoint: url, region, credentials, maxAttempts: 1 })
 }
 
@@ -69,7 +73,8 @@ export class RawClient {
       ...r.headers,
     }
     if (r.target !== null)
-      headers['x-amz-target'] = r.target ?? `${TARGETS[service]}.${r.operation ?? 'ListConnections'}`
+      headers['x-amz-target'] =
+        r.target ?? `${TARGETS[service]}.${r.operation ?? 'ListConnections'}`
     let path = r.path ?? '/'
     let query: Record<string, string> = {}
     const creds = r.credentials === undefined ? this.credentials : r.credentials
@@ -80,7 +85,16 @@ export class RawClient {
         credentials: creds,
         sha256: Hash.bind(null, 'sha256'),
       })
-      const request = { method: 'POST', protocol: 'http:', hostname: u.hostname, port: Number(u.port), path, headers, body: bodyText, query }
+      const request = {
+        method: 'POST',
+        protocol: 'http:',
+        hostname: u.hostname,
+        port: Number(u.port),
+        path,
+        headers,
+        body: bodyText,
+        query,
+      }
       if (r.presign) {
         const signed = await signer.presign(request, { signingDate: r.signingDate, expiresIn: 300 })
         query = signed.query as Record<string, string>
@@ -99,7 +113,7 @@ export class RawClient {
       body: typeof bodyText === 'string' ? bodyText : new Uint8Array(bodyText),
     })
     const text = await res.text()
-    let json: RawResponse['json'] = {}
+    let json: RawResponse['json']
     try {
       json = JSON.parse(text) as RawResponse['json']
     } catch {
@@ -110,6 +124,10 @@ export class RawClient {
 }
 
 /** Asserts an AWS-shaped error: status, `__type` and (optionally) a message fragment. */
-export function errorOf(res: RawResponse): { status: number; type: string | undefined; message: string | undefined } {
+export function errorOf(res: RawResponse): {
+  status: number
+  type: string | undefined
+  message: string | undefined
+} {
   return { status: res.status, type: res.json.__type, message: res.json.Message }
 }

@@ -17,7 +17,10 @@ export interface TestServer extends RunningJunction {
   stop(): Promise<void>
 }
 
-export async function startTestServer(engine: Engine = 'sqlite', flags: ServeFlags = {}): Promise<TestServer> {
+export async function startTestServer(
+  engine: Engine = 'sqlite',
+  flags: ServeFlags = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'junction-test-'))
   const pgSchema = engine === 'postgres' ? freshPgSchema() : undefined
   const config = configFromFlags({
@@ -36,7 +39,10 @@ export async function startTestServer(engine: Engine = 'sqlite', flags: ServeFla
     ...junction,
     engine,
     dataDir,
-    credentials: { accessKeyId: junction.root.accessKeyId, secretAccessKey: junction.root.secretAccessKey },
+    credentials: {
+      accessKeyId: junction.root.accessKeyId,
+      secretAccessKey: junction.root.secretAccessKey,
+    },
     async stop() {
       await junction.close()
       await pgSchema?.drop()

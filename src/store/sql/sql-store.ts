@@ -83,13 +83,19 @@ export class SqlStore implements Store {
   }
 
   /** Opens the store and brings the schema up to date. */
-  static async open(db: Kysely<Database>, adapter: SqlDialectAdapter): Promise<SqlStore> {
+  static async open(
+    db: Kysely<Database>,
+    adapter: SqlDialectAdapter,
+    opts: { schema?: string } = {},
+  ): Promise<SqlStore> {
     await adapter.afterOpen?.(db)
     const migrator = new Migrator({
       db,
       provider: migrationProvider(adapter),
       migrationTableName: 'junction_migrations',
       migrationLockTableName: 'junction_migrations_lock',
+      // Kysely looks for its tables in every schema unless told which one is ours.
+      ...(opts.schema ? { migrationTableSchema: opts.schema } : {}),
     })
     const { error } = await migrator.migrateToLatest()
     if (error) throw error instanceof Error ? error : new Error(String(error))
