@@ -18,7 +18,12 @@ export function sdkClient(
   credentials: Credentials,
   region = 'us-east-1',
 ): CodeStarConnectionsClient {
-  return new CodeStarConnectionsClient({ endpoint: url, region, credentials, maxAttempts: 1 })
+  return new CodeStarConnectionsClient({
+    endpoint: url,
+    region,
+    credentials: { ...credentials },
+    maxAttempts: 1,
+  })
 }
 
 export const TARGETS = {

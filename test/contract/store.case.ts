@@ -1,0 +1,303 @@
+/**
+ * The store contract: every engine runs these same cases (after Hono's router `*.case.test.ts` and
+ * kysely's per-dialect loop). A case may be skipped for one engine only with a stated reason.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { NewConnection, NewHost, Store } from '../../src/store/store.js'
+
+export interface StoreFactory {
+  name: string
+  /** Opens a fresh, empty store. */
+  open(): Promise<Store>
+  /** Opens the same database again (after `close`). */
+  reopen(): Promise<Store>
+  cleanup(): Promise<void>
+}
+
+const A = '000000000000'
+const B = '111111111111'
+let n = 0
+
+const conn = (over: Partial<NewConnection> = {}): NewConnection => {
+  const id = `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`
+  return {
+    id,
+    accountId: A,
+    arn: `arn:aws:codestar-connections:us-east-1:${over.accountId ?? A}:connection/${id}`,
+    name: `conn-${n}`,
+    providerType: 'GitHub',
+    hostArn: null,
+    status: 'PENDING',
+    ownerAccountId: A,
+    createdAt: 1_700_000_000_000 + n,
+    ...over,
+  }
+}
+
+const host = (over: Partial<NewHost> = {}): NewHost => {
+  const id = `host-${++n}`
+  return {
+    id,
+    accountId: A,
+    arn: `arn:aws:codestar-connections:us-east-1:${A}:host/${id}`,
+    name: id,
+    providerType: 'GitHubEnterpriseServer',
+    providerEndpoint: 'https://ghes.example.com',
+    vpcConfiguration: null,
+    status: 'PENDING',
+    statusMessage: null,
+    statusSettlesAt: null,
+    createdAt: 1_700_000_000_000 + n,
+    ...over,
+  }
+}
+
+export function runStoreContract(factory: StoreFactory): void {
+  describe(`Store contract [${factory.name}]`, () => {
+    let store: Store
+    beforeAll(async () => {
+      store = await factory.open()
+      await store.ensureAccount(A)
+      await store.ensureAccount(A) // idempotent
+      await store.ensureAccount(B)
+    })
+    afterAll(async () => {
+      await store.close()
+      await factory.cleanup()
+    })
+
+    it('stores and replaces access keys', async () => {
+      const key = {
+        accessKeyId: 'JKIATEST',
+        accountId: A,
+        principalArn: `arn:aws:iam::${A}:root`,
+        secretCiphertext: 'v1.x.y',
+        status: 'Active' as const,
+        createdAt: 1,
+      }
+      await store.accessKeys.put(key)
+      expect(await store.accessKeys.get('JKIATEST')).toEqual(key)
+      await store.accessKeys.put({ ...key, status: 'Inactive' })
+      expect((await store.accessKeys.get('JKIATEST'))?.status).toBe('Inactive')
+      expect(await store.accessKeys.get('JKIAMISSING')).toBeUndefined()
+    })
+
+    it('reserves an id only once', async () => {
+      expect(await store.reserveId('id-1')).toBe(true)
+      expect(await store.reserveId('id-1')).toBe(false)
+    })
+
+    it('creates, reads and deletes a connection with its tags', async () => {
+      const c = conn()
+      expect(await store.connections.create(c, [{ Key: 'k', Value: 'v' }], 10)).toBe('created')
+      const got = await store.connections.get(A, c.arn)
+      expect(got).toMatchObject({ ...c })
+      expect(got?.seq).toBeGreaterThan(0)
+      expect(await store.tags.list(A, c.arn)).toEqual([{ Key: 'k', Value: 'v' }])
+      expect(await store.connections.get(B, c.arn)).toBeUndefined()
+      expect(await store.connections.delete(B, c.arn)).toBe(false)
+      expect(await store.connections.delete(A, c.arn)).toBe(true)
+      expect(await store.connections.delete(A, c.arn)).toBe(false)
+      expect(await store.tags.list(A, c.arn)).toBeUndefined()
+    })
+
+    it('refuses a duplicate name in one account but not across accounts', async () => {
+      const c = conn({ name: 'same' })
+      expect(await store.connections.create(c, [], 100)).toBe('created')
+      expect(await store.connections.create(conn({ name: 'same' }), [], 100)).toBe('name-taken')
+      expect(await store.connections.create(conn({ name: 'same', accountId: B }), [], 100)).toBe(
+        'created',
+      )
+    })
+
+    it('enforces the quota atomically and gives the slot back on delete', async () => {
+      const acct = '222222222222'
+      await store.ensureAccount(acct)
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => store.connections.create(conn({ accountId: acct }), [], 2)),
+      )
+      expect(results.filter((r) => r === 'created')).toHaveLength(2)
+      expect(results.filter((r) => r === 'quota-exceeded')).toHaveLength(4)
+      const [first] = await store.connections.list(acct, {}, 0, 10)
+      await store.connections.delete(acct, first!.arn)
+      expect(await store.connections.create(conn({ accountId: acct }), [], 2)).toBe('created')
+    })
+
+    it('does not take quota when a create is refused', async () => {
+      const acct = '333333333333'
+      await store.ensureAccount(acct)
+      expect(await store.connections.create(conn({ accountId: acct, name: 'dup' }), [], 1)).toBe(
+        'created',
+      )
+      await store.connections.delete(acct, (await store.connections.list(acct, {}, 0, 1))[0]!.arn)
+      expect(
+        await store.connections.create(
+          conn({
+            accountId: acct,
+            name: 'x',
+            hostArn: 'arn:aws:codestar-connections:us-east-1:333333333333:host/none',
+          }),
+          [],
+          1,
+        ),
+      ).toBe('host-not-found')
+      expect(await store.connections.create(conn({ accountId: acct, name: 'y' }), [], 1)).toBe(
+        'created',
+      )
+    })
+
+    it('lists by keyset in creation order with filters', async () => {
+      const acct = '444444444444'
+      await store.ensureAccount(acct)
+      const h = host({
+        accountId: acct,
+        arn: `arn:aws:codestar-connections:us-east-1:${acct}:host/h-list`,
+      })
+      expect(await store.hosts.create(h, [], 10)).toBe('created')
+      const made: string[] = []
+      for (let i = 0; i < 7; i++) {
+        const c = conn({ accountId: acct, providerType: i % 2 ? 'Bitbucket' : 'GitHub' })
+        await store.connections.create(c, [], 100)
+        made.push(c.arn)
+      }
+      const hc = conn({ accountId: acct, providerType: 'GitHubEnterpriseServer', hostArn: h.arn })
+      await store.connections.create(hc, [], 100)
+      const page1 = await store.connections.list(acct, {}, 0, 3)
+      const page2 = await store.connections.list(acct, {}, page1[2]!.seq, 3)
+      expect([...page1, ...page2].map((c) => c.arn)).toEqual(made.slice(0, 6))
+      expect(
+        (await store.connections.list(acct, { providerType: 'Bitbucket' }, 0, 100)).map(
+          (c) => c.arn,
+        ),
+      ).toEqual([made[1], made[3], made[5]])
+      expect(
+        (await store.connections.list(acct, { hostArn: h.arn }, 0, 100)).map((c) => c.arn),
+      ).toEqual([hc.arn])
+      expect(
+        await store.connections.list(acct, { hostArn: h.arn, providerType: 'GitHub' }, 0, 100),
+      ).toEqual([])
+    })
+
+    it('changes a connection status', async () => {
+      const c = conn()
+      await store.connections.create(c, [], 1000)
+      expect(await store.connections.setStatus(A, c.arn, 'AVAILABLE')).toBe(true)
+      expect((await store.connections.get(A, c.arn))?.status).toBe('AVAILABLE')
+      expect(await store.connections.setStatus(A, `${c.arn}x`, 'AVAILABLE')).toBe(false)
+    })
+
+    it('creates, updates and deletes hosts; refuses deleting a host in use', async () => {
+      const vpc = {
+        VpcId: 'vpc-12345678',
+        SubnetIds: ['subnet-1'],
+        SecurityGroupIds: ['sg-1'],
+        TlsCertificate: 'cert',
+      }
+      const h = host({
+        vpcConfiguration: vpc,
+        status: 'VPC_CONFIG_INITIALIZING',
+        statusSettlesAt: 123,
+      })
+      expect(await store.hosts.create(h, [{ Key: 'a', Value: 'b' }], 100)).toBe('created')
+      expect(await store.hosts.get(A, h.arn)).toMatchObject({ ...h })
+      expect(
+        await store.hosts.update(A, h.arn, {
+          providerEndpoint: 'https://new',
+          vpcConfiguration: null,
+          status: 'PENDING',
+          statusSettlesAt: null,
+        }),
+      ).toBe(true)
+      expect(await store.hosts.get(A, h.arn)).toMatchObject({
+        providerEndpoint: 'https://new',
+        vpcConfiguration: null,
+        status: 'PENDING',
+        statusSettlesAt: null,
+      })
+      const c = conn({ hostArn: h.arn, providerType: 'GitHubEnterpriseServer' })
+      expect(await store.connections.create(c, [], 1000)).toBe('created')
+      expect(await store.hosts.delete(A, h.arn)).toBe('in-use')
+      expect(await store.hosts.get(A, h.arn)).toBeDefined()
+      await store.connections.delete(A, c.arn)
+      expect(await store.hosts.delete(A, h.arn)).toBe('deleted')
+      expect(await store.hosts.delete(A, h.arn)).toBe('not-found')
+      expect(await store.hosts.update(A, h.arn, { providerEndpoint: 'x' })).toBe(false)
+      expect(await store.hosts.create(host(), [], 0)).toBe('quota-exceeded')
+    })
+
+    it('lists hosts by keyset', async () => {
+      const acct = '555555555555'
+      await store.ensureAccount(acct)
+      const made: string[] = []
+      for (let i = 0; i < 4; i++) {
+        const h = host({
+          accountId: acct,
+          arn: `arn:aws:codestar-connections:us-east-1:${acct}:host/k-${i}`,
+        })
+        await store.hosts.create(h, [], 10)
+        made.push(h.arn)
+      }
+      const p1 = await store.hosts.list(acct, 0, 2)
+      const p2 = await store.hosts.list(acct, p1[1]!.seq, 2)
+      expect([...p1, ...p2].map((h) => h.arn)).toEqual(made)
+    })
+
+    it('puts, lists and removes tags with a per-resource limit', async () => {
+      const c = conn()
+      await store.connections.create(c, [], 1000)
+      expect(
+        await store.tags.put(
+          A,
+          c.arn,
+          [
+            { Key: 'b', Value: '1' },
+            { Key: 'a', Value: '' },
+            { Key: 'b', Value: '2' },
+          ],
+          3,
+        ),
+      ).toBe('ok')
+      expect(await store.tags.list(A, c.arn)).toEqual([
+        { Key: 'a', Value: '' },
+        { Key: 'b', Value: '2' },
+      ])
+      expect(
+        await store.tags.put(
+          A,
+          c.arn,
+          [
+            { Key: 'c', Value: '' },
+            { Key: 'd', Value: '' },
+          ],
+          3,
+        ),
+      ).toBe('limit-exceeded')
+      expect(await store.tags.list(A, c.arn)).toHaveLength(2)
+      expect(await store.tags.put(A, c.arn, [], 3)).toBe('ok')
+      expect(await store.tags.remove(A, c.arn, ['a', 'zzz'])).toBe(true)
+      expect(await store.tags.remove(A, c.arn, [])).toBe(true)
+      expect(await store.tags.list(A, c.arn)).toEqual([{ Key: 'b', Value: '2' }])
+      expect(await store.tags.put(A, `${c.arn}-gone`, [{ Key: 'x', Value: 'y' }], 3)).toBe(
+        'not-found',
+      )
+      expect(await store.tags.remove(A, `${c.arn}-gone`, ['x'])).toBe(false)
+      expect(await store.tags.list(B, c.arn)).toBeUndefined()
+      expect(
+        await store.tags.list(
+          A,
+          'arn:aws:codestar-connections:us-east-1:000000000000:repository-link/x',
+        ),
+      ).toBeUndefined()
+    })
+
+    it('keeps every acknowledged write across a close and reopen', async () => {
+      const c = conn({ name: 'durable' })
+      await store.connections.create(c, [{ Key: 'd', Value: '1' }], 1000)
+      await store.close()
+      store = await factory.reopen()
+      expect((await store.connections.get(A, c.arn))?.name).toBe('durable')
+      expect(await store.tags.list(A, c.arn)).toEqual([{ Key: 'd', Value: '1' }])
+      expect(await store.reserveId('id-1')).toBe(false)
+    })
+  })
+}
