@@ -74,11 +74,12 @@ async function serve(args: string[]): Promise<void> {
     junction.close().then(
       () => {
         junction.logger.info('stopped')
-        junction.logger.flush()
+        junction.flushLogs()
         process.exit(0)
       },
       (err: unknown) => {
         junction.logger.error({ err }, 'shutdown failed')
+        junction.flushLogs()
         process.exit(1)
       },
     )

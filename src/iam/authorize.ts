@@ -26,7 +26,9 @@ export function authorize(req: AuthorizationRequest): void {
 /** The ARN prefix an action is named after: the resource's own, or the endpoint's for creates. */
 export function actionPrefix(resourceArn: string | undefined, endpointService: string): string {
   if (resourceArn?.startsWith('arn:')) {
-    const service = resourceArn.split(':')[2]
+    // arn:<partition>:<service>:… — the third field, found without splitting the whole ARN.
+    const start = resourceArn.indexOf(':', 4) + 1
+    const service = resourceArn.slice(start, resourceArn.indexOf(':', start))
     if (service === 'codestar-connections' || service === 'codeconnections') return service
   }
   return endpointService

@@ -23,10 +23,15 @@ export class CredentialResolver {
     private readonly masterKey: MasterKey,
   ) {}
 
-  readonly lookup = async (accessKeyId: string) => {
-    const now = Date.now()
+  /** Answers from the cache synchronously when it can (the hot path), else from the store. */
+  readonly lookup = (accessKeyId: string): Entry['value'] | Promise<Entry['value']> => {
     const hit = this.#cache.get(accessKeyId)
-    if (hit && hit.expires > now) return hit.value
+    if (hit && hit.expires > Date.now()) return hit.value
+    return this.#load(accessKeyId)
+  }
+
+  async #load(accessKeyId: string): Promise<Entry['value']> {
+    const now = Date.now()
     const rec = await this.store.accessKeys.get(accessKeyId)
     const value =
       rec && rec.status === 'Active'

@@ -58,6 +58,7 @@ const steps: Step[] = [
       {
         method: r.req.method ?? 'POST',
         url: r.req.url ?? '/',
+        headers: r.req.headers,
         rawHeaders: r.req.rawHeaders,
         body: r.body,
       },
@@ -93,8 +94,16 @@ const steps: Step[] = [
   },
   async function dispatch(r, deps) {
     const op = operations[r.operation!] as Operation<OperationName>
+    const c = deps.context
+    // Built field by field (not by spreading) so every context has one shape for the JIT.
     const ctx: OperationContext = {
-      ...deps.context,
+      store: c.store,
+      region: c.region,
+      partition: c.partition,
+      limits: c.limits,
+      vpcInitDelayMs: c.vpcInitDelayMs,
+      pageTokens: c.pageTokens,
+      now: c.now,
       service: r.service! as ArnService,
       accountId: r.principal!.accountId,
       principalArn: r.principal!.arn,
@@ -104,5 +113,9 @@ const steps: Step[] = [
 ]
 
 export async function runApiChain(r: ApiRequest, deps: ApiDeps): Promise<void> {
-  for (const step of steps) await step(r, deps)
+  for (const step of steps) {
+    // Most steps are synchronous; awaiting only real promises saves a microtask hop per step.
+    const pending = step(r, deps)
+    if (pending) await pending
+  }
 }

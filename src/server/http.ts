@@ -14,7 +14,7 @@ import {
 } from '../errors/common.js'
 import { newRequestId } from '../domain/ids.js'
 import { writeError, writeResult } from '../protocol/serialize.js'
-import { readBody } from './read-body.js'
+import { ClientClosedError, readBody } from './read-body.js'
 import { runApiChain, type ApiDeps, type ApiRequest } from './api.js'
 
 export interface HttpDeps extends ApiDeps {
@@ -28,6 +28,8 @@ export interface JunctionServer {
   drain(graceMs?: number): Promise<void>
 }
 
+const EMPTY = Buffer.alloc(0)
+
 export function createHttpServer(deps: HttpDeps): JunctionServer {
   let draining = false
   let inFlight = 0
@@ -35,13 +37,24 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = newRequestId()
-    const started = process.hrtime.bigint()
-    const api: ApiRequest = { req, body: Buffer.alloc(0) }
+    const started = performance.now()
+    // Every member present from the start: one object shape for every request.
+    const api: ApiRequest = {
+      req,
+      body: EMPTY,
+      service: undefined,
+      operation: undefined,
+      principal: undefined,
+      input: undefined,
+      output: undefined,
+    }
     let status = 200
     let errorCode: string | undefined
     if (draining) res.setHeader('Connection', 'close')
     try {
-      const path = (req.url ?? '/').split('?')[0] ?? '/'
+      const url = req.url ?? '/'
+      const q = url.indexOf('?')
+      const path = q < 0 ? url : url.slice(0, q)
       if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
         const body = JSON.stringify({ status: 'ok', ...deps.health() })
         res.writeHead(200, {
@@ -70,6 +83,12 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
       await runApiChain(api, deps)
       writeResult(res, requestId, api.output)
     } catch (err) {
+      if (err instanceof ClientClosedError) {
+        status = 400
+        errorCode = 'ClientClosed'
+        res.destroy()
+        return
+      }
       let awsError: AwsError
       if (err instanceof AwsError) awsError = err
       else {
@@ -83,7 +102,7 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
       if (!res.headersSent) writeError(res, requestId, awsError)
       else res.destroy()
     } finally {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6
+      const ms = performance.now() - started
       deps.logger.info(
         {
           reqId: requestId,
@@ -101,17 +120,19 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
 
   const server = createServer((req, res) => {
     inFlight++
-    res.once('close', () => {
-      if (--inFlight === 0) idle?.()
-    })
-    handle(req, res).catch((err: unknown) => {
+    // `handle` answers every error itself; this guard only logs a bug in that answering.
+    handle(req, res).then(settled, (err: unknown) => {
       deps.logger.error({ err }, 'request handler failed')
       if (!res.headersSent) {
         res.statusCode = 500
         res.end()
       }
+      settled()
     })
   })
+  const settled = () => {
+    if (--inFlight === 0) idle?.()
+  }
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 66_000
   server.requestTimeout = 120_000

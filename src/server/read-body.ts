@@ -5,6 +5,9 @@
  */
 import type { IncomingMessage } from 'node:http'
 
+/** The client closed the connection before sending the whole body; there is no one to answer. */
+export class ClientClosedError extends Error {}
+
 export interface Body {
   data: Buffer
   tooLarge: boolean

@@ -15,6 +15,8 @@ const adapter: SqlDialectAdapter = {
   serialType: 'serial',
   bigIntType: 'bigint',
   needsAutoIncrement: false,
+  // Several nodes may share the database: nothing is cached across requests.
+  exclusiveAccess: false,
   constraintKind(err) {
     const code = (err as { code?: unknown }).code
     if (code === '23505') return 'unique'

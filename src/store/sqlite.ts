@@ -13,6 +13,7 @@ const adapter: SqlDialectAdapter = {
   serialType: 'integer',
   bigIntType: 'integer',
   needsAutoIncrement: true,
+  exclusiveAccess: true,
   constraintKind(err) {
     const code = (err as { code?: unknown }).code
     if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
@@ -24,6 +25,10 @@ const adapter: SqlDialectAdapter = {
 
 export async function openSqliteStore(file: string): Promise<SqlStore> {
   const sqlite = new Database(file)
+  // One Junction process owns the file: a second one is refused instead of silently sharing it,
+  // which also makes the in-memory row cache safe (see RowCache). Set before WAL mode so that
+  // SQLite needs no shared-memory index.
+  sqlite.pragma('locking_mode = EXCLUSIVE')
   sqlite.pragma('journal_mode = WAL')
   // FULL makes every acknowledged write survive power loss, not only a process kill.
   sqlite.pragma('synchronous = FULL')
@@ -43,5 +48,12 @@ export async function openSqliteStore(file: string): Promise<SqlStore> {
     },
   }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) })
-  return SqlStore.open(db, adapter)
+  try {
+    return await SqlStore.open(db, adapter)
+  } catch (err) {
+    await db.destroy()
+    if ((err as { code?: string }).code === 'SQLITE_BUSY')
+      throw new Error(`${file} is in use by another Junction process`, { cause: err })
+    throw err
+  }
 }

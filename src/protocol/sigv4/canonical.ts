@@ -36,6 +36,7 @@ export function parseQuery(raw: string): [string, string][] {
 }
 
 export function canonicalQuery(pairs: [string, string][], omit?: string): string {
+  if (pairs.length === 0) return ''
   return pairs
     .filter(([k]) => k !== omit)
     .map(([k, v]) => [uriEncode(k), uriEncode(v)] as const)
@@ -46,6 +47,7 @@ export function canonicalQuery(pairs: [string, string][], omit?: string): string
 
 /** Non-S3 services normalise the path and encode each segment twice (the first time by the client). */
 export function canonicalUri(path: string): string {
+  if (path === '/') return path
   const segments: string[] = []
   for (const seg of path.split('/')) {
     if (seg === '' || seg === '.') continue
@@ -60,11 +62,18 @@ export function canonicalUri(path: string): string {
     .join('/')
 }
 
-/** Values of each header name (lower-case) in arrival order, from `IncomingMessage.rawHeaders`. */
-export function headerValues(rawHeaders: string[]): Map<string, string[]> {
+/**
+ * Values of each header name (lower-case) in arrival order, from `IncomingMessage.rawHeaders`;
+ * only the names in `wanted` when it is given.
+ */
+export function headerValues(
+  rawHeaders: string[],
+  wanted?: readonly string[],
+): Map<string, string[]> {
   const map = new Map<string, string[]>()
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase()
+    if (wanted && !wanted.includes(name)) continue
     const list = map.get(name)
     if (list) list.push(rawHeaders[i + 1]!)
     else map.set(name, [rawHeaders[i + 1]!])
@@ -72,11 +81,30 @@ export function headerValues(rawHeaders: string[]): Map<string, string[]> {
   return map
 }
 
-export function canonicalHeaders(headers: Map<string, string[]>, signed: string[]): string {
+/** Trims and collapses runs of whitespace, without a regex for the common case. */
+function trimAll(v: string): string {
+  const t = v.trim()
+  return t.includes('  ') || t.includes('\t') ? t.replace(/\s+/g, ' ') : t
+}
+
+/**
+ * The canonical headers block. Values come from `IncomingMessage.headers`, except for a header
+ * that may have been sent more than once (its joined value holds a comma): those are read from
+ * `rawHeaders` and joined with `,` as SigV4 requires.
+ */
+export function canonicalHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  rawHeaders: string[],
+  signed: readonly string[],
+): string {
   let out = ''
   for (const name of signed) {
-    const values = headers.get(name) ?? []
-    out += `${name}:${values.map((v) => v.trim().replace(/\s+/g, ' ')).join(',')}\n`
+    const value = headers[name]
+    if (typeof value === 'string' && !value.includes(',')) out += `${name}:${trimAll(value)}\n`
+    else {
+      const values = headerValues(rawHeaders, [name]).get(name) ?? []
+      out += `${name}:${values.map(trimAll).join(',')}\n`
+    }
   }
   return out
 }

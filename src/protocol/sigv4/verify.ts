@@ -16,7 +16,6 @@ import {
   canonicalQuery,
   canonicalUri,
   deriveSigningKey,
-  headerValues,
   parseQuery,
   sha256Hex,
   stringToSign,
@@ -31,13 +30,28 @@ export interface SignedRequest {
   method: string
   /** Path and query as received (`IncomingMessage.url`). */
   url: string
+  /** `IncomingMessage.headers` (lower-case names) for the single-valued auth headers. */
+  headers: Record<string, string | string[] | undefined>
+  /** `IncomingMessage.rawHeaders`, for the canonical form of repeated signed headers. */
   rawHeaders: string[]
   body: Buffer
 }
 
+const EMPTY_QUERY: ReadonlyMap<string, string> = new Map()
+
+const single = (v: string | string[] | undefined): string | undefined =>
+  Array.isArray(v) ? v[0] : v
+
 /** What the verifier needs to know about an access key. */
+export interface KeyInfo<T> {
+  secret: string
+  record: T
+  sessionToken?: string
+}
+
+/** Resolves an access key; may answer synchronously (from a cache) to save a promise. */
 export interface KeyLookup<T> {
-  (accessKeyId: string): Promise<{ secret: string; record: T; sessionToken?: string } | undefined>
+  (accessKeyId: string): KeyInfo<T> | undefined | Promise<KeyInfo<T> | undefined>
 }
 
 export interface VerifiedRequest<T> {
@@ -57,31 +71,49 @@ interface Parsed {
   expires?: number
 }
 
-function parseAuthorizationHeader(value: string): Omit<Parsed, 'amzDate' | 'securityToken'> {
+function parseAuthorizationHeader(value: string): Parsed {
   const space = value.indexOf(' ')
   const algorithm = space < 0 ? value : value.slice(0, space)
   if (algorithm !== ALGORITHM)
     throw new IncompleteSignatureException(
       `Unsupported AWS 'algorithm': '${algorithm.slice(0, 64)}'. Supported algorithm: ${ALGORITHM}`,
     )
-  const fields = new Map<string, string>()
-  for (const part of value.slice(space + 1).split(',')) {
-    const eq = part.indexOf('=')
-    if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim())
+  let credential = ''
+  let signedHeaders = ''
+  let signature = ''
+  // `Credential=…, SignedHeaders=…, Signature=…` in any order; scanned without a Map or regex.
+  let at = space + 1
+  while (at > 0 && at < value.length) {
+    const comma = value.indexOf(',', at)
+    const end = comma < 0 ? value.length : comma
+    const eq = value.indexOf('=', at)
+    if (eq > 0 && eq < end) {
+      const name = value.slice(at, eq).trim()
+      const field = value.slice(eq + 1, end).trim()
+      if (name === 'Credential') credential = field
+      else if (name === 'SignedHeaders') signedHeaders = field
+      else if (name === 'Signature') signature = field
+    }
+    at = comma < 0 ? -1 : comma + 1
   }
-  const missing = ['Credential', 'Signature', 'SignedHeaders']
-    .filter((k) => !fields.get(k))
-    .map((k) => `Authorization header requires '${k}' parameter.`)
-  if (missing.length > 0) throw new IncompleteSignatureException(missing.join(' '))
+  if (!credential || !signature || !signedHeaders) {
+    const missing: string[] = []
+    if (!credential) missing.push("Authorization header requires 'Credential' parameter.")
+    if (!signature) missing.push("Authorization header requires 'Signature' parameter.")
+    if (!signedHeaders) missing.push("Authorization header requires 'SignedHeaders' parameter.")
+    throw new IncompleteSignatureException(missing.join(' '))
+  }
   return {
-    credential: fields.get('Credential')!,
-    signedHeaders: fields.get('SignedHeaders')!,
-    signature: fields.get('Signature')!,
+    credential,
+    signedHeaders,
+    signature,
+    amzDate: undefined,
+    securityToken: undefined,
     presigned: false,
   }
 }
 
-function parsePresigned(query: Map<string, string>): Omit<Parsed, 'securityToken'> {
+function parsePresigned(query: ReadonlyMap<string, string>): Parsed {
   const algorithm = query.get('X-Amz-Algorithm')
   if (algorithm !== ALGORITHM)
     throw new IncompleteSignatureException(
@@ -109,6 +141,7 @@ function parsePresigned(query: Map<string, string>): Omit<Parsed, 'securityToken
     signedHeaders: query.get('X-Amz-SignedHeaders')!,
     signature: query.get('X-Amz-Signature')!,
     amzDate: query.get('X-Amz-Date'),
+    securityToken: query.get('X-Amz-Security-Token'),
     presigned: true,
     expires,
   }
@@ -116,9 +149,11 @@ function parsePresigned(query: Map<string, string>): Omit<Parsed, 'securityToken
 
 /** `20260102T030405Z` → epoch ms, or NaN. */
 function parseAmzDate(s: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s)
-  if (!m) return NaN
-  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)
+  if (s.length !== 16 || s[8] !== 'T' || s[15] !== 'Z') return NaN
+  for (let i = 0; i < 15; i++)
+    if (i !== 8 && (s.charCodeAt(i) < 48 || s.charCodeAt(i) > 57)) return NaN
+  const n = (from: number, to: number) => Number(s.slice(from, to))
+  return Date.UTC(n(0, 4), n(4, 6) - 1, n(6, 8), n(9, 11), n(11, 13), n(13, 15))
 }
 
 const formatAmzDate = (ms: number): string =>
@@ -129,20 +164,20 @@ const formatAmzDate = (ms: number): string =>
 
 export class SigV4Verifier<T> {
   readonly #lookup: KeyLookup<T>
-  readonly #keys = new Map<string, Buffer>()
+  readonly #keys = new Map<string, { secret: string; key: Buffer }>()
 
   constructor(lookup: KeyLookup<T>) {
     this.#lookup = lookup
   }
 
   #signingKey(secret: string, accessKeyId: string, date: string, region: string, service: string) {
-    const id = `${accessKeyId}\0${secret}\0${date}\0${region}\0${service}`
-    let key = this.#keys.get(id)
-    if (!key) {
-      if (this.#keys.size > 10_000) this.#keys.clear()
-      key = deriveSigningKey(secret, date, region, service)
-      this.#keys.set(id, key)
-    }
+    const id = `${accessKeyId}/${date}/${region}/${service}`
+    const hit = this.#keys.get(id)
+    // The secret is compared too, so a rotated secret never meets a key derived from the old one.
+    if (hit && hit.secret === secret) return hit.key
+    if (this.#keys.size > 10_000) this.#keys.clear()
+    const key = deriveSigningKey(secret, date, region, service)
+    this.#keys.set(id, { secret, key })
     return key
   }
 
@@ -157,10 +192,9 @@ export class SigV4Verifier<T> {
   ): Promise<VerifiedRequest<T>> {
     const q = req.url.indexOf('?')
     const path = q < 0 ? req.url : req.url.slice(0, q)
-    const queryPairs = parseQuery(q < 0 ? '' : req.url.slice(q + 1))
-    const query = new Map(queryPairs)
-    const headers = headerValues(req.rawHeaders)
-    const authorization = headers.get('authorization')?.[0]
+    const queryPairs = q < 0 ? [] : parseQuery(req.url.slice(q + 1))
+    const query = queryPairs.length === 0 ? EMPTY_QUERY : new Map(queryPairs)
+    const authorization = single(req.headers['authorization'])
     const hasQueryAuth = query.has('X-Amz-Algorithm') || query.has('X-Amz-Signature')
 
     if (!authorization && !hasQueryAuth)
@@ -172,29 +206,40 @@ export class SigV4Verifier<T> {
 
     let parsed: Parsed
     if (authorization) {
-      const fromHeader = parseAuthorizationHeader(authorization)
-      const amzDate = headers.get('x-amz-date')?.[0]
+      parsed = parseAuthorizationHeader(authorization)
+      const amzDate = single(req.headers['x-amz-date'])
       if (!amzDate)
         throw new IncompleteSignatureException(
           "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
         )
-      parsed = { ...fromHeader, amzDate, securityToken: headers.get('x-amz-security-token')?.[0] }
+      parsed.amzDate = amzDate
+      parsed.securityToken = single(req.headers['x-amz-security-token'])
     } else {
-      parsed = { ...parsePresigned(query), securityToken: query.get('X-Amz-Security-Token') }
+      parsed = parsePresigned(query)
     }
 
-    const scope = parsed.credential.split('/')
-    if (scope.length !== 5 || scope.some((s) => s === ''))
+    // `<key>/<date>/<region>/<service>/aws4_request`, split by hand (hot path).
+    const credential = parsed.credential
+    const s1 = credential.indexOf('/')
+    const s2 = credential.indexOf('/', s1 + 1)
+    const s3 = credential.indexOf('/', s2 + 1)
+    const s4 = credential.indexOf('/', s3 + 1)
+    if (
+      s1 <= 0 ||
+      s2 <= s1 + 1 ||
+      s3 <= s2 + 1 ||
+      s4 <= s3 + 1 ||
+      s4 === credential.length - 1 ||
+      credential.indexOf('/', s4 + 1) >= 0
+    )
       throw new IncompleteSignatureException(
-        `Credential should be scoped to a valid region, service and date: '${parsed.credential.slice(0, 128)}'.`,
+        `Credential should be scoped to a valid region, service and date: '${credential.slice(0, 128)}'.`,
       )
-    const [accessKeyId, date, region, service, terminator] = scope as [
-      string,
-      string,
-      string,
-      string,
-      string,
-    ]
+    const accessKeyId = credential.slice(0, s1)
+    const date = credential.slice(s1 + 1, s2)
+    const region = credential.slice(s2 + 1, s3)
+    const service = credential.slice(s3 + 1, s4)
+    const terminator = credential.slice(s4 + 1)
     if (terminator !== 'aws4_request')
       throw new IncompleteSignatureException(
         `Credential should be scoped with a valid terminator: 'aws4_request', not '${terminator.slice(0, 64)}'.`,
@@ -240,7 +285,8 @@ export class SigV4Verifier<T> {
       )
     }
 
-    const key = await this.#lookup(accessKeyId)
+    const found = this.#lookup(accessKeyId)
+    const key = found instanceof Promise ? await found : found
     if (!key)
       throw new UnrecognizedClientException(
         'The security token included in the request is invalid.',
@@ -250,14 +296,18 @@ export class SigV4Verifier<T> {
         'The security token included in the request is invalid.',
       )
 
-    const canonicalRequest = [
-      req.method,
-      canonicalUri(path),
-      canonicalQuery(queryPairs, parsed.presigned ? 'X-Amz-Signature' : undefined),
-      canonicalHeaders(headers, signedHeaders),
-      parsed.signedHeaders,
-      sha256Hex(req.body),
-    ].join('\n')
+    const canonicalRequest =
+      req.method +
+      '\n' +
+      canonicalUri(path) +
+      '\n' +
+      canonicalQuery(queryPairs, parsed.presigned ? 'X-Amz-Signature' : undefined) +
+      '\n' +
+      canonicalHeaders(req.headers, req.rawHeaders, signedHeaders) +
+      '\n' +
+      parsed.signedHeaders +
+      '\n' +
+      sha256Hex(req.body)
     const sts = stringToSign(
       parsed.amzDate!,
       `${date}/${region}/${service}/aws4_request`,
@@ -268,9 +318,13 @@ export class SigV4Verifier<T> {
       this.#signingKey(key.secret, accessKeyId, date, region, service),
     )
       .update(sts)
-      .digest()
-    const given = Buffer.from(parsed.signature, 'hex')
-    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      .digest('binary')
+    const given = parsed.signature
+    // Compare as 32-byte strings in constant time; the given hex is decoded only when well-formed.
+    if (
+      given.length !== 64 ||
+      !timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(expected, 'binary'))
+    )
       throw new InvalidSignatureException(
         'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
       )

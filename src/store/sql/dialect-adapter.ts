@@ -16,6 +16,11 @@ export interface SqlDialectAdapter {
   readonly bigIntType: 'integer' | 'bigint'
   /** Whether `autoIncrement()` must be added to the serial column (SQLite). */
   readonly needsAutoIncrement: boolean
+  /**
+   * True when no other process can write the database (SQLite in exclusive locking mode): hot rows
+   * may then be cached in memory, since every write passes through this process.
+   */
+  readonly exclusiveAccess: boolean
   /** Classifies a driver error raised by a constraint. */
   constraintKind(err: unknown): ConstraintKind
   /** Runs once after migrations (e.g. SQLite pragmas). */

@@ -19,6 +19,7 @@ import type {
 import type { Database } from './schema.js'
 import type { SqlDialectAdapter } from './dialect-adapter.js'
 import { migrationProvider } from './migrations.js'
+import { RowCache } from './row-cache.js'
 
 type Tx = Transaction<Database>
 
@@ -75,11 +76,24 @@ export class SqlStore implements Store {
   readonly engine: string
   readonly #db: Kysely<Database>
   readonly #adapter: SqlDialectAdapter
+  /** Connections by ARN; only when this process owns the database (see RowCache). */
+  readonly #connectionCache: RowCache<ConnectionRecord> | undefined
 
   private constructor(db: Kysely<Database>, adapter: SqlDialectAdapter) {
     this.#db = db
     this.#adapter = adapter
     this.engine = adapter.engine
+    this.#connectionCache = adapter.exclusiveAccess ? new RowCache(20_000) : undefined
+  }
+
+  /** Runs a write to a connection and drops its cached row, whatever the outcome. */
+  async #writingConnection<T>(arn: string, write: () => Promise<T>): Promise<T> {
+    this.#connectionCache?.invalidate(arn)
+    try {
+      return await write()
+    } finally {
+      this.#connectionCache?.invalidate(arn)
+    }
   }
 
   /** Opens the store and brings the schema up to date. */
@@ -187,60 +201,70 @@ export class SqlStore implements Store {
       .execute()
   }
 
+  #createConnection(c: NewConnection, tags: TagRecord[], quota: number): Promise<CreateResult> {
+    return this.#refusable<CreateResult>(async (tx) => {
+      await this.#takeQuota(tx, c.accountId, 'connection_count', quota)
+      let hostId: string | null = null
+      if (c.hostArn) {
+        const host = await tx
+          .selectFrom('hosts')
+          .select('id')
+          .where('account_id', '=', c.accountId)
+          .where('arn', '=', c.hostArn)
+          .executeTakeFirst()
+        if (!host) throw new Refused('host-not-found')
+        hostId = host.id
+      }
+      try {
+        await tx
+          .insertInto('connections')
+          .values({
+            id: c.id,
+            account_id: c.accountId,
+            arn: c.arn,
+            name: c.name,
+            provider_type: c.providerType,
+            host_id: hostId,
+            host_arn: c.hostArn,
+            status: c.status,
+            owner_account_id: c.ownerAccountId,
+            created_at: c.createdAt,
+            tag_version: 0,
+          })
+          .execute()
+      } catch (err) {
+        const kind = this.#adapter.constraintKind(err)
+        if (kind === 'unique') throw new Refused('name-taken')
+        if (kind === 'foreign-key') throw new Refused('host-not-found')
+        throw err
+      }
+      if (tags.length > 0)
+        await tx
+          .insertInto('connection_tags')
+          .values(tags.map((t) => ({ connection_id: c.id, tag_key: t.Key, tag_value: t.Value })))
+          .execute()
+      return 'created'
+    })
+  }
+
   connections = {
     create: (c: NewConnection, tags: TagRecord[], quota: number): Promise<CreateResult> =>
-      this.#refusable<CreateResult>(async (tx) => {
-        await this.#takeQuota(tx, c.accountId, 'connection_count', quota)
-        let hostId: string | null = null
-        if (c.hostArn) {
-          const host = await tx
-            .selectFrom('hosts')
-            .select('id')
-            .where('account_id', '=', c.accountId)
-            .where('arn', '=', c.hostArn)
-            .executeTakeFirst()
-          if (!host) throw new Refused('host-not-found')
-          hostId = host.id
-        }
-        try {
-          await tx
-            .insertInto('connections')
-            .values({
-              id: c.id,
-              account_id: c.accountId,
-              arn: c.arn,
-              name: c.name,
-              provider_type: c.providerType,
-              host_id: hostId,
-              host_arn: c.hostArn,
-              status: c.status,
-              owner_account_id: c.ownerAccountId,
-              created_at: c.createdAt,
-              tag_version: 0,
-            })
-            .execute()
-        } catch (err) {
-          const kind = this.#adapter.constraintKind(err)
-          if (kind === 'unique') throw new Refused('name-taken')
-          if (kind === 'foreign-key') throw new Refused('host-not-found')
-          throw err
-        }
-        if (tags.length > 0)
-          await tx
-            .insertInto('connection_tags')
-            .values(tags.map((t) => ({ connection_id: c.id, tag_key: t.Key, tag_value: t.Value })))
-            .execute()
-        return 'created'
-      }),
+      this.#writingConnection(c.arn, () => this.#createConnection(c, tags, quota)),
 
     get: async (accountId: string, arn: string): Promise<ConnectionRecord | undefined> => {
+      const cache = this.#connectionCache
+      const hit = cache?.get(arn)
+      if (hit) return hit.accountId === accountId ? hit : undefined
+      const generation = cache?.generation() ?? 0
       const r = await this.#db
         .selectFrom('connections')
         .selectAll()
         .where('arn', '=', arn)
-        .where('account_id', '=', accountId)
         .executeTakeFirst()
-      return r && toConnection(r)
+      if (!r) return undefined
+      const record = toConnection(r)
+      cache?.set(arn, record, generation)
+      return record.accountId === accountId ? record : undefined
     },
 
     list: async (
@@ -261,26 +285,29 @@ export class SqlStore implements Store {
     },
 
     delete: async (accountId: string, arn: string): Promise<boolean> =>
-      (await this.#refusable(async (tx) => {
-        const r = await tx
-          .deleteFrom('connections')
+      (await this.#writingConnection(arn, () =>
+        this.#refusable(async (tx) => {
+          const r = await tx
+            .deleteFrom('connections')
+            .where('arn', '=', arn)
+            .where('account_id', '=', accountId)
+            .executeTakeFirst()
+          if (Number(r.numDeletedRows) !== 1) return 'missing'
+          await this.#releaseQuota(tx, accountId, 'connection_count')
+          return 'deleted'
+        }),
+      )) === 'deleted',
+
+    setStatus: (accountId: string, arn: string, status: string): Promise<boolean> =>
+      this.#writingConnection(arn, async () => {
+        const r = await this.#db
+          .updateTable('connections')
+          .set({ status })
           .where('arn', '=', arn)
           .where('account_id', '=', accountId)
           .executeTakeFirst()
-        if (Number(r.numDeletedRows) !== 1) return 'missing'
-        await this.#releaseQuota(tx, accountId, 'connection_count')
-        return 'deleted'
-      })) === 'deleted',
-
-    setStatus: async (accountId: string, arn: string, status: string): Promise<boolean> => {
-      const r = await this.#db
-        .updateTable('connections')
-        .set({ status })
-        .where('arn', '=', arn)
-        .where('account_id', '=', accountId)
-        .executeTakeFirst()
-      return Number(r.numUpdatedRows) === 1
-    },
+        return Number(r.numUpdatedRows) === 1
+      }),
   }
 
   hosts = {
