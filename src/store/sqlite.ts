@@ -24,16 +24,32 @@ const adapter: SqlDialectAdapter = {
 }
 
 export async function openSqliteStore(file: string): Promise<SqlStore> {
+  try {
+    return await open(file)
+  } catch (err) {
+    if ((err as { code?: string }).code === 'SQLITE_BUSY')
+      throw new Error(`${file} is in use by another Junction process`, { cause: err })
+    throw err
+  }
+}
+
+async function open(file: string): Promise<SqlStore> {
   const sqlite = new Database(file)
   // One Junction process owns the file: a second one is refused instead of silently sharing it,
   // which also makes the in-memory row cache safe (see RowCache). Set before WAL mode so that
   // SQLite needs no shared-memory index.
-  sqlite.pragma('locking_mode = EXCLUSIVE')
-  sqlite.pragma('journal_mode = WAL')
-  // FULL makes every acknowledged write survive power loss, not only a process kill.
-  sqlite.pragma('synchronous = FULL')
-  sqlite.pragma('foreign_keys = ON')
-  sqlite.pragma('busy_timeout = 5000')
+  try {
+    sqlite.pragma('locking_mode = EXCLUSIVE')
+    // Within this process there is one connection; a lock held elsewhere is never released.
+    sqlite.pragma('busy_timeout = 1000')
+    sqlite.pragma('journal_mode = WAL')
+    // FULL makes every acknowledged write survive power loss, not only a process kill.
+    sqlite.pragma('synchronous = FULL')
+    sqlite.pragma('foreign_keys = ON')
+  } catch (err) {
+    sqlite.close()
+    throw err
+  }
   // Kysely prepares a statement per query; better-sqlite3 statements are reusable, so keep them.
   const statements = new Map<string, Database.Statement>()
   const database = {
@@ -52,8 +68,6 @@ export async function openSqliteStore(file: string): Promise<SqlStore> {
     return await SqlStore.open(db, adapter)
   } catch (err) {
     await db.destroy()
-    if ((err as { code?: string }).code === 'SQLITE_BUSY')
-      throw new Error(`${file} is in use by another Junction process`, { cause: err })
     throw err
   }
 }

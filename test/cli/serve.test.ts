@@ -190,6 +190,16 @@ describe('junction serve', () => {
     }
   })
 
+  it('refuses to start a second server on the same SQLite data directory', async () => {
+    const dataDir = tempDir()
+    const p = await spawnServe(['--data-dir', dataDir])
+    const second = await runBin(['serve', '--data-dir', dataDir, '--port', '0'])
+    expect(second.code).toBe(1)
+    expect(second.stderr).toMatch(/in use by another Junction process/)
+    p.child.kill('SIGTERM')
+    expect(await p.exited).toBe(0)
+  })
+
   it('refuses bad flags with exit code 2 and a message', async () => {
     const bad = await runBin(['serve', '--port', 'eighty'])
     expect(bad.code).toBe(2)

@@ -178,6 +178,23 @@ export function runStoreContract(factory: StoreFactory): void {
       ).toEqual([])
     })
 
+    it('reads its own writes even after the row was read (and possibly cached)', async () => {
+      const c = conn()
+      expect(await store.connections.get(A, c.arn)).toBeUndefined()
+      await store.connections.create(c, [], 1000)
+      expect((await store.connections.get(A, c.arn))?.status).toBe('PENDING')
+      await store.connections.setStatus(A, c.arn, 'ERROR')
+      expect((await store.connections.get(A, c.arn))?.status).toBe('ERROR')
+      // Concurrent reads racing a write never leave the old row behind.
+      const reads = Array.from({ length: 5 }, () => store.connections.get(A, c.arn))
+      await store.connections.setStatus(A, c.arn, 'AVAILABLE')
+      await Promise.all(reads)
+      expect((await store.connections.get(A, c.arn))?.status).toBe('AVAILABLE')
+      expect(await store.connections.get(B, c.arn)).toBeUndefined()
+      await store.connections.delete(A, c.arn)
+      expect(await store.connections.get(A, c.arn)).toBeUndefined()
+    })
+
     it('changes a connection status', async () => {
       const c = conn()
       await store.connections.create(c, [], 1000)

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { openPostgresStore } from '../../src/store/postgres.js'
 import { openSqliteStore } from '../../src/store/sqlite.js'
 import { runStoreContract } from '../contract/store.case.js'
@@ -19,6 +19,29 @@ if (engines.includes('sqlite')) {
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   })
 }
+
+describe('SQLite engine', () => {
+  it('refuses a second process on the same file (exclusive locking)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'junction-lock-'))
+    const file = join(dir, 'junction.db')
+    const first = await openSqliteStore(file)
+    try {
+      const { spawnSync } = await import('node:child_process')
+      const probe = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `const D=require('better-sqlite3'); const d=new D(${JSON.stringify(file)}, {timeout: 200}); try { d.prepare('select count(*) from connections').get(); console.log('opened') } catch (e) { console.log(e.code) }`,
+        ],
+        { encoding: 'utf8', cwd: process.cwd() },
+      )
+      expect(probe.stdout.trim()).toBe('SQLITE_BUSY')
+    } finally {
+      await first.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
 
 if (engines.includes('postgres')) {
   const schema = freshPgSchema()
