@@ -13,7 +13,6 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -31,35 +30,56 @@ interface Creds {
   secretAccessKey: string
 }
 
-async function startJunction(dataDir: string, port: number): Promise<ChildProcess> {
-  // BENCH_NODE_ARGS passes flags to Junction's node (e.g. --cpu-prof) for profiling.
-  const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []
-  const child = spawn(
-    process.execPath,
-    [
-      ...nodeArgs,
-      BIN,
-      'serve',
-      '--data-dir',
-      dataDir,
-      '--port',
-      String(port),
-      '--connection-quota',
-      String(CONNECTIONS + 10),
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  )
+/**
+ * Pins a process to one CPU when `taskset` exists: the server under test on CPU 0, wrk on CPU 1,
+ * so that both servers meet the same contention and runs are repeatable.
+ */
+const hasTaskset = await run('taskset', ['-c', '0', 'true']).then(
+  () => true,
+  () => false,
+)
+const pinned = (cpu: number, cmd: string, args: string[]): [string, string[]] =>
+  hasTaskset ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args]
+
+async function waitForPort(port: number, path: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return child
+      await fetch(`http://127.0.0.1:${port}${path}`)
+      return
     } catch {
       /* not up yet */
     }
     await new Promise((r) => setTimeout(r, 50))
   }
-  throw new Error('junction did not start')
+  throw new Error(`nothing listens on ${port}`)
+}
+
+async function startBaseline(port: number, body: string): Promise<ChildProcess> {
+  const code = `
+    const body = ${JSON.stringify(body)}
+    require('node:http').createServer((rq, rs) => {
+      rq.resume()
+      rq.on('end', () => {
+        rs.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.0', 'Content-Length': Buffer.byteLength(body), 'x-amzn-RequestId': '00000000-0000-4000-8000-000000000000' })
+        rs.end(body)
+      })
+    }).listen(${port}, '127.0.0.1')`
+  const [cmd, args] = pinned(0, process.execPath, ['-e', code])
+  const child = spawn(cmd, args, { stdio: 'ignore' })
+  await waitForPort(port, '/')
+  return child
+}
+
+async function startJunction(dataDir: string, port: number): Promise<ChildProcess> {
+  // BENCH_NODE_ARGS passes flags to Junction's node (e.g. --cpu-prof) for profiling.
+  const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []
+  const flags = ['serve', '--data-dir', dataDir, '--port', String(port)]
+  flags.push('--connection-quota', String(CONNECTIONS + 10))
+  const [cmd, args] = pinned(0, process.execPath, [...nodeArgs, BIN, ...flags])
+  // Junction logs every request as usual; the lines go to /dev/null.
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] })
+  await waitForPort(port, '/health')
+  return child
 }
 
 function readCreds(dataDir: string): Creds {
@@ -107,11 +127,16 @@ async function wrk(
   url: string,
   luaFile: string,
 ): Promise<{ rps: number; p99ms: number; non2xx: number }> {
-  const { stdout } = await run(
-    'wrk',
-    ['-t1', `-c${CONNS}`, `-d${DURATION}`, '--latency', '-s', luaFile, url],
-    { maxBuffer: 1 << 20 },
-  )
+  const [cmd, args] = pinned(1, 'wrk', [
+    '-t1',
+    `-c${CONNS}`,
+    `-d${DURATION}`,
+    '--latency',
+    '-s',
+    luaFile,
+    url,
+  ])
+  const { stdout } = await run(cmd, args, { maxBuffer: 1 << 20 })
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)![1])
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(stdout)!
   const p99ms = Number(p99[1]) * (p99[2] === 'us' ? 0.001 : p99[2] === 's' ? 1000 : 1)
@@ -147,7 +172,7 @@ async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'junction-bench-'))
   const port = 4700 + Math.floor(Math.random() * 200)
   const junction = await startJunction(dataDir, port)
-  let baseline: Server | undefined
+  let baseline: ChildProcess | undefined
   try {
     const creds = readCreds(dataDir)
     console.log(`seeding ${CONNECTIONS} connections…`)
@@ -184,20 +209,9 @@ async function main() {
     await wrk(`http://127.0.0.1:${port}/`, lua) // warm-up run, discarded
     const j = await wrk(`http://127.0.0.1:${port}/`, lua)
 
+    // The baseline is a plain node process like Junction, on the same CPU, answering the same bytes.
     const basePort = port + 1
-    baseline = createServer((rq, rs) => {
-      rq.resume()
-      rq.on('end', () => {
-        rs.writeHead(200, {
-          'Content-Type': 'application/x-amz-json-1.0',
-          'Content-Length': Buffer.byteLength(responseBody),
-          'x-amzn-RequestId': '00000000-0000-4000-8000-000000000000',
-        })
-        rs.end(responseBody)
-      })
-    })
-    // The baseline runs in this process; the bench's own work is idle while wrk runs.
-    await new Promise<void>((r) => baseline!.listen(basePort, '127.0.0.1', r))
+    baseline = await startBaseline(basePort, responseBody)
     await wrk(`http://127.0.0.1:${basePort}/`, lua)
     const b = await wrk(`http://127.0.0.1:${basePort}/`, lua)
 
@@ -220,7 +234,7 @@ async function main() {
     const ratio = j.rps / b.rps
     const report = {
       connections: CONNECTIONS,
-      wrk: { threads: 1, connections: Number(CONNS), duration: DURATION },
+      wrk: { threads: 1, connections: Number(CONNS), duration: DURATION, pinnedCpus: hasTaskset },
       junctionGetConnection: { rps: Math.round(j.rps), p99ms: j.p99ms, non2xx: j.non2xx },
       bareNodeHttp: { rps: Math.round(b.rps), p99ms: b.p99ms },
       ratio: Math.round(ratio * 1000) / 1000,
@@ -241,7 +255,7 @@ async function main() {
     )
     if (j.non2xx > 0) throw new Error(`${j.non2xx} GetConnection answers were not 2xx`)
   } finally {
-    baseline?.close()
+    baseline?.kill('SIGTERM')
     junction.kill('SIGTERM')
     await new Promise((r) => junction.once('exit', r))
     rmSync(dataDir, { recursive: true, force: true })
