@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // API suites start real servers and databases; keep parallelism within the 2-core budget.
     maxWorkers: 2,
+    // The SDK pinned here still supports Node 20; its notice about future releases is noise in tests.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 })

@@ -53,8 +53,8 @@ const steps: Step[] = [
     r.service = t.service
     r.operation = t.operation
   },
-  async function authenticate(r, deps) {
-    const { record } = await deps.verifier.verify(
+  function authenticate(r, deps) {
+    const verified = deps.verifier.verify(
       {
         method: r.req.method ?? 'POST',
         url: r.req.url ?? '/',
@@ -64,7 +64,11 @@ const steps: Step[] = [
       },
       serviceMetadata[r.service!].signingName,
     )
-    r.principal = record
+    if (verified instanceof Promise)
+      return verified.then((v) => {
+        r.principal = v.record
+      })
+    r.principal = verified.record
   },
   function rejectUnsupported(r) {
     if (!operations[r.operation!].supported) throw notSupportedError(r.operation!)

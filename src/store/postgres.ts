@@ -17,6 +17,12 @@ const adapter: SqlDialectAdapter = {
   needsAutoIncrement: false,
   // Several nodes may share the database: nothing is cached across requests.
   exclusiveAccess: false,
+  async lockMigrations(tx) {
+    // Per schema, so that Junction deployments in different schemas do not wait for each other.
+    await sql`select pg_advisory_xact_lock(hashtext(current_schema() || ':junction-migrations'))`.execute(
+      tx,
+    )
+  },
   constraintKind(err) {
     const code = (err as { code?: unknown }).code
     if (code === '23505') return 'unique'
@@ -26,6 +32,17 @@ const adapter: SqlDialectAdapter = {
 }
 
 const INT8_OID = 20
+
+/** `create schema if not exists`, tolerating a node that creates it at the same moment. */
+async function createSchema(db: Kysely<Schema>, schema: string): Promise<void> {
+  try {
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db)
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    // 23505: the concurrent creator won the catalog insert; 42P06: the schema exists.
+    if (code !== '23505' && code !== '42P06') throw err
+  }
+}
 
 export async function openPostgresStore(url: string): Promise<SqlStore> {
   const parsed = new URL(url)
@@ -47,8 +64,8 @@ export async function openPostgresStore(url: string): Promise<SqlStore> {
   })
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) })
   try {
-    if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db)
-    return await SqlStore.open(db, adapter, { schema: schema ?? undefined })
+    if (schema) await createSchema(db, schema)
+    return await SqlStore.open(db, adapter)
   } catch (err) {
     await db.destroy()
     throw err

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { openPostgresStore } from '../../src/store/postgres.js'
 import { openSqliteStore } from '../../src/store/sqlite.js'
 import { runStoreContract } from '../contract/store.case.js'
-import { freshPgSchema, testEngines } from '../helpers/engines.js'
+import { freshPgSchema, pgUrl, testEngines } from '../helpers/engines.js'
 
 const engines = testEngines()
 
@@ -50,6 +50,25 @@ if (engines.includes('postgres')) {
     open: () => openPostgresStore(schema.url),
     reopen: () => openPostgresStore(schema.url),
     cleanup: () => schema.drop(),
+  })
+  describe('PostgreSQL engine', () => {
+    it('lets several nodes start at once on one schema, applying each migration once', async () => {
+      const shared = freshPgSchema()
+      try {
+        const stores = await Promise.all([1, 2, 3].map(() => openPostgresStore(shared.url)))
+        await Promise.all(stores.map((st) => st.ensureAccount('000000000000')))
+        await Promise.all(stores.map((st) => st.close()))
+        const pg = await import('pg')
+        const client = new pg.default.Client({ connectionString: pgUrl })
+        await client.connect()
+        const schema = new URL(shared.url).searchParams.get('schema')!
+        const { rows } = await client.query(`select name from ${schema}.junction_migrations`)
+        await client.end()
+        expect(rows.map((r: { name: string }) => r.name)).toEqual(['0001_connections_hosts_tags'])
+      } finally {
+        await shared.drop()
+      }
+    })
   })
 } else {
   describe('Store contract [postgres]', () => {

@@ -61,6 +61,17 @@ export interface VerifiedRequest<T> {
   record: T
 }
 
+/** What verification carries from parsing to the signature check. */
+interface Scope {
+  accessKeyId: string
+  date: string
+  region: string
+  service: string
+  path: string
+  queryPairs: [string, string][]
+  signedHeaders: string[]
+}
+
 interface Parsed {
   credential: string
   signedHeaders: string
@@ -185,11 +196,11 @@ export class SigV4Verifier<T> {
    * Verifies the request and returns who signed it. `expectedService` is the signing name of the
    * service the request is for: a signature scoped to another service is refused.
    */
-  async verify(
+  verify(
     req: SignedRequest,
     expectedService: string,
     now = Date.now(),
-  ): Promise<VerifiedRequest<T>> {
+  ): VerifiedRequest<T> | Promise<VerifiedRequest<T>> {
     const q = req.url.indexOf('?')
     const path = q < 0 ? req.url : req.url.slice(0, q)
     const queryPairs = q < 0 ? [] : parseQuery(req.url.slice(q + 1))
@@ -285,8 +296,20 @@ export class SigV4Verifier<T> {
       )
     }
 
+    const scope: Scope = { accessKeyId, date, region, service, path, queryPairs, signedHeaders }
+    // A cached key answers synchronously: no promise on the hot path.
     const found = this.#lookup(accessKeyId)
-    const key = found instanceof Promise ? await found : found
+    return found instanceof Promise
+      ? found.then((key) => this.#check(req, parsed, scope, key))
+      : this.#check(req, parsed, scope, found)
+  }
+
+  #check(
+    req: SignedRequest,
+    parsed: Parsed,
+    { accessKeyId, date, region, service, path, queryPairs, signedHeaders }: Scope,
+    key: KeyInfo<T> | undefined,
+  ): VerifiedRequest<T> {
     if (!key)
       throw new UnrecognizedClientException(
         'The security token included in the request is invalid.',

@@ -3,7 +3,7 @@
  * Everything that differs between the SQL engines, as data and small hooks (after kysely's
  * `DialectAdapter` capability flags), so the shared SQL store never branches on an engine name.
  */
-import type { Kysely } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import type { Database } from './schema.js'
 
 export type ConstraintKind = 'unique' | 'foreign-key' | 'other'
@@ -23,6 +23,12 @@ export interface SqlDialectAdapter {
   readonly exclusiveAccess: boolean
   /** Classifies a driver error raised by a constraint. */
   constraintKind(err: unknown): ConstraintKind
-  /** Runs once after migrations (e.g. SQLite pragmas). */
+  /** Runs once before migrations. */
   afterOpen?(db: Kysely<Database>): Promise<void>
+  /**
+   * Serialises migrations between processes that share the database, inside the migration
+   * transaction (PostgreSQL: a transaction-scoped advisory lock). SQLite needs none: the file has
+   * one owner.
+   */
+  lockMigrations?(tx: Transaction<Database>): Promise<void>
 }

@@ -1,10 +1,13 @@
 /**
  * @module store/sql/migrations
- * Versioned schema migrations, run at start by Kysely's Migrator. Append new migrations; never
- * edit one that has shipped.
+ * Versioned schema migrations, applied in name order at start, each recorded in
+ * `junction_migrations`, all in one transaction. Append new migrations; never edit one that has
+ * shipped. (Kysely's Migrator is not used: its table checks look across every PostgreSQL schema,
+ * which breaks when several Junction schemas share a database.)
  */
-import type { Kysely, Migration, MigrationProvider } from 'kysely'
+import { sql, type Kysely, type Migration } from 'kysely'
 import type { SqlDialectAdapter } from './dialect-adapter.js'
+import type { Database } from './schema.js'
 
 function migrations(a: SqlDialectAdapter): Record<string, Migration> {
   return {
@@ -102,6 +105,25 @@ function migrations(a: SqlDialectAdapter): Record<string, Migration> {
   }
 }
 
-export function migrationProvider(a: SqlDialectAdapter): MigrationProvider {
-  return { getMigrations: () => Promise.resolve(migrations(a)) }
+/** Brings the schema up to date; returns the names of the migrations it applied. */
+export async function migrate(db: Kysely<Database>, a: SqlDialectAdapter): Promise<string[]> {
+  return db.transaction().execute(async (tx) => {
+    await a.lockMigrations?.(tx)
+    await sql`create table if not exists junction_migrations (name text primary key, applied_at ${sql.raw(a.bigIntType)} not null)`.execute(
+      tx,
+    )
+    const done = new Set(
+      (await tx.selectFrom('junction_migrations').select('name').execute()).map((r) => r.name),
+    )
+    const applied: string[] = []
+    for (const [name, migration] of Object.entries(migrations(a)).sort(([x], [y]) =>
+      x < y ? -1 : 1,
+    )) {
+      if (done.has(name)) continue
+      await migration.up(tx)
+      await tx.insertInto('junction_migrations').values({ name, applied_at: Date.now() }).execute()
+      applied.push(name)
+    }
+    return applied
+  })
 }

@@ -5,6 +5,7 @@
 import type { Generated } from 'kysely'
 
 export interface Database {
+  junction_migrations: { name: string; applied_at: number }
   accounts: { account_id: string; connection_count: number; host_count: number }
   access_keys: {
     access_key_id: string

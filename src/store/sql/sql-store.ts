@@ -3,7 +3,7 @@
  * The `Store` over Kysely, shared by both engines. Engine differences live in the
  * `SqlDialectAdapter`; this file has none.
  */
-import { Migrator, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
+import { type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
 import type {
   AccessKeyRecord,
   ConnectionRecord,
@@ -18,7 +18,7 @@ import type {
 } from '../store.js'
 import type { Database } from './schema.js'
 import type { SqlDialectAdapter } from './dialect-adapter.js'
-import { migrationProvider } from './migrations.js'
+import { migrate } from './migrations.js'
 import { RowCache } from './row-cache.js'
 
 type Tx = Transaction<Database>
@@ -97,22 +97,9 @@ export class SqlStore implements Store {
   }
 
   /** Opens the store and brings the schema up to date. */
-  static async open(
-    db: Kysely<Database>,
-    adapter: SqlDialectAdapter,
-    opts: { schema?: string } = {},
-  ): Promise<SqlStore> {
+  static async open(db: Kysely<Database>, adapter: SqlDialectAdapter): Promise<SqlStore> {
     await adapter.afterOpen?.(db)
-    const migrator = new Migrator({
-      db,
-      provider: migrationProvider(adapter),
-      migrationTableName: 'junction_migrations',
-      migrationLockTableName: 'junction_migrations_lock',
-      // Kysely looks for its tables in every schema unless told which one is ours.
-      ...(opts.schema ? { migrationTableSchema: opts.schema } : {}),
-    })
-    const { error } = await migrator.migrateToLatest()
-    if (error) throw error instanceof Error ? error : new Error(String(error))
+    await migrate(db, adapter)
     return new SqlStore(db, adapter)
   }
 
