@@ -5,11 +5,16 @@
  * shipped. (Kysely's Migrator is not used: its table checks look across every PostgreSQL schema,
  * which breaks when several Junction schemas share a database.)
  */
-import { sql, type Kysely, type Migration } from 'kysely'
+import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely'
 import type { SqlDialectAdapter } from './dialect-adapter.js'
 import type { Database } from './schema.js'
 
 function migrations(a: SqlDialectAdapter): Record<string, Migration> {
+  // The keyset for pagination: an auto-incrementing integer primary key on either engine.
+  const serialPrimaryKey = (c: ColumnDefinitionBuilder) => {
+    const pk = c.primaryKey()
+    return a.needsAutoIncrement ? pk.autoIncrement() : pk
+  }
   return {
     '0001_connections_hosts_tags': {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations predate the schema type
@@ -35,10 +40,7 @@ function migrations(a: SqlDialectAdapter): Record<string, Migration> {
           .execute()
         await db.schema
           .createTable('hosts')
-          .addColumn('seq', a.serialType, (c) => {
-            const pk = c.primaryKey()
-            return a.needsAutoIncrement ? pk.autoIncrement() : pk
-          })
+          .addColumn('seq', a.serialType, serialPrimaryKey)
           .addColumn('id', 'text', (c) => c.notNull().unique())
           .addColumn('account_id', 'text', (c) => c.notNull())
           .addColumn('arn', 'text', (c) => c.notNull().unique())
@@ -54,10 +56,7 @@ function migrations(a: SqlDialectAdapter): Record<string, Migration> {
           .execute()
         await db.schema
           .createTable('connections')
-          .addColumn('seq', a.serialType, (c) => {
-            const pk = c.primaryKey()
-            return a.needsAutoIncrement ? pk.autoIncrement() : pk
-          })
+          .addColumn('seq', a.serialType, serialPrimaryKey)
           .addColumn('id', 'text', (c) => c.notNull().unique())
           .addColumn('account_id', 'text', (c) => c.notNull())
           .addColumn('arn', 'text', (c) => c.notNull().unique())

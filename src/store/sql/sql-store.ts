@@ -3,7 +3,7 @@
  * The `Store` over Kysely, shared by both engines. Engine differences live in the
  * `SqlDialectAdapter`; this file has none.
  */
-import { type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
+import { sql, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
 import type {
   AccessKeyRecord,
   ConnectionRecord,
@@ -64,11 +64,19 @@ function toHost(r: Selectable<Database['hosts']>): HostRecord {
   }
 }
 
-/** Which tag table and owner table an ARN's resource type uses. */
-function resourceKind(arn: string): 'connection' | 'host' | undefined {
+/** The tables behind a taggable resource: its own table, its tag table and the tag table's key. */
+interface TaggedTables {
+  owner: 'connections' | 'hosts'
+  tags: 'connection_tags' | 'host_tags'
+  fk: 'connection_id' | 'host_id'
+}
+
+/** The tables of the resource an ARN names (connections and hosts are taggable). */
+function taggedTables(arn: string): TaggedTables | undefined {
   const resource = arn.split(':').slice(5).join(':')
-  if (resource.startsWith('connection/')) return 'connection'
-  if (resource.startsWith('host/')) return 'host'
+  if (resource.startsWith('connection/'))
+    return { owner: 'connections', tags: 'connection_tags', fk: 'connection_id' }
+  if (resource.startsWith('host/')) return { owner: 'hosts', tags: 'host_tags', fk: 'host_id' }
   return undefined
 }
 
@@ -389,57 +397,44 @@ export class SqlStore implements Store {
       }),
   }
 
-  /** Locks the resource row (by bumping its tag version) and returns its id. */
+  /** Locks the resource row (by bumping its tag version) and returns its id and tag table. */
   async #lockTagged(tx: Tx, accountId: string, arn: string) {
-    const kind = resourceKind(arn)
-    if (!kind) return undefined
-    const table = kind === 'connection' ? 'connections' : 'hosts'
+    const t = taggedTables(arn)
+    if (!t) return undefined
     const r = await tx
-      .updateTable(table)
+      .updateTable(t.owner)
       .set((eb) => ({ tag_version: eb('tag_version', '+', 1) }))
       .where('arn', '=', arn)
       .where('account_id', '=', accountId)
       .returning('id')
       .executeTakeFirst()
-    return r && { id: r.id, kind }
+    return r && { id: r.id, ...t }
+  }
+
+  /** Tags of one owner row in key order. */
+  async #tagsOf(db: Kysely<Database>, t: TaggedTables, ownerId: string): Promise<TagRecord[]> {
+    const { rows } = await sql<{ tag_key: string; tag_value: string }>`
+      select tag_key, tag_value from ${sql.table(t.tags)}
+      where ${sql.ref(t.fk)} = ${ownerId} order by tag_key`.execute(db)
+    return rows.map((r) => ({ Key: r.tag_key, Value: r.tag_value }))
+  }
+
+  async #deleteTags(tx: Tx, t: TaggedTables, ownerId: string, keys: string[]): Promise<void> {
+    await sql`delete from ${sql.table(t.tags)}
+      where ${sql.ref(t.fk)} = ${ownerId} and tag_key in (${sql.join(keys)})`.execute(tx)
   }
 
   tags = {
     list: async (accountId: string, arn: string): Promise<TagRecord[] | undefined> => {
-      const kind = resourceKind(arn)
-      if (kind === 'connection') {
-        const owner = await this.#db
-          .selectFrom('connections')
-          .select('id')
-          .where('arn', '=', arn)
-          .where('account_id', '=', accountId)
-          .executeTakeFirst()
-        if (!owner) return undefined
-        const rows = await this.#db
-          .selectFrom('connection_tags')
-          .select(['tag_key', 'tag_value'])
-          .where('connection_id', '=', owner.id)
-          .orderBy('tag_key')
-          .execute()
-        return rows.map((r) => ({ Key: r.tag_key, Value: r.tag_value }))
-      }
-      if (kind === 'host') {
-        const owner = await this.#db
-          .selectFrom('hosts')
-          .select('id')
-          .where('arn', '=', arn)
-          .where('account_id', '=', accountId)
-          .executeTakeFirst()
-        if (!owner) return undefined
-        const rows = await this.#db
-          .selectFrom('host_tags')
-          .select(['tag_key', 'tag_value'])
-          .where('host_id', '=', owner.id)
-          .orderBy('tag_key')
-          .execute()
-        return rows.map((r) => ({ Key: r.tag_key, Value: r.tag_value }))
-      }
-      return undefined
+      const t = taggedTables(arn)
+      if (!t) return undefined
+      const owner = await this.#db
+        .selectFrom(t.owner)
+        .select('id')
+        .where('arn', '=', arn)
+        .where('account_id', '=', accountId)
+        .executeTakeFirst()
+      return owner && this.#tagsOf(this.#db, t, owner.id)
     },
 
     put: (
@@ -454,41 +449,12 @@ export class SqlStore implements Store {
         // Later duplicates of a key win, as consecutive TagResource calls would.
         const merged = new Map(tags.map((t) => [t.Key, t.Value]))
         if (merged.size === 0) return 'ok'
-        if (owner.kind === 'connection') {
-          await tx
-            .deleteFrom('connection_tags')
-            .where('connection_id', '=', owner.id)
-            .where('tag_key', 'in', [...merged.keys()])
-            .execute()
-          await tx
-            .insertInto('connection_tags')
-            .values(
-              [...merged].map(([k, v]) => ({ connection_id: owner.id, tag_key: k, tag_value: v })),
-            )
-            .execute()
-          const { n } = await tx
-            .selectFrom('connection_tags')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('connection_id', '=', owner.id)
-            .executeTakeFirstOrThrow()
-          if (Number(n) > maxPerResource) throw new Refused('limit-exceeded')
-        } else {
-          await tx
-            .deleteFrom('host_tags')
-            .where('host_id', '=', owner.id)
-            .where('tag_key', 'in', [...merged.keys()])
-            .execute()
-          await tx
-            .insertInto('host_tags')
-            .values([...merged].map(([k, v]) => ({ host_id: owner.id, tag_key: k, tag_value: v })))
-            .execute()
-          const { n } = await tx
-            .selectFrom('host_tags')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('host_id', '=', owner.id)
-            .executeTakeFirstOrThrow()
-          if (Number(n) > maxPerResource) throw new Refused('limit-exceeded')
-        }
+        await this.#deleteTags(tx, owner, owner.id, [...merged.keys()])
+        const values = [...merged].map(([k, v]) => sql`(${owner.id}, ${k}, ${v})`)
+        await sql`insert into ${sql.table(owner.tags)} (${sql.ref(owner.fk)}, tag_key, tag_value)
+          values ${sql.join(values)}`.execute(tx)
+        if ((await this.#tagsOf(tx, owner, owner.id)).length > maxPerResource)
+          throw new Refused('limit-exceeded')
         return 'ok'
       }),
 
@@ -496,19 +462,7 @@ export class SqlStore implements Store {
       (await this.#refusable(async (tx) => {
         const owner = await this.#lockTagged(tx, accountId, arn)
         if (!owner) return 'not-found'
-        if (keys.length === 0) return 'ok'
-        if (owner.kind === 'connection')
-          await tx
-            .deleteFrom('connection_tags')
-            .where('connection_id', '=', owner.id)
-            .where('tag_key', 'in', keys)
-            .execute()
-        else
-          await tx
-            .deleteFrom('host_tags')
-            .where('host_id', '=', owner.id)
-            .where('tag_key', 'in', keys)
-            .execute()
+        if (keys.length > 0) await this.#deleteTags(tx, owner, owner.id, keys)
         return 'ok'
       })) === 'ok',
   }
