@@ -90,6 +90,7 @@ export async function ensureRootCredentials(opts: {
     secretCiphertext: opts.masterKey.encrypt(creds.secretAccessKey),
     status: 'Active',
     createdAt: Date.now(),
+    kind: 'root',
   })
   return creds
 }

@@ -11,12 +11,153 @@
 export interface AccessKeyRecord {
   accessKeyId: string
   accountId: string
-  /** The principal the key belongs to, e.g. `arn:aws:iam::000000000000:root`. */
+  /**
+   * The principal the key belongs to: `arn:aws:iam::…:root`, `arn:aws:iam::…:user/…`, or for
+   * temporary credentials `arn:aws:sts::…:assumed-role/<role>/<session>`.
+   */
   principalArn: string
   /** The secret access key, encrypted under the master key (never the plaintext). */
   secretCiphertext: string
   status: 'Active' | 'Inactive'
   createdAt: number
+  kind: 'root' | 'user' | 'session'
+  /** The IAM user of a user key. */
+  userName?: string | null
+  /** The role of temporary credentials. */
+  roleName?: string | null
+  /** Temporary credentials: the session token, encrypted under the master key. */
+  sessionTokenCiphertext?: string | null
+  /** Temporary credentials: the session policy passed to AssumeRole, if any. */
+  sessionPolicy?: string | null
+  expiresAt?: number | null
+  lastUsedAt?: number | null
+}
+
+export type OwnerKind = 'user' | 'role'
+
+export interface IamUserRecord {
+  id: string
+  accountId: string
+  name: string
+  path: string
+  arn: string
+  createdAt: number
+}
+
+export interface IamRoleRecord {
+  id: string
+  accountId: string
+  name: string
+  path: string
+  arn: string
+  assumeRolePolicy: string
+  description: string | null
+  maxSessionDuration: number
+  createdAt: number
+}
+
+export interface ManagedPolicyRecord {
+  id: string
+  accountId: string
+  name: string
+  path: string
+  arn: string
+  document: string
+  description: string | null
+  createdAt: number
+  updatedAt: number
+  /** Users and roles it is attached to (computed). */
+  attachmentCount: number
+}
+
+/** Everything the evaluator needs about one user's or role's policies. */
+export interface PrincipalPolicies {
+  inline: { name: string; document: string }[]
+  managed: { arn: string; name: string; document: string }[]
+}
+
+export type IamCreateResult = 'created' | 'exists' | 'quota-exceeded'
+export type IamDeleteResult =
+  'deleted' | 'not-found' | 'has-keys' | 'has-policies' | 'has-attachments'
+
+export interface IamRepository {
+  /** Bumped by every IAM write in the account: cached compiled policies older than it are stale. */
+  version(accountId: string): Promise<number>
+  users: {
+    create(u: IamUserRecord, quota: number): Promise<IamCreateResult>
+    get(accountId: string, name: string): Promise<IamUserRecord | undefined>
+    /** In name order, after `afterName`. */
+    list(
+      accountId: string,
+      pathPrefix: string,
+      afterName: string,
+      limit: number,
+    ): Promise<IamUserRecord[]>
+    delete(accountId: string, name: string): Promise<IamDeleteResult>
+  }
+  roles: {
+    create(r: IamRoleRecord, quota: number): Promise<IamCreateResult>
+    get(accountId: string, name: string): Promise<IamRoleRecord | undefined>
+    list(
+      accountId: string,
+      pathPrefix: string,
+      afterName: string,
+      limit: number,
+    ): Promise<IamRoleRecord[]>
+    delete(accountId: string, name: string): Promise<IamDeleteResult>
+    setTrustPolicy(accountId: string, name: string, document: string): Promise<boolean>
+  }
+  inline: {
+    /** Creates or replaces; `no-owner` when the user or role does not exist. */
+    put(
+      accountId: string,
+      kind: OwnerKind,
+      owner: string,
+      name: string,
+      document: string,
+    ): Promise<'ok' | 'no-owner'>
+    get(
+      accountId: string,
+      kind: OwnerKind,
+      owner: string,
+      name: string,
+    ): Promise<string | undefined>
+    list(accountId: string, kind: OwnerKind, owner: string): Promise<string[] | undefined>
+    delete(accountId: string, kind: OwnerKind, owner: string, name: string): Promise<boolean>
+  }
+  policies: {
+    create(p: Omit<ManagedPolicyRecord, 'attachmentCount'>, quota: number): Promise<IamCreateResult>
+    get(accountId: string, arn: string): Promise<ManagedPolicyRecord | undefined>
+    list(
+      accountId: string,
+      opts: { pathPrefix: string; onlyAttached: boolean },
+      afterName: string,
+      limit: number,
+    ): Promise<ManagedPolicyRecord[]>
+    /** Refused (`has-attachments`) while the policy is attached. */
+    delete(accountId: string, arn: string): Promise<IamDeleteResult>
+  }
+  attachments: {
+    attach(
+      accountId: string,
+      kind: OwnerKind,
+      owner: string,
+      policyArn: string,
+      maxPerOwner: number,
+    ): Promise<'ok' | 'no-owner' | 'no-policy' | 'limit-exceeded'>
+    detach(accountId: string, kind: OwnerKind, owner: string, policyArn: string): Promise<boolean>
+    list(
+      accountId: string,
+      kind: OwnerKind,
+      owner: string,
+    ): Promise<{ arn: string; name: string }[] | undefined>
+  }
+  /** The inline and attached policies of a user or role (undefined when it does not exist). */
+  policiesOf(
+    accountId: string,
+    kind: OwnerKind,
+    owner: string,
+  ): Promise<PrincipalPolicies | undefined>
 }
 
 export interface TagRecord {
@@ -85,7 +226,26 @@ export interface Store {
     get(accessKeyId: string): Promise<AccessKeyRecord | undefined>
     /** Inserts or replaces a key. */
     put(key: AccessKeyRecord): Promise<void>
+    /** Adds a key to an IAM user unless the user has `maxPerUser` keys already or is gone. */
+    createForUser(
+      key: AccessKeyRecord,
+      maxPerUser: number,
+    ): Promise<'created' | 'limit-exceeded' | 'no-user'>
+    listForUser(accountId: string, userName: string): Promise<AccessKeyRecord[]>
+    setStatus(
+      accountId: string,
+      userName: string,
+      accessKeyId: string,
+      status: 'Active' | 'Inactive',
+    ): Promise<boolean>
+    delete(accountId: string, userName: string, accessKeyId: string): Promise<boolean>
+    /** Records that a key signed a request (kept coarse: callers write at most once a minute). */
+    touch(accessKeyId: string, at: number): Promise<void>
+    /** Removes temporary credentials that expired before `now`. */
+    deleteExpired(now: number): Promise<number>
   }
+
+  iam: IamRepository
 
   /**
    * Records a resource id as issued. Returns false when it was issued before (ids are never

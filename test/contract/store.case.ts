@@ -74,9 +74,10 @@ export function runStoreContract(factory: StoreFactory): void {
         secretCiphertext: 'v1.x.y',
         status: 'Active' as const,
         createdAt: 1,
+        kind: 'root' as const,
       }
       await store.accessKeys.put(key)
-      expect(await store.accessKeys.get('JKIATEST')).toEqual(key)
+      expect(await store.accessKeys.get('JKIATEST')).toMatchObject(key)
       await store.accessKeys.put({ ...key, status: 'Inactive' })
       expect((await store.accessKeys.get('JKIATEST'))?.status).toBe('Inactive')
       expect(await store.accessKeys.get('JKIAMISSING')).toBeUndefined()
@@ -305,6 +306,145 @@ export function runStoreContract(factory: StoreFactory): void {
           'arn:aws:codestar-connections:us-east-1:000000000000:repository-link/x',
         ),
       ).toBeUndefined()
+    })
+
+    it('stores IAM users, roles, policies and attachments, bumping the IAM version on each write', async () => {
+      const acct = '666666666666'
+      await store.ensureAccount(acct)
+      const v0 = await store.iam.version(acct)
+      const user = {
+        id: 'AIDATEST1',
+        accountId: acct,
+        name: 'alice',
+        path: '/',
+        arn: `arn:aws:iam::${acct}:user/alice`,
+        createdAt: 1,
+      }
+      expect(await store.iam.users.create(user, 10)).toBe('created')
+      expect(await store.iam.users.create({ ...user, id: 'AIDATEST2' }, 10)).toBe('exists')
+      expect(await store.iam.version(acct)).toBeGreaterThan(v0)
+      expect(await store.iam.users.get(acct, 'alice')).toEqual(user)
+      expect((await store.iam.users.list(acct, '/', '', 10)).map((u) => u.name)).toEqual(['alice'])
+      expect(await store.iam.users.create({ ...user, id: 'AIDATEST3', name: 'bob' }, 1)).toBe(
+        'quota-exceeded',
+      )
+
+      expect(await store.iam.inline.put(acct, 'user', 'alice', 'p1', '{"a":1}')).toBe('ok')
+      expect(await store.iam.inline.put(acct, 'user', 'alice', 'p1', '{"a":2}')).toBe('ok')
+      expect(await store.iam.inline.put(acct, 'user', 'nobody', 'p1', '{}')).toBe('no-owner')
+      expect(await store.iam.inline.get(acct, 'user', 'alice', 'p1')).toBe('{"a":2}')
+      expect(await store.iam.inline.list(acct, 'user', 'alice')).toEqual(['p1'])
+      expect(await store.iam.inline.list(acct, 'user', 'nobody')).toBeUndefined()
+
+      const pol = {
+        id: 'ANPATEST1',
+        accountId: acct,
+        name: 'ro',
+        path: '/',
+        arn: `arn:aws:iam::${acct}:policy/ro`,
+        document: '{}',
+        description: null,
+        createdAt: 1,
+        updatedAt: 1,
+      }
+      expect(await store.iam.policies.create(pol, 10)).toBe('created')
+      expect(await store.iam.attachments.attach(acct, 'user', 'alice', pol.arn, 10)).toBe('ok')
+      expect(await store.iam.attachments.attach(acct, 'user', 'alice', `${pol.arn}x`, 10)).toBe(
+        'no-policy',
+      )
+      expect((await store.iam.policies.get(acct, pol.arn))?.attachmentCount).toBe(1)
+      expect(await store.iam.policies.delete(acct, pol.arn)).toBe('has-attachments')
+      expect(await store.iam.policiesOf(acct, 'user', 'alice')).toEqual({
+        inline: [{ name: 'p1', document: '{"a":2}' }],
+        managed: [{ arn: pol.arn, name: 'ro', document: '{}' }],
+      })
+
+      const key = {
+        accessKeyId: 'JKIAALICE1',
+        accountId: acct,
+        principalArn: user.arn,
+        secretCiphertext: 'x',
+        status: 'Active' as const,
+        createdAt: 1,
+        kind: 'user' as const,
+        userName: 'alice',
+      }
+      expect(await store.accessKeys.createForUser(key, 2)).toBe('created')
+      expect(await store.accessKeys.createForUser({ ...key, accessKeyId: 'JKIAALICE2' }, 2)).toBe(
+        'created',
+      )
+      expect(await store.accessKeys.createForUser({ ...key, accessKeyId: 'JKIAALICE3' }, 2)).toBe(
+        'limit-exceeded',
+      )
+      expect(
+        await store.accessKeys.createForUser(
+          { ...key, accessKeyId: 'JKIANOBODY', userName: 'nobody' },
+          2,
+        ),
+      ).toBe('no-user')
+      expect(await store.accessKeys.setStatus(acct, 'alice', 'JKIAALICE1', 'Inactive')).toBe(true)
+      expect(
+        (await store.accessKeys.listForUser(acct, 'alice')).map((k) => [k.accessKeyId, k.status]),
+      ).toEqual([
+        ['JKIAALICE1', 'Inactive'],
+        ['JKIAALICE2', 'Active'],
+      ])
+
+      // A user is deleted only once nothing holds it.
+      expect(await store.iam.users.delete(acct, 'alice')).toBe('has-keys')
+      await store.accessKeys.delete(acct, 'alice', 'JKIAALICE1')
+      await store.accessKeys.delete(acct, 'alice', 'JKIAALICE2')
+      expect(await store.iam.users.delete(acct, 'alice')).toBe('has-policies')
+      expect(await store.iam.inline.delete(acct, 'user', 'alice', 'p1')).toBe(true)
+      expect(await store.iam.users.delete(acct, 'alice')).toBe('has-attachments')
+      expect(await store.iam.attachments.detach(acct, 'user', 'alice', pol.arn)).toBe(true)
+      expect(await store.iam.users.delete(acct, 'alice')).toBe('deleted')
+      expect(await store.iam.users.delete(acct, 'alice')).toBe('not-found')
+      expect(await store.iam.policies.delete(acct, pol.arn)).toBe('deleted')
+    })
+
+    it('stores roles with trust policies and drops their sessions with them', async () => {
+      const acct = '777777777777'
+      await store.ensureAccount(acct)
+      const role = {
+        id: 'AROATEST1',
+        accountId: acct,
+        name: 'pipeline',
+        path: '/',
+        arn: `arn:aws:iam::${acct}:role/pipeline`,
+        assumeRolePolicy: '{"t":1}',
+        description: null,
+        maxSessionDuration: 3600,
+        createdAt: 1,
+      }
+      expect(await store.iam.roles.create(role, 10)).toBe('created')
+      expect(await store.iam.roles.setTrustPolicy(acct, 'pipeline', '{"t":2}')).toBe(true)
+      expect((await store.iam.roles.get(acct, 'pipeline'))?.assumeRolePolicy).toBe('{"t":2}')
+      await store.accessKeys.put({
+        accessKeyId: 'JKIASESSION',
+        accountId: acct,
+        principalArn: `arn:aws:sts::${acct}:assumed-role/pipeline/s`,
+        secretCiphertext: 'x',
+        status: 'Active',
+        createdAt: 1,
+        kind: 'session',
+        roleName: 'pipeline',
+        sessionTokenCiphertext: 'y',
+        expiresAt: 10,
+      })
+      expect(await store.iam.roles.delete(acct, 'pipeline')).toBe('deleted')
+      expect(await store.accessKeys.get('JKIASESSION')).toBeUndefined()
+      await store.accessKeys.put({
+        accessKeyId: 'JKIAOLD',
+        accountId: acct,
+        principalArn: 'x',
+        secretCiphertext: 'x',
+        status: 'Active',
+        createdAt: 1,
+        kind: 'session',
+        expiresAt: 10,
+      })
+      expect(await store.accessKeys.deleteExpired(11)).toBe(1)
     })
 
     it('keeps every acknowledged write across a close and reopen', async () => {

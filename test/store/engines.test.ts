@@ -64,7 +64,10 @@ if (engines.includes('postgres')) {
         const schema = new URL(shared.url).searchParams.get('schema')!
         const { rows } = await client.query(`select name from ${schema}.junction_migrations`)
         await client.end()
-        expect(rows.map((r: { name: string }) => r.name)).toEqual(['0001_connections_hosts_tags'])
+        expect(rows.map((r: { name: string }) => r.name)).toEqual([
+          '0001_connections_hosts_tags',
+          '0002_iam',
+        ])
       } finally {
         await shared.drop()
       }

@@ -101,6 +101,96 @@ function migrations(a: SqlDialectAdapter): Record<string, Migration> {
         }
       },
     },
+    '0002_iam': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations predate the schema type
+      async up(db: Kysely<any>) {
+        // Access keys of users and temporary (STS session) credentials live beside the root key.
+        for (const [column, type] of [
+          ['kind', 'text'],
+          ['user_name', 'text'],
+          ['role_name', 'text'],
+          ['session_token_ciphertext', 'text'],
+          ['session_policy', 'text'],
+          ['expires_at', a.bigIntType],
+          ['last_used_at', a.bigIntType],
+        ] as const)
+          await db.schema.alterTable('access_keys').addColumn(column, type).execute()
+        await db.updateTable('access_keys').set({ kind: 'root' }).execute()
+        await db.schema
+          .createIndex('access_keys_user')
+          .on('access_keys')
+          .columns(['account_id', 'user_name'])
+          .execute()
+        await db.schema
+          .createTable('iam_state')
+          .addColumn('account_id', 'text', (c) => c.primaryKey())
+          .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute()
+        await db.schema
+          .createTable('iam_users')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull())
+          .addColumn('arn', 'text', (c) => c.notNull())
+          .addColumn('created_at', a.bigIntType, (c) => c.notNull())
+          .addUniqueConstraint('iam_users_name', ['account_id', 'name'])
+          .execute()
+        await db.schema
+          .createTable('iam_roles')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull())
+          .addColumn('arn', 'text', (c) => c.notNull())
+          .addColumn('assume_role_policy', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('max_session_duration', 'integer', (c) => c.notNull())
+          .addColumn('created_at', a.bigIntType, (c) => c.notNull())
+          .addUniqueConstraint('iam_roles_name', ['account_id', 'name'])
+          .execute()
+        await db.schema
+          .createTable('iam_inline_policies')
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('owner_kind', 'text', (c) => c.notNull())
+          .addColumn('owner_name', 'text', (c) => c.notNull())
+          .addColumn('policy_name', 'text', (c) => c.notNull())
+          .addColumn('document', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('iam_inline_policies_pk', [
+            'account_id',
+            'owner_kind',
+            'owner_name',
+            'policy_name',
+          ])
+          .execute()
+        await db.schema
+          .createTable('iam_policies')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull())
+          .addColumn('arn', 'text', (c) => c.notNull().unique())
+          .addColumn('document', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('created_at', a.bigIntType, (c) => c.notNull())
+          .addColumn('updated_at', a.bigIntType, (c) => c.notNull())
+          .addUniqueConstraint('iam_policies_name', ['account_id', 'name'])
+          .execute()
+        await db.schema
+          .createTable('iam_attachments')
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('owner_kind', 'text', (c) => c.notNull())
+          .addColumn('owner_name', 'text', (c) => c.notNull())
+          .addColumn('policy_arn', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('iam_attachments_pk', [
+            'account_id',
+            'owner_kind',
+            'owner_name',
+            'policy_arn',
+          ])
+          .execute()
+      },
+    },
   }
 }
 

@@ -14,6 +14,57 @@ export interface Database {
     secret_ciphertext: string
     status: string
     created_at: number
+    kind: string
+    user_name: string | null
+    role_name: string | null
+    session_token_ciphertext: string | null
+    session_policy: string | null
+    expires_at: number | null
+    last_used_at: number | null
+  }
+  iam_state: { account_id: string; version: number }
+  iam_users: {
+    id: string
+    account_id: string
+    name: string
+    path: string
+    arn: string
+    created_at: number
+  }
+  iam_roles: {
+    id: string
+    account_id: string
+    name: string
+    path: string
+    arn: string
+    assume_role_policy: string
+    description: string | null
+    max_session_duration: number
+    created_at: number
+  }
+  iam_inline_policies: {
+    account_id: string
+    owner_kind: string
+    owner_name: string
+    policy_name: string
+    document: string
+  }
+  iam_policies: {
+    id: string
+    account_id: string
+    name: string
+    path: string
+    arn: string
+    document: string
+    description: string | null
+    created_at: number
+    updated_at: number
+  }
+  iam_attachments: {
+    account_id: string
+    owner_kind: string
+    owner_name: string
+    policy_arn: string
   }
   issued_ids: { id: string }
   connections: {

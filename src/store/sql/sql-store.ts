@@ -20,6 +20,7 @@ import type { Database } from './schema.js'
 import type { SqlDialectAdapter } from './dialect-adapter.js'
 import { migrate } from './migrations.js'
 import { RowCache } from './row-cache.js'
+import { SqlIamRepository } from './iam-repository.js'
 
 type Tx = Transaction<Database>
 
@@ -27,6 +28,42 @@ type Tx = Transaction<Database>
 class Refused<T extends string> extends Error {
   constructor(readonly result: T) {
     super(result)
+  }
+}
+
+function toAccessKey(r: Selectable<Database['access_keys']>): AccessKeyRecord {
+  return {
+    accessKeyId: r.access_key_id,
+    accountId: r.account_id,
+    principalArn: r.principal_arn,
+    secretCiphertext: r.secret_ciphertext,
+    status: r.status as AccessKeyRecord['status'],
+    createdAt: Number(r.created_at),
+    kind: r.kind as AccessKeyRecord['kind'],
+    userName: r.user_name,
+    roleName: r.role_name,
+    sessionTokenCiphertext: r.session_token_ciphertext,
+    sessionPolicy: r.session_policy,
+    expiresAt: r.expires_at === null ? null : Number(r.expires_at),
+    lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at),
+  }
+}
+
+function fromAccessKey(k: AccessKeyRecord): Database['access_keys'] {
+  return {
+    access_key_id: k.accessKeyId,
+    account_id: k.accountId,
+    principal_arn: k.principalArn,
+    secret_ciphertext: k.secretCiphertext,
+    status: k.status,
+    created_at: k.createdAt,
+    kind: k.kind,
+    user_name: k.userName ?? null,
+    role_name: k.roleName ?? null,
+    session_token_ciphertext: k.sessionTokenCiphertext ?? null,
+    session_policy: k.sessionPolicy ?? null,
+    expires_at: k.expiresAt ?? null,
+    last_used_at: k.lastUsedAt ?? null,
   }
 }
 
@@ -92,6 +129,7 @@ export class SqlStore implements Store {
     this.#adapter = adapter
     this.engine = adapter.engine
     this.#connectionCache = adapter.exclusiveAccess ? new RowCache(20_000) : undefined
+    this.iam = new SqlIamRepository(db, adapter)
   }
 
   /** Runs a write to a connection and drops its cached row, whatever the outcome. */
@@ -117,6 +155,11 @@ export class SqlStore implements Store {
       .values({ account_id: accountId, connection_count: 0, host_count: 0 })
       .onConflict((oc) => oc.column('account_id').doNothing())
       .execute()
+    await this.#db
+      .insertInto('iam_state')
+      .values({ account_id: accountId, version: 0 })
+      .onConflict((oc) => oc.column('account_id').doNothing())
+      .execute()
   }
 
   accessKeys = {
@@ -126,32 +169,97 @@ export class SqlStore implements Store {
         .selectAll()
         .where('access_key_id', '=', accessKeyId)
         .executeTakeFirst()
-      if (!r) return undefined
-      return {
-        accessKeyId: r.access_key_id,
-        accountId: r.account_id,
-        principalArn: r.principal_arn,
-        secretCiphertext: r.secret_ciphertext,
-        status: r.status as AccessKeyRecord['status'],
-        createdAt: Number(r.created_at),
-      }
+      return r && toAccessKey(r)
     },
     put: async (k: AccessKeyRecord): Promise<void> => {
-      const row = {
-        access_key_id: k.accessKeyId,
-        account_id: k.accountId,
-        principal_arn: k.principalArn,
-        secret_ciphertext: k.secretCiphertext,
-        status: k.status,
-        created_at: k.createdAt,
-      }
+      const row = fromAccessKey(k)
       await this.#db
         .insertInto('access_keys')
         .values(row)
         .onConflict((oc) => oc.column('access_key_id').doUpdateSet(row))
         .execute()
     },
+    createForUser: (k: AccessKeyRecord, maxPerUser: number) =>
+      this.#db
+        .transaction()
+        .execute(async (tx): Promise<'created' | 'limit-exceeded' | 'no-user'> => {
+          // Bumping the IAM version locks the account's IAM state, serialising concurrent creates.
+          await sql`update iam_state set version = version + 1 where account_id = ${k.accountId}`.execute(
+            tx,
+          )
+          const user = await tx
+            .selectFrom('iam_users')
+            .select('id')
+            .where('account_id', '=', k.accountId)
+            .where('name', '=', k.userName ?? '')
+            .executeTakeFirst()
+          if (!user) return 'no-user'
+          const { n } = await tx
+            .selectFrom('access_keys')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('account_id', '=', k.accountId)
+            .where('kind', '=', 'user')
+            .where('user_name', '=', k.userName ?? '')
+            .executeTakeFirstOrThrow()
+          if (Number(n) >= maxPerUser) return 'limit-exceeded'
+          await tx.insertInto('access_keys').values(fromAccessKey(k)).execute()
+          return 'created'
+        }),
+    listForUser: async (accountId: string, userName: string): Promise<AccessKeyRecord[]> => {
+      const rows = await this.#db
+        .selectFrom('access_keys')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('kind', '=', 'user')
+        .where('user_name', '=', userName)
+        .orderBy('created_at')
+        .execute()
+      return rows.map(toAccessKey)
+    },
+    setStatus: async (
+      accountId: string,
+      userName: string,
+      accessKeyId: string,
+      status: 'Active' | 'Inactive',
+    ) => {
+      const r = await this.#db
+        .updateTable('access_keys')
+        .set({ status })
+        .where('access_key_id', '=', accessKeyId)
+        .where('account_id', '=', accountId)
+        .where('kind', '=', 'user')
+        .where('user_name', '=', userName)
+        .executeTakeFirst()
+      return Number(r.numUpdatedRows) === 1
+    },
+    delete: async (accountId: string, userName: string, accessKeyId: string) => {
+      const r = await this.#db
+        .deleteFrom('access_keys')
+        .where('access_key_id', '=', accessKeyId)
+        .where('account_id', '=', accountId)
+        .where('kind', '=', 'user')
+        .where('user_name', '=', userName)
+        .executeTakeFirst()
+      return Number(r.numDeletedRows) === 1
+    },
+    touch: async (accessKeyId: string, at: number) => {
+      await this.#db
+        .updateTable('access_keys')
+        .set({ last_used_at: at })
+        .where('access_key_id', '=', accessKeyId)
+        .execute()
+    },
+    deleteExpired: async (now: number) => {
+      const r = await this.#db
+        .deleteFrom('access_keys')
+        .where('kind', '=', 'session')
+        .where('expires_at', '<', now)
+        .executeTakeFirst()
+      return Number(r.numDeletedRows)
+    },
   }
+
+  readonly iam: SqlIamRepository
 
   async reserveId(id: string): Promise<boolean> {
     const r = await this.#db
