@@ -10,6 +10,8 @@ import { MasterKey } from './crypto/master-key.js'
 import { PageTokens } from './domain/pagination.js'
 import { CredentialResolver } from './iam/credentials.js'
 import type { Principal } from './iam/principal.js'
+import { Authorizer } from './iam/authorizer.js'
+import { IAM_LIMITS } from './iam/api/index.js'
 import { SigV4Verifier } from './protocol/sigv4/verify.js'
 import { createHttpServer } from './server/http.js'
 import { openStore, isPostgresUrl, type Store } from './store/index.js'
@@ -57,8 +59,13 @@ export async function startJunction(
     await store.ensureAccount(config.accountId)
     const root = await ensureRootCredentials({ ...config, store, masterKey, env: opts.env })
     const credentials = new CredentialResolver(store, masterKey)
+    const authorizer = new Authorizer(store)
     const http = createHttpServer({
       verifier: new SigV4Verifier<Principal>(credentials.lookup),
+      authorizer,
+      masterKey,
+      credentials,
+      iamLimits: IAM_LIMITS,
       logger,
       maxBodyBytes: config.maxBodyBytes,
       health: () => ({ version: VERSION, store: store.engine, region: config.region }),

@@ -13,6 +13,7 @@ const define = (code: string, status: number) =>
   }
 
 export const UnknownOperationException = define('UnknownOperationException', 400)
+export const MissingAction = define('MissingAction', 400)
 export const SerializationException = define('SerializationException', 400)
 export const ValidationException = define('ValidationException', 400)
 export const MissingAuthenticationTokenException = define(
@@ -22,6 +23,7 @@ export const MissingAuthenticationTokenException = define(
 export const IncompleteSignatureException = define('IncompleteSignatureException', 400)
 export const InvalidSignatureException = define('InvalidSignatureException', 403)
 export const UnrecognizedClientException = define('UnrecognizedClientException', 403)
+export const ExpiredTokenException = define('ExpiredTokenException', 403)
 export const RequestEntityTooLargeException = define('RequestEntityTooLargeException', 413)
 export const NotFoundException = define('NotFoundException', 404)
 export const MethodNotAllowedException = define('MethodNotAllowedException', 405)

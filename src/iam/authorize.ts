@@ -1,27 +1,9 @@
 /**
  * @module iam/authorize
- * The authorization step. Every API call passes through `authorize` with the IAM action name (the
- * service prefix of the resource or endpoint, then the operation) and the resource ARN. The
- * account root may do everything, as in AWS; other principals are denied with AWS's message until
- * policies exist.
+ * Action names: a call is authorized as `<prefix>:<Operation>`, where the prefix is the service of
+ * the resource's ARN (`codestar-connections` or `codeconnections`), or of the endpoint called for
+ * account-level actions such as Create* and List* (spec §4/§6).
  */
-import { AccessDeniedException } from '../generated/errors.js'
-import type { Principal } from './principal.js'
-
-export interface AuthorizationRequest {
-  principal: Principal
-  /** e.g. `codestar-connections:GetConnection` */
-  action: string
-  /** The resource ARN, or `*` for account-level actions. */
-  resource: string
-}
-
-export function authorize(req: AuthorizationRequest): void {
-  if (req.principal.isRoot) return
-  throw new AccessDeniedException(
-    `User: ${req.principal.arn} is not authorized to perform: ${req.action} on resource: ${req.resource} because no identity-based policy allows the ${req.action} action`,
-  )
-}
 
 /** The ARN prefix an action is named after: the resource's own, or the endpoint's for creates. */
 export function actionPrefix(resourceArn: string | undefined, endpointService: string): string {

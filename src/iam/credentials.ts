@@ -11,7 +11,8 @@ const TTL_MS = 5_000
 const MAX_ENTRIES = 10_000
 
 interface Entry {
-  value: { secret: string; record: Principal } | undefined
+  value:
+    { secret: string; record: Principal; sessionToken?: string; expiresAt?: number } | undefined
   expires: number
 }
 
@@ -33,18 +34,23 @@ export class CredentialResolver {
   async #load(accessKeyId: string): Promise<Entry['value']> {
     const now = Date.now()
     const rec = await this.store.accessKeys.get(accessKeyId)
-    const value =
-      rec && rec.status === 'Active'
-        ? {
-            secret: this.masterKey.decrypt(rec.secretCiphertext),
-            record: {
-              arn: rec.principalArn,
-              accountId: rec.accountId,
-              accessKeyId: rec.accessKeyId,
-              isRoot: rec.principalArn.endsWith(':root'),
-            },
-          }
-        : undefined
+    let value: Entry['value']
+    if (rec && rec.status === 'Active') {
+      const record: Principal = {
+        arn: rec.principalArn,
+        accountId: rec.accountId,
+        accessKeyId: rec.accessKeyId,
+        kind: rec.kind,
+        isRoot: rec.kind === 'root',
+      }
+      if (rec.userName) record.userName = rec.userName
+      if (rec.roleName) record.roleName = rec.roleName
+      if (rec.sessionPolicy) record.sessionPolicy = rec.sessionPolicy
+      value = { secret: this.masterKey.decrypt(rec.secretCiphertext), record }
+      if (rec.sessionTokenCiphertext)
+        value.sessionToken = this.masterKey.decrypt(rec.sessionTokenCiphertext)
+      if (rec.expiresAt) value.expiresAt = rec.expiresAt
+    }
     if (this.#cache.size >= MAX_ENTRIES) this.#cache.clear()
     this.#cache.set(accessKeyId, { value, expires: now + TTL_MS })
     return value

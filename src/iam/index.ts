@@ -1,2 +1,3 @@
-export { authorize, actionPrefix, type AuthorizationRequest } from './authorize.js'
-export { rootArn, type Principal } from './principal.js'
+export { actionPrefix } from './authorize.js'
+export { Authorizer } from './authorizer.js'
+export { rootArn, iamArn, type Principal } from './principal.js'

@@ -16,8 +16,10 @@ import type { SigV4Verifier } from '../protocol/sigv4/verify.js'
 import { validateInput } from '../protocol/validate.js'
 import type { ValidationTable } from '../protocol/validation-types.js'
 import { SerializationException } from '../errors/common.js'
-import { actionPrefix, authorize, type Principal } from '../iam/index.js'
+import { actionPrefix, type Principal } from '../iam/index.js'
 import { resourceOf } from '../iam/resources.js'
+import type { Authorizer } from '../iam/authorizer.js'
+import { addConnectionsKeys, addResourceTags } from '../iam/connections-context.js'
 import { operations, type Operation, type OperationContext } from '../operations/index.js'
 import { notSupportedError } from '../operations/operation.js'
 import type { ArnService } from '../domain/arn.js'
@@ -40,6 +42,7 @@ export interface ApiRequest {
 
 export interface ApiDeps {
   verifier: SigV4Verifier<Principal>
+  authorizer: Authorizer
   logger: Logger
   /** Everything an operation needs except the caller and endpoint, which the chain adds. */
   context: Omit<OperationContext, 'service' | 'principalArn' | 'accountId'>
@@ -91,10 +94,39 @@ const steps: Step[] = [
   function validate(r) {
     validateInput(validationTables[r.service!], r.operation!, r.input)
   },
-  function authorizeStep(r) {
-    const resource = resourceOf(r.operation!, r.input!)
-    const prefix = actionPrefix(resource, r.service!)
-    authorize({ principal: r.principal!, action: `${prefix}:${r.operation!}`, resource })
+  function authorizeStep(r, deps) {
+    const principal = r.principal!
+    // The account root may do everything: no policy to load on its hot path.
+    if (principal.kind === 'root') return
+    const compiled = deps.authorizer.compiled(principal)
+    return Promise.resolve(compiled).then(async (c) => {
+      const op = r.operation!
+      const resource = resourceOf(op, r.input!)
+      const prefix = actionPrefix(resource, r.service!)
+      const context = deps.authorizer.baseContext(principal, c, {
+        sourceIp: r.req.socket.remoteAddress,
+        region: deps.context.region,
+      })
+      addConnectionsKeys(context, op, r.input!)
+      if (c.readsResourceTags)
+        await addResourceTags(context, deps.context.store, principal.accountId, resource)
+      deps.authorizer.enforce(principal, c, { action: `${prefix}:${op}`, resource, context })
+      // Creating with tags also needs TagResource, as on AWS.
+      const tags = r.input!['Tags']
+      if (
+        (op === 'CreateConnection' || op === 'CreateHost') &&
+        Array.isArray(tags) &&
+        tags.length > 0
+      ) {
+        const type = op === 'CreateConnection' ? 'connection' : 'host'
+        const pending = `arn:${deps.context.partition}:${r.service!}:${deps.context.region}:${principal.accountId}:${type}/*`
+        deps.authorizer.enforce(principal, c, {
+          action: `${r.service!}:TagResource`,
+          resource: pending,
+          context,
+        })
+      }
+    })
   },
   async function dispatch(r, deps) {
     const op = operations[r.operation!] as Operation<OperationName>

@@ -15,9 +15,17 @@ import {
 import { newRequestId } from '../domain/ids.js'
 import { writeError, writeResult } from '../protocol/serialize.js'
 import { ClientClosedError, readBody } from './read-body.js'
-import { runApiChain, type ApiDeps, type ApiRequest } from './api.js'
+import { runApiChain, type ApiRequest } from './api.js'
+import {
+  isQueryRequest,
+  queryServiceOf,
+  runQueryChain,
+  type QueryDeps,
+  type QueryRequest,
+} from './query.js'
+import { writeQueryError, writeQueryResult, type QueryService } from '../protocol/query/xml.js'
 
-export interface HttpDeps extends ApiDeps {
+export interface HttpDeps extends QueryDeps {
   maxBodyBytes: number
   health: () => Record<string, unknown>
 }
@@ -50,6 +58,8 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
     }
     let status = 200
     let errorCode: string | undefined
+    // The Query protocol (IAM, STS) answers in XML; everything else in AWS JSON.
+    let queryService: QueryService | undefined
     if (draining) res.setHeader('Connection', 'close')
     try {
       const url = req.url ?? '/'
@@ -80,8 +90,16 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
         )
       }
       api.body = body.data
-      await runApiChain(api, deps)
-      writeResult(res, requestId, api.output)
+      if (isQueryRequest(req)) {
+        queryService = queryServiceOf(req)
+        const q = api as QueryRequest
+        q.queryService = queryService
+        await runQueryChain(q, deps)
+        writeQueryResult(res, requestId, queryService, q.action!, q.queryOutput)
+      } else {
+        await runApiChain(api, deps)
+        writeResult(res, requestId, api.output)
+      }
     } catch (err) {
       if (err instanceof ClientClosedError) {
         status = 400
@@ -99,15 +117,16 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
       }
       status = awsError.statusCode
       errorCode = awsError.code
-      if (!res.headersSent) writeError(res, requestId, awsError)
-      else res.destroy()
+      if (res.headersSent) res.destroy()
+      else if (queryService) writeQueryError(res, requestId, queryService, awsError)
+      else writeError(res, requestId, awsError)
     } finally {
       const ms = performance.now() - started
       deps.logger.info(
         {
           reqId: requestId,
-          service: api.service,
-          op: api.operation,
+          service: queryService ?? api.service,
+          op: api.operation ?? (api as Partial<QueryRequest>).action,
           principal: api.principal?.arn,
           status,
           error: errorCode,

@@ -10,6 +10,7 @@ import {
   InvalidSignatureException,
   MissingAuthenticationTokenException,
   UnrecognizedClientException,
+  ExpiredTokenException,
 } from '../../errors/common.js'
 import {
   canonicalHeaders,
@@ -47,6 +48,8 @@ export interface KeyInfo<T> {
   secret: string
   record: T
   sessionToken?: string
+  /** Temporary credentials stop working at this time (epoch ms). */
+  expiresAt?: number
 }
 
 /** Resolves an access key; may answer synchronously (from a cache) to save a promise. */
@@ -318,6 +321,8 @@ export class SigV4Verifier<T> {
       throw new UnrecognizedClientException(
         'The security token included in the request is invalid.',
       )
+    if (key.expiresAt !== undefined && key.expiresAt <= Date.now())
+      throw new ExpiredTokenException('The security token included in the request is expired')
 
     const canonicalRequest =
       req.method +

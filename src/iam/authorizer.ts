@@ -1,0 +1,189 @@
+/**
+ * @module iam/authorizer
+ * Decides every call: the account root may do everything; an IAM user is allowed what its
+ * inline and attached policies allow; a role session what the role's policies allow and, when
+ * AssumeRole passed one, its session policy too. Compiled policies are cached per principal and
+ * dropped when the account's IAM version moves (every IAM write bumps it; other nodes sharing
+ * PostgreSQL see the change within `versionTtlMs`).
+ */
+import { AccessDeniedException } from '../generated/errors.js'
+import type { Store } from '../store/store.js'
+import { RequestContext } from './policy/context.js'
+import { parsePolicy } from './policy/document.js'
+import {
+  evaluate,
+  type AuthorizationQuestion,
+  type Evaluation,
+  type NamedPolicy,
+} from './policy/evaluate.js'
+import type { Principal } from './principal.js'
+
+export interface CompiledPrincipal {
+  version: number
+  /** Identity policies (user's, or the role's). */
+  policies: NamedPolicy[]
+  /** The session policy of a role session, which must allow too. */
+  sessionPolicy?: NamedPolicy
+  /** Whether any condition reads `aws:ResourceTag/…` (then resource tags must be loaded). */
+  readsResourceTags: boolean
+  /** The role's ARN for a session (aws:PrincipalArn), the user's ARN for a user. */
+  principalArn: string
+  /** aws:userid */
+  userId: string
+}
+
+export interface Decision {
+  evaluation: Evaluation
+  /** Set when denied: AWS's sentence, with the deciding statement named. */
+  message?: string
+}
+
+function compile(name: string, id: string, document: string): NamedPolicy {
+  return { name, id, document: parsePolicy(document) }
+}
+
+const readsTags = (p: NamedPolicy) =>
+  p.document.statements.some((s) =>
+    s.condition.some((c) => c.key.toLowerCase().startsWith('aws:resourcetag/')),
+  )
+
+export class Authorizer {
+  readonly #cache = new Map<string, CompiledPrincipal>()
+  readonly #versions = new Map<string, { version: number; checkedAt: number }>()
+
+  constructor(
+    private readonly store: Store,
+    private readonly versionTtlMs = 1000,
+  ) {}
+
+  /** Forgets what this node knows of an account's IAM state (after a write here). */
+  invalidate(accountId: string): void {
+    this.#versions.delete(accountId)
+  }
+
+  #version(accountId: string): number | Promise<number> {
+    const known = this.#versions.get(accountId)
+    if (known && Date.now() - known.checkedAt < this.versionTtlMs) return known.version
+    return this.store.iam.version(accountId).then((version) => {
+      this.#versions.set(accountId, { version, checkedAt: Date.now() })
+      return version
+    })
+  }
+
+  /** The principal's compiled policies, from the cache when they are current. */
+  compiled(p: Principal): CompiledPrincipal | Promise<CompiledPrincipal> {
+    const key = p.kind === 'session' ? `s:${p.accessKeyId}` : `u:${p.accountId}:${p.userName ?? ''}`
+    const version = this.#version(p.accountId)
+    const hit = this.#cache.get(key)
+    if (typeof version === 'number' && hit && hit.version === version) return hit
+    return Promise.resolve(version).then(async (v) => {
+      const cached = this.#cache.get(key)
+      if (cached && cached.version === v) return cached
+      const fresh = await this.#load(p, v)
+      if (this.#cache.size > 10_000) this.#cache.clear()
+      this.#cache.set(key, fresh)
+      return fresh
+    })
+  }
+
+  async #load(p: Principal, version: number): Promise<CompiledPrincipal> {
+    const kind = p.kind === 'session' ? 'role' : 'user'
+    const owner = (p.kind === 'session' ? p.roleName : p.userName) ?? ''
+    const found = await this.store.iam.policiesOf(p.accountId, kind, owner)
+    const policies: NamedPolicy[] = []
+    for (const i of found?.inline ?? [])
+      policies.push(compile(`inline policy ${i.name} of ${kind} ${owner}`, i.name, i.document))
+    for (const m of found?.managed ?? [])
+      policies.push(compile(`managed policy ${m.arn}`, m.arn, m.document))
+    let principalArn = p.arn
+    let userId = p.accessKeyId
+    if (kind === 'role') {
+      const role = await this.store.iam.roles.get(p.accountId, owner)
+      if (role) {
+        principalArn = role.arn
+        userId = `${role.id}:${p.arn.split('/').pop() ?? ''}`
+      }
+    } else {
+      const user = await this.store.iam.users.get(p.accountId, owner)
+      if (user) userId = user.id
+    }
+    const out: CompiledPrincipal = {
+      version,
+      policies,
+      readsResourceTags: policies.some(readsTags),
+      principalArn,
+      userId,
+    }
+    if (p.sessionPolicy) {
+      out.sessionPolicy = compile('the session policy', 'session policy', p.sessionPolicy)
+      out.readsResourceTags ||= readsTags(out.sessionPolicy)
+    }
+    return out
+  }
+
+  /** The global condition keys every request carries. */
+  baseContext(
+    p: Principal,
+    compiled: CompiledPrincipal | undefined,
+    extra: { sourceIp?: string; region: string },
+  ): RequestContext {
+    const now = new Date()
+    const ctx = new RequestContext({
+      'aws:CurrentTime': now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
+      'aws:SecureTransport': 'false',
+      'aws:PrincipalAccount': p.accountId,
+      'aws:PrincipalArn': compiled?.principalArn ?? p.arn,
+      'aws:PrincipalType':
+        p.kind === 'root' ? 'Account' : p.kind === 'user' ? 'User' : 'AssumedRole',
+      'aws:RequestedRegion': extra.region,
+    })
+    if (extra.sourceIp) ctx.set('aws:SourceIp', extra.sourceIp.replace(/^::ffff:/, ''))
+    if (p.kind === 'user' && p.userName) ctx.set('aws:username', p.userName)
+    ctx.set('aws:userid', compiled?.userId ?? p.accountId)
+    return ctx
+  }
+
+  /** Evaluates without throwing (SimulatePrincipalPolicy, explain). */
+  decide(
+    p: Principal,
+    compiled: CompiledPrincipal,
+    q: AuthorizationQuestion,
+    explain = false,
+  ): Decision {
+    if (p.kind === 'root') return { evaluation: { decision: 'allowed', deciding: [], trace: [] } }
+    let evaluation = evaluate(compiled.policies, q, explain)
+    let message: string | undefined
+    const who = `User: ${p.arn} is not authorized to perform: ${q.action} on resource: ${q.resource}`
+    if (evaluation.decision !== 'allowed') {
+      if (!explain) evaluation = evaluate(compiled.policies, q, true)
+      const deny = evaluation.deciding[0]
+      message =
+        evaluation.decision === 'explicitDeny' && deny
+          ? `${who} with an explicit deny in an identity-based policy: ${deny.policyId}${deny.sid ? ` (statement ${deny.sid})` : ` (statement ${deny.index + 1})`}`
+          : `${who} because no identity-based policy allows the ${q.action} action`
+      return { evaluation, message }
+    }
+    if (compiled.sessionPolicy) {
+      const session = evaluate([compiled.sessionPolicy], q, explain)
+      if (session.decision !== 'allowed') {
+        const detail =
+          session.decision === 'explicitDeny'
+            ? 'with an explicit deny in a session policy'
+            : `because no session policy allows the ${q.action} action`
+        return {
+          evaluation: { ...session, trace: [...evaluation.trace, ...session.trace] },
+          message: `${who} ${detail}`,
+        }
+      }
+    }
+    return { evaluation }
+  }
+
+  /** Throws AccessDeniedException unless allowed. */
+  enforce(p: Principal, compiled: CompiledPrincipal, q: AuthorizationQuestion): void {
+    if (p.kind === 'root') return
+    const d = this.decide(p, compiled, q)
+    if (d.message) throw new AccessDeniedException(d.message)
+  }
+}
