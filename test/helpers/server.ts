@@ -20,9 +20,11 @@ export interface TestServer extends RunningJunction {
 export async function startTestServer(
   engine: Engine = 'sqlite',
   flags: ServeFlags = {},
+  env: NodeJS.ProcessEnv = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'junction-test-'))
-  const pgSchema = engine === 'postgres' ? freshPgSchema() : undefined
+  // A --database flag brings its own PostgreSQL schema; otherwise a fresh one per server.
+  const pgSchema = engine === 'postgres' && !flags.database ? freshPgSchema() : undefined
   const config = configFromFlags({
     host: '127.0.0.1',
     port: '0',
@@ -33,7 +35,7 @@ export async function startTestServer(
   })
   const junction = await startJunction(config, {
     logger: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
-    env: {},
+    env,
   })
   return {
     ...junction,
