@@ -12,11 +12,9 @@ export interface XmlObject {
   [element: string]: XmlValue
 }
 
+/** Element text needs `&`, `<` and `>` escaped; quotes are fine there. */
 const escapeXml = (s: string): string =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!,
-  )
+  s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!)
 
 function render(value: XmlValue): string {
   if (value === undefined || value === null) return ''
