@@ -176,15 +176,15 @@ export class SqlIamRepository implements IamRepository {
 
   #deleteOwner(accountId: string, kind: OwnerKind, name: string): Promise<IamDeleteResult> {
     const table = kind === 'user' ? 'iam_users' : 'iam_roles'
-    return this.#write(accountId, async (tx) => {
+    return this.#write(accountId, async (tx): Promise<IamDeleteResult> => {
       const held = await this.#holds(tx, accountId, kind, name)
-      if (held) return held
+      if (held) throw new Rollback(held)
       const r = await tx
         .deleteFrom(table)
         .where('account_id', '=', accountId)
         .where('name', '=', name)
         .executeTakeFirst()
-      if (Number(r.numDeletedRows) === 0) return 'not-found'
+      if (Number(r.numDeletedRows) === 0) throw new Rollback('not-found')
       // Temporary credentials of a deleted role stop working with it.
       if (kind === 'role')
         await tx
@@ -200,7 +200,8 @@ export class SqlIamRepository implements IamRepository {
   users = {
     create: (u: IamUserRecord, quota: number): Promise<IamCreateResult> =>
       this.#write(u.accountId, async (tx) => {
-        if ((await this.#count(tx, 'iam_users', u.accountId)) >= quota) return 'quota-exceeded'
+        if ((await this.#count(tx, 'iam_users', u.accountId)) >= quota)
+          throw new Rollback('quota-exceeded')
         return this.#insertUnique(() =>
           tx
             .insertInto('iam_users')
@@ -242,7 +243,8 @@ export class SqlIamRepository implements IamRepository {
   roles = {
     create: (r: IamRoleRecord, quota: number): Promise<IamCreateResult> =>
       this.#write(r.accountId, async (tx) => {
-        if ((await this.#count(tx, 'iam_roles', r.accountId)) >= quota) return 'quota-exceeded'
+        if ((await this.#count(tx, 'iam_roles', r.accountId)) >= quota)
+          throw new Rollback('quota-exceeded')
         return this.#insertUnique(() =>
           tx
             .insertInto('iam_roles')
@@ -290,14 +292,14 @@ export class SqlIamRepository implements IamRepository {
           .where('account_id', '=', accountId)
           .where('name', '=', name)
           .executeTakeFirst()
-        return Number(r.numUpdatedRows) === 1
+        return commitIf(Number(r.numUpdatedRows) === 1, true)
       }),
   }
 
   inline = {
     put: (accountId: string, kind: OwnerKind, owner: string, name: string, document: string) =>
       this.#write(accountId, async (tx): Promise<'ok' | 'no-owner'> => {
-        if (!(await this.#ownerExists(tx, accountId, kind, owner))) return 'no-owner'
+        if (!(await this.#ownerExists(tx, accountId, kind, owner))) throw new Rollback('no-owner')
         await tx
           .insertInto('iam_inline_policies')
           .values({
@@ -347,7 +349,7 @@ export class SqlIamRepository implements IamRepository {
           .where('owner_name', '=', owner)
           .where('policy_name', '=', name)
           .executeTakeFirst()
-        return Number(r.numDeletedRows) === 1
+        return commitIf(Number(r.numDeletedRows) === 1, true)
       }),
   }
 
@@ -367,7 +369,8 @@ export class SqlIamRepository implements IamRepository {
       quota: number,
     ): Promise<IamCreateResult> =>
       this.#write(p.accountId, async (tx) => {
-        if ((await this.#count(tx, 'iam_policies', p.accountId)) >= quota) return 'quota-exceeded'
+        if ((await this.#count(tx, 'iam_policies', p.accountId)) >= quota)
+          throw new Rollback('quota-exceeded')
         return this.#insertUnique(() =>
           tx
             .insertInto('iam_policies')
@@ -419,13 +422,17 @@ export class SqlIamRepository implements IamRepository {
     },
     delete: (accountId: string, arn: string) =>
       this.#write(accountId, async (tx): Promise<IamDeleteResult> => {
-        if ((await this.#attachmentCount(tx, accountId, arn)) > 0) return 'has-attachments'
+        if ((await this.#attachmentCount(tx, accountId, arn)) > 0)
+          throw new Rollback('has-attachments')
         const r = await tx
           .deleteFrom('iam_policies')
           .where('account_id', '=', accountId)
           .where('arn', '=', arn)
           .executeTakeFirst()
-        return Number(r.numDeletedRows) === 1 ? 'deleted' : 'not-found'
+        return commitIf<IamDeleteResult>(
+          Number(r.numDeletedRows) === 1 ? 'deleted' : 'not-found',
+          'deleted',
+        )
       }),
   }
 
@@ -440,14 +447,14 @@ export class SqlIamRepository implements IamRepository {
       this.#write(
         accountId,
         async (tx): Promise<'ok' | 'no-owner' | 'no-policy' | 'limit-exceeded'> => {
-          if (!(await this.#ownerExists(tx, accountId, kind, owner))) return 'no-owner'
+          if (!(await this.#ownerExists(tx, accountId, kind, owner))) throw new Rollback('no-owner')
           const policy = await tx
             .selectFrom('iam_policies')
             .select('arn')
             .where('account_id', '=', accountId)
             .where('arn', '=', policyArn)
             .executeTakeFirst()
-          if (!policy) return 'no-policy'
+          if (!policy) throw new Rollback('no-policy')
           await tx
             .insertInto('iam_attachments')
             .values({
@@ -478,7 +485,7 @@ export class SqlIamRepository implements IamRepository {
           .where('owner_name', '=', owner)
           .where('policy_arn', '=', policyArn)
           .executeTakeFirst()
-        return Number(r.numDeletedRows) === 1
+        return commitIf(Number(r.numDeletedRows) === 1, true)
       }),
     list: async (accountId: string, kind: OwnerKind, owner: string) => {
       if (!(await this.#ownerExists(this.db, accountId, kind, owner))) return undefined
@@ -528,7 +535,13 @@ export class SqlIamRepository implements IamRepository {
 
 /** Undoes the current write transaction; `result` becomes the write's answer. */
 class Rollback extends Error {
-  constructor(readonly result: string) {
-    super(result)
+  constructor(readonly result: unknown) {
+    super(String(result))
   }
+}
+
+/** Commits `result` only when it is a success; anything else rolls back (no version bump). */
+function commitIf<T>(result: T, success: T): T {
+  if (result !== success) throw new Rollback(result)
+  return result
 }

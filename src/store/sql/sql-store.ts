@@ -201,7 +201,7 @@ export class SqlStore implements Store {
             .where('kind', '=', 'user')
             .where('user_name', '=', k.userName ?? '')
             .executeTakeFirstOrThrow()
-          if (Number(n) >= maxPerUser) return 'limit-exceeded'
+          if (Number(n) >= maxPerUser) throw new Refused('limit-exceeded')
           await tx.insertInto('access_keys').values(fromAccessKey(k)).execute()
           return 'created'
         }),
