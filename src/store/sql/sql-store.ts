@@ -180,31 +180,29 @@ export class SqlStore implements Store {
         .execute()
     },
     createForUser: (k: AccessKeyRecord, maxPerUser: number) =>
-      this.#db
-        .transaction()
-        .execute(async (tx): Promise<'created' | 'limit-exceeded' | 'no-user'> => {
-          // Bumping the IAM version locks the account's IAM state, serialising concurrent creates.
-          await sql`update iam_state set version = version + 1 where account_id = ${k.accountId}`.execute(
-            tx,
-          )
-          const user = await tx
-            .selectFrom('iam_users')
-            .select('id')
-            .where('account_id', '=', k.accountId)
-            .where('name', '=', k.userName ?? '')
-            .executeTakeFirst()
-          if (!user) return 'no-user'
-          const { n } = await tx
-            .selectFrom('access_keys')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('account_id', '=', k.accountId)
-            .where('kind', '=', 'user')
-            .where('user_name', '=', k.userName ?? '')
-            .executeTakeFirstOrThrow()
-          if (Number(n) >= maxPerUser) throw new Refused('limit-exceeded')
-          await tx.insertInto('access_keys').values(fromAccessKey(k)).execute()
-          return 'created'
-        }),
+      this.#refusable(async (tx): Promise<'created' | 'limit-exceeded' | 'no-user'> => {
+        // Bumping the IAM version locks the account's IAM state, serialising concurrent creates.
+        await sql`update iam_state set version = version + 1 where account_id = ${k.accountId}`.execute(
+          tx,
+        )
+        const user = await tx
+          .selectFrom('iam_users')
+          .select('id')
+          .where('account_id', '=', k.accountId)
+          .where('name', '=', k.userName ?? '')
+          .executeTakeFirst()
+        if (!user) return 'no-user'
+        const { n } = await tx
+          .selectFrom('access_keys')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('account_id', '=', k.accountId)
+          .where('kind', '=', 'user')
+          .where('user_name', '=', k.userName ?? '')
+          .executeTakeFirstOrThrow()
+        if (Number(n) >= maxPerUser) throw new Refused('limit-exceeded')
+        await tx.insertInto('access_keys').values(fromAccessKey(k)).execute()
+        return 'created'
+      }),
     listForUser: async (accountId: string, userName: string): Promise<AccessKeyRecord[]> => {
       const rows = await this.#db
         .selectFrom('access_keys')
