@@ -6,11 +6,13 @@
 import { parseArgs } from 'node:util'
 import { configFromFlags, ConfigError, defaults, type ServeFlags } from '../config.js'
 import { startJunction, VERSION } from '../junction.js'
+import { explain, EXPLAIN_USAGE } from './explain.js'
 
 const USAGE = `Usage: junction <command> [flags]
 
 Commands:
   serve       Start the Junction server
+  iam explain Explain how a user's or role's policies decide an action (see junction iam explain --help)
   version     Print the version
   help        Show this help
 
@@ -93,6 +95,14 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve':
       return serve(rest)
+    case 'iam':
+      if (rest[0] !== 'explain') {
+        process.stderr.write(`junction: unknown command 'iam ${rest[0] ?? ''}'\n\n${EXPLAIN_USAGE}`)
+        process.exitCode = 2
+        return
+      }
+      process.exitCode = await explain(rest.slice(1))
+      return
     case 'version':
     case '--version':
       process.stdout.write(`junction ${VERSION}\n`)

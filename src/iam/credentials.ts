@@ -26,9 +26,22 @@ export class CredentialResolver {
 
   /** Answers from the cache synchronously when it can (the hot path), else from the store. */
   readonly lookup = (accessKeyId: string): Entry['value'] | Promise<Entry['value']> => {
+    const now = Date.now()
     const hit = this.#cache.get(accessKeyId)
-    if (hit && hit.expires > Date.now()) return hit.value
+    if (hit?.value?.record.kind === 'user') this.#noteUse(accessKeyId, now)
+    if (hit && hit.expires > now) return hit.value
     return this.#load(accessKeyId)
+  }
+
+  readonly #lastWritten = new Map<string, number>()
+
+  /** Records a user key's last use, writing at most once a minute per key (off the hot path). */
+  #noteUse(accessKeyId: string, now: number): void {
+    const last = this.#lastWritten.get(accessKeyId) ?? 0
+    if (now - last < 60_000) return
+    if (this.#lastWritten.size > 10_000) this.#lastWritten.clear()
+    this.#lastWritten.set(accessKeyId, now)
+    this.store.accessKeys.touch(accessKeyId, now).catch(() => this.#lastWritten.delete(accessKeyId))
   }
 
   async #load(accessKeyId: string): Promise<Entry['value']> {
@@ -53,6 +66,7 @@ export class CredentialResolver {
     }
     if (this.#cache.size >= MAX_ENTRIES) this.#cache.clear()
     this.#cache.set(accessKeyId, { value, expires: now + TTL_MS })
+    if (value?.record.kind === 'user') this.#noteUse(accessKeyId, now)
     return value
   }
 

@@ -124,6 +124,7 @@ describeApi('IAM API', (f) => {
       expect(JSON.stringify(listed)).not.toContain(creds.secretAccessKey)
       const used = await c.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: creds.accessKeyId }))
       expect(used.UserName).toBe('k-user')
+      expect(Date.now() - used.AccessKeyLastUsed!.LastUsedDate!.getTime()).toBeLessThan(60_000)
       await c.send(
         new UpdateAccessKeyCommand({
           UserName: 'k-user',
