@@ -18,6 +18,8 @@ import {
 } from './policy/evaluate.js'
 import type { Principal } from './principal.js'
 
+const DYNAMIC_KEYS = ['aws:CurrentTime', 'aws:EpochTime', 'aws:SourceIp'] as const
+
 export interface CompiledPrincipal {
   version: number
   /** Identity policies (user's, or the role's). */
@@ -30,6 +32,8 @@ export interface CompiledPrincipal {
   principalArn: string
   /** aws:userid */
   userId: string
+  /** The principal's own condition keys, built on first use. */
+  context?: { region: string; context: RequestContext }
 }
 
 export interface Decision {
@@ -70,18 +74,27 @@ export class Authorizer {
     })
   }
 
+  /** Per principal object (the credential cache hands out the same one): skips building a key. */
+  readonly #byPrincipal = new WeakMap<Principal, CompiledPrincipal>()
+
   /** The principal's compiled policies, from the cache when they are current. */
   compiled(p: Principal): CompiledPrincipal | Promise<CompiledPrincipal> {
-    const key = p.kind === 'session' ? `s:${p.accessKeyId}` : `u:${p.accountId}:${p.userName ?? ''}`
     const version = this.#version(p.accountId)
+    const direct = this.#byPrincipal.get(p)
+    if (typeof version === 'number' && direct && direct.version === version) return direct
+    const key = p.kind === 'session' ? `s:${p.accessKeyId}` : `u:${p.accountId}:${p.userName ?? ''}`
     const hit = this.#cache.get(key)
-    if (typeof version === 'number' && hit && hit.version === version) return hit
+    if (typeof version === 'number' && hit && hit.version === version) {
+      this.#byPrincipal.set(p, hit)
+      return hit
+    }
     return Promise.resolve(version).then(async (v) => {
       const cached = this.#cache.get(key)
       if (cached && cached.version === v) return cached
       const fresh = await this.#load(p, v)
       if (this.#cache.size > 10_000) this.#cache.clear()
       this.#cache.set(key, fresh)
+      this.#byPrincipal.set(p, fresh)
       return fresh
     })
   }
@@ -121,27 +134,48 @@ export class Authorizer {
     return out
   }
 
+  /** The principal's own condition keys: the same on every request, so built once. */
+  #principalContext(
+    p: Principal,
+    compiled: CompiledPrincipal | undefined,
+    region: string,
+  ): RequestContext {
+    const cached = compiled?.context
+    if (cached && cached.region === region) return cached.context
+    const ctx = new RequestContext({
+      'aws:SecureTransport': 'false',
+      'aws:PrincipalAccount': p.accountId,
+      'aws:PrincipalArn': compiled?.principalArn ?? p.arn,
+      'aws:PrincipalType':
+        p.kind === 'root' ? 'Account' : p.kind === 'user' ? 'User' : 'AssumedRole',
+      'aws:RequestedRegion': region,
+      'aws:userid': compiled?.userId ?? p.accountId,
+    })
+    if (p.kind === 'user' && p.userName) ctx.set('aws:username', p.userName)
+    if (compiled) compiled.context = { region, context: ctx }
+    return ctx
+  }
+
   /** The global condition keys every request carries. */
   baseContext(
     p: Principal,
     compiled: CompiledPrincipal | undefined,
     extra: { sourceIp?: string; region: string },
   ): RequestContext {
-    const now = new Date()
-    const ctx = new RequestContext({
-      'aws:CurrentTime': now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
-      'aws:SecureTransport': 'false',
-      'aws:PrincipalAccount': p.accountId,
-      'aws:PrincipalArn': compiled?.principalArn ?? p.arn,
-      'aws:PrincipalType':
-        p.kind === 'root' ? 'Account' : p.kind === 'user' ? 'User' : 'AssumedRole',
-      'aws:RequestedRegion': extra.region,
+    const now = Date.now()
+    const ip = extra.sourceIp
+    // The time and the source address are computed only when a policy reads them.
+    return new RequestContext({}, this.#principalContext(p, compiled, extra.region), {
+      keys: DYNAMIC_KEYS,
+      get: (id) =>
+        id === 'aws:currenttime'
+          ? new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z')
+          : id === 'aws:epochtime'
+            ? String(Math.floor(now / 1000))
+            : id === 'aws:sourceip' && ip
+              ? ip.replace(/^::ffff:/, '')
+              : undefined,
     })
-    if (extra.sourceIp) ctx.set('aws:SourceIp', extra.sourceIp.replace(/^::ffff:/, ''))
-    if (p.kind === 'user' && p.userName) ctx.set('aws:username', p.userName)
-    ctx.set('aws:userid', compiled?.userId ?? p.accountId)
-    return ctx
   }
 
   /** Evaluates without throwing (SimulatePrincipalPolicy, explain). */
@@ -183,6 +217,8 @@ export class Authorizer {
   /** Throws AccessDeniedException unless allowed. */
   enforce(p: Principal, compiled: CompiledPrincipal, q: AuthorizationQuestion): void {
     if (p.kind === 'root') return
+    // The common case, allowed by identity policies alone, decides without building anything.
+    if (!compiled.sessionPolicy && evaluate(compiled.policies, q).decision === 'allowed') return
     const d = this.decide(p, compiled, q)
     if (d.message) throw new AccessDeniedException(d.message)
   }

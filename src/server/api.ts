@@ -18,7 +18,7 @@ import type { ValidationTable } from '../protocol/validation-types.js'
 import { SerializationException } from '../errors/common.js'
 import { actionPrefix, type Principal } from '../iam/index.js'
 import { resourceOf } from '../iam/resources.js'
-import type { Authorizer } from '../iam/authorizer.js'
+import type { Authorizer, CompiledPrincipal } from '../iam/authorizer.js'
 import { addConnectionsKeys, addResourceTags } from '../iam/connections-context.js'
 import { operations, type Operation, type OperationContext } from '../operations/index.js'
 import { notSupportedError } from '../operations/operation.js'
@@ -49,6 +49,40 @@ export interface ApiDeps {
 }
 
 type Step = (r: ApiRequest, deps: ApiDeps) => void | Promise<void>
+
+/** Authorizes with compiled policies; synchronous unless resource tags must be read. */
+function authorizeWith(r: ApiRequest, deps: ApiDeps, c: CompiledPrincipal): void | Promise<void> {
+  const principal = r.principal!
+  const op = r.operation!
+  const input = r.input!
+  const resource = resourceOf(op, input)
+  const prefix = actionPrefix(resource, r.service!)
+  const context = deps.authorizer.baseContext(principal, c, {
+    sourceIp: r.req.socket.remoteAddress,
+    region: deps.context.region,
+  })
+  addConnectionsKeys(context, op, input)
+  const decide = () => {
+    deps.authorizer.enforce(principal, c, { action: `${prefix}:${op}`, resource, context })
+    // Creating with tags also needs TagResource, as on AWS.
+    const tags = input['Tags']
+    if (
+      (op === 'CreateConnection' || op === 'CreateHost') &&
+      Array.isArray(tags) &&
+      tags.length > 0
+    ) {
+      const type = op === 'CreateConnection' ? 'connection' : 'host'
+      const pending = `arn:${deps.context.partition}:${r.service!}:${deps.context.region}:${principal.accountId}:${type}/*`
+      deps.authorizer.enforce(principal, c, {
+        action: `${r.service!}:TagResource`,
+        resource: pending,
+        context,
+      })
+    }
+  }
+  if (!c.readsResourceTags) return decide()
+  return addResourceTags(context, deps.context.store, principal.accountId, resource).then(decide)
+}
 
 const steps: Step[] = [
   function parseTargetStep(r) {
@@ -99,34 +133,9 @@ const steps: Step[] = [
     // The account root may do everything: no policy to load on its hot path.
     if (principal.kind === 'root') return
     const compiled = deps.authorizer.compiled(principal)
-    return Promise.resolve(compiled).then(async (c) => {
-      const op = r.operation!
-      const resource = resourceOf(op, r.input!)
-      const prefix = actionPrefix(resource, r.service!)
-      const context = deps.authorizer.baseContext(principal, c, {
-        sourceIp: r.req.socket.remoteAddress,
-        region: deps.context.region,
-      })
-      addConnectionsKeys(context, op, r.input!)
-      if (c.readsResourceTags)
-        await addResourceTags(context, deps.context.store, principal.accountId, resource)
-      deps.authorizer.enforce(principal, c, { action: `${prefix}:${op}`, resource, context })
-      // Creating with tags also needs TagResource, as on AWS.
-      const tags = r.input!['Tags']
-      if (
-        (op === 'CreateConnection' || op === 'CreateHost') &&
-        Array.isArray(tags) &&
-        tags.length > 0
-      ) {
-        const type = op === 'CreateConnection' ? 'connection' : 'host'
-        const pending = `arn:${deps.context.partition}:${r.service!}:${deps.context.region}:${principal.accountId}:${type}/*`
-        deps.authorizer.enforce(principal, c, {
-          action: `${r.service!}:TagResource`,
-          resource: pending,
-          context,
-        })
-      }
-    })
+    return compiled instanceof Promise
+      ? compiled.then((c) => authorizeWith(r, deps, c))
+      : authorizeWith(r, deps, compiled)
   },
   async function dispatch(r, deps) {
     const op = operations[r.operation!] as Operation<OperationName>

@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net'
 import type { RequestContext } from './context.js'
-import { substitute } from './variables.js'
+import { hasVariables, substitute } from './variables.js'
 import { wildcardMatch } from './wildcard.js'
 
 type Matcher = (contextValue: string, policyValue: string) => boolean
@@ -45,16 +45,47 @@ function ipToBigInt(ip: string): { v: bigint; bits: number } | undefined {
   return undefined
 }
 
+interface Network {
+  bits: number
+  prefix: bigint
+  shift: bigint
+}
+
+// Parsed networks and addresses are cached: policies repeat the same few on every request.
+const networks = new Map<string, Network | null>()
+const addresses = new Map<string, { v: bigint; bits: number } | null>()
+
+function parseNetwork(cidr: string): Network | null {
+  let n = networks.get(cidr)
+  if (n === undefined) {
+    const [base = '', lenText] = cidr.split('/')
+    const net = ipToBigInt(base.trim())
+    const len = net && (lenText === undefined ? net.bits : Number(lenText))
+    n =
+      net && len !== undefined && Number.isInteger(len) && len >= 0 && len <= net.bits
+        ? { bits: net.bits, shift: BigInt(net.bits - len), prefix: net.v >> BigInt(net.bits - len) }
+        : null
+    if (networks.size > 10_000) networks.clear()
+    networks.set(cidr, n)
+  }
+  return n
+}
+
+function parseAddress(ip: string) {
+  let a = addresses.get(ip)
+  if (a === undefined) {
+    a = ipToBigInt(ip.trim().replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1')) ?? null
+    if (addresses.size > 10_000) addresses.clear()
+    addresses.set(ip, a)
+  }
+  return a
+}
+
 /** Whether `ip` lies in `cidr` (a bare address is a /32 or /128). */
 export function cidrContains(cidr: string, ip: string): boolean {
-  const [base = '', lenText] = cidr.split('/')
-  const net = ipToBigInt(base.trim())
-  const addr = ipToBigInt(ip.trim().replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1'))
-  if (!net || !addr || net.bits !== addr.bits) return false
-  const len = lenText === undefined ? net.bits : Number(lenText)
-  if (!Number.isInteger(len) || len < 0 || len > net.bits) return false
-  const shift = BigInt(net.bits - len)
-  return net.v >> shift === addr.v >> shift
+  const net = parseNetwork(cidr)
+  const addr = parseAddress(ip)
+  return !!net && !!addr && net.bits === addr.bits && addr.v >> net.shift === net.prefix
 }
 
 /** ARNs compare component by component (six colon-separated parts), each with wildcards. */
@@ -150,6 +181,30 @@ export function isConditionOperator(operator: string): boolean {
 const show = (values: string[] | undefined) =>
   values ? `[${values.map((v) => JSON.stringify(v)).join(', ')}]` : 'absent'
 
+/** A condition clause parsed once, for the hot path. */
+export interface CompiledClause {
+  op: ParsedOperator
+  keyLower: string
+  values: string[]
+}
+
+const compiledClauses = new WeakMap<object, CompiledClause | null>()
+
+/** Parses a clause's operator and key once per clause object. */
+export function compileClause(clause: {
+  operator: string
+  key: string
+  values: string[]
+}): CompiledClause | null {
+  let c = compiledClauses.get(clause)
+  if (c === undefined) {
+    const op = parseOperator(clause.operator)
+    c = op ? { op, keyLower: clause.key.toLowerCase(), values: clause.values } : null
+    compiledClauses.set(clause, c)
+  }
+  return c
+}
+
 /** Evaluates one condition clause against the request context. */
 export function evaluateClause(
   operator: string,
@@ -159,17 +214,34 @@ export function evaluateClause(
 ): boolean {
   const op = parseOperator(operator)
   if (!op) return false
-  const contextValues = ctx.get(key)
+  return evaluateParsed(op, key.toLowerCase(), policyValues, ctx)
+}
+
+/** Evaluates a compiled clause (the hot path). */
+export function evaluateCompiled(c: CompiledClause | null, ctx: RequestContext): boolean {
+  return c !== null && evaluateParsed(c.op, c.keyLower, c.values, ctx)
+}
+
+function evaluateParsed(
+  op: ParsedOperator,
+  keyLower: string,
+  policyValues: string[],
+  ctx: RequestContext,
+): boolean {
+  const contextValues = ctx.getLower(keyLower)
   const present = contextValues !== undefined && contextValues.length > 0
   // Null: "true" means the key must be absent, "false" that it must be present.
   if (op.base === 'Null') return policyValues.some((v) => (v.toLowerCase() === 'true') === !present)
   const s = OPERATORS[op.base]!
   if (!present)
     return op.ifExists || op.set === 'ForAllValues' || (op.set === undefined && s.negated)
-  const values: string[] = []
-  for (const v of policyValues) {
-    const substituted = substitute(v, ctx, s.like)
-    if (substituted !== undefined) values.push(substituted)
+  let values = policyValues
+  if (policyValues.some(hasVariables)) {
+    values = []
+    for (const v of policyValues) {
+      const substituted = substitute(v, ctx, s.like)
+      if (substituted !== undefined) values.push(substituted)
+    }
   }
   const matchesAny = (c: string) => values.some((p) => s.match(c, p))
   if (op.set === 'ForAllValues')

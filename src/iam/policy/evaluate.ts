@@ -5,11 +5,17 @@
  * not, which is what `AccessDeniedException` messages, SimulatePrincipalPolicy and
  * `junction iam explain` report.
  */
-import { describeClause, evaluateClause } from './conditions.js'
+import {
+  compileClause,
+  describeClause,
+  evaluateClause,
+  evaluateCompiled,
+  type CompiledClause,
+} from './conditions.js'
 import type { RequestContext } from './context.js'
 import type { PolicyDocument, Statement } from './document.js'
-import { substitute } from './variables.js'
-import { wildcardMatch } from './wildcard.js'
+import { hasVariables, substitute } from './variables.js'
+import { wildcardMatch, wildcardRegExp } from './wildcard.js'
 
 export interface NamedPolicy {
   /** How explanations name the policy, e.g. `inline policy payments of user alice`. */
@@ -63,8 +69,46 @@ function resourceMatches(st: Statement, resource: string, ctx: RequestContext): 
   return true
 }
 
-function conditionsHold(st: Statement, ctx: RequestContext): boolean {
-  for (const c of st.condition) if (!evaluateClause(c.operator, c.key, c.values, ctx)) return false
+/** A statement prepared once: action and resource tests and parsed conditions. */
+interface CompiledStatement {
+  action: (a: string) => boolean
+  resource: (r: string, ctx: RequestContext) => boolean
+  conditions: (CompiledClause | null)[]
+}
+
+const compiledStatements = new WeakMap<Statement, CompiledStatement>()
+
+function anyOf(patterns: string[], ignoreCase: boolean): (v: string) => boolean {
+  if (patterns.includes('*')) return () => true
+  const res = patterns.map((p) => wildcardRegExp(p, ignoreCase))
+  return (v) => res.some((re) => re.test(v))
+}
+
+function compileStatement(st: Statement): CompiledStatement {
+  let c = compiledStatements.get(st)
+  if (c) return c
+  const actions = st.action ? anyOf(st.action, true) : undefined
+  const notActions = st.notAction ? anyOf(st.notAction, true) : undefined
+  const patterns = st.resource ?? st.notResource
+  const negate = st.notResource !== undefined
+  let resource: CompiledStatement['resource']
+  if (!patterns) resource = () => true
+  else if (patterns.some(hasVariables)) resource = (r, ctx) => resourceMatches(st, r, ctx)
+  else {
+    const test = anyOf(patterns, false)
+    resource = negate ? (r) => !test(r) : test
+  }
+  c = {
+    action: actions ?? ((a) => !notActions!(a)),
+    resource,
+    conditions: st.condition.map(compileClause),
+  }
+  compiledStatements.set(st, c)
+  return c
+}
+
+function conditionsHold(c: CompiledStatement, ctx: RequestContext): boolean {
+  for (const clause of c.conditions) if (!evaluateCompiled(clause, ctx)) return false
   return true
 }
 
@@ -99,6 +143,23 @@ function traceStatement(p: NamedPolicy, st: Statement, q: AuthorizationQuestion)
   return out
 }
 
+// The fast path's answers carry no trace, so they can be shared (frozen) objects.
+const ALLOWED: Evaluation = Object.freeze({
+  decision: 'allowed',
+  deciding: [],
+  trace: [],
+}) as Evaluation
+const EXPLICIT_DENY: Evaluation = Object.freeze({
+  decision: 'explicitDeny',
+  deciding: [],
+  trace: [],
+}) as Evaluation
+const IMPLICIT_DENY: Evaluation = Object.freeze({
+  decision: 'implicitDeny',
+  deciding: [],
+  trace: [],
+}) as Evaluation
+
 /** Decides `q` against identity policies (all of the principal's policies together). */
 export function evaluate(
   policies: readonly NamedPolicy[],
@@ -122,11 +183,12 @@ export function evaluate(
   for (const p of policies)
     for (const st of p.document.statements) {
       if (st.effect === 'Allow' && allowed) continue
-      if (!actionMatches(st, q.action)) continue
-      if (!resourceMatches(st, q.resource, q.context)) continue
-      if (!conditionsHold(st, q.context)) continue
-      if (st.effect === 'Deny') return { decision: 'explicitDeny', deciding: [], trace: [] }
+      const c = compileStatement(st)
+      if (!c.action(q.action)) continue
+      if (!c.resource(q.resource, q.context)) continue
+      if (!conditionsHold(c, q.context)) continue
+      if (st.effect === 'Deny') return EXPLICIT_DENY
       allowed = true
     }
-  return { decision: allowed ? 'allowed' : 'implicitDeny', deciding: [], trace: [] }
+  return allowed ? ALLOWED : IMPLICIT_DENY
 }
