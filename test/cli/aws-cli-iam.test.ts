@@ -267,6 +267,149 @@ describe.skipIf(!hasAws)('AWS CLI: iam and sts', () => {
     ).toEqual(['allowed', 'implicitDeny'])
   })
 
+  it('runs every other IAM call the README lists', async () => {
+    const ok = async (...args: string[]) => {
+      const r = await aws(undefined, ...args)
+      expect(r.err, args.join(' ')).toBe('')
+      return r.out
+    }
+    const doc = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'codestar-connections:Get*', Resource: '*' }],
+    })
+    const trust = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: '000000000000' }, Action: 'sts:AssumeRole' },
+      ],
+    })
+    await ok('iam', 'create-user', '--user-name', 'every-call')
+    await ok(
+      'iam',
+      'put-user-policy',
+      '--user-name',
+      'every-call',
+      '--policy-name',
+      'read',
+      '--policy-document',
+      doc,
+    )
+    expect(
+      (await ok('iam', 'list-user-policies', '--user-name', 'every-call'))['PolicyNames'],
+    ).toEqual(['read'])
+    await ok('iam', 'delete-user-policy', '--user-name', 'every-call', '--policy-name', 'read')
+    const policyArn = (
+      (await ok('iam', 'create-policy', '--policy-name', 'EveryCall', '--policy-document', doc))[
+        'Policy'
+      ] as Record<string, string>
+    )['Arn']!
+    expect(
+      (
+        (await ok('iam', 'get-policy', '--policy-arn', policyArn))['Policy'] as Record<
+          string,
+          unknown
+        >
+      )['PolicyName'],
+    ).toBe('EveryCall')
+    expect(
+      (
+        (await ok('iam', 'get-policy-version', '--policy-arn', policyArn, '--version-id', 'v1'))[
+          'PolicyVersion'
+        ] as Record<string, unknown>
+      )['Document'],
+    ).toEqual(JSON.parse(doc))
+    expect(
+      ((await ok('iam', 'list-policies', '--scope', 'Local'))['Policies'] as unknown[]).length,
+    ).toBeGreaterThan(0)
+    await ok('iam', 'attach-user-policy', '--user-name', 'every-call', '--policy-arn', policyArn)
+    expect(
+      (
+        (await ok('iam', 'list-attached-user-policies', '--user-name', 'every-call'))[
+          'AttachedPolicies'
+        ] as unknown[]
+      ).length,
+    ).toBe(1)
+    await ok('iam', 'detach-user-policy', '--user-name', 'every-call', '--policy-arn', policyArn)
+    const key = (
+      (await ok('iam', 'create-access-key', '--user-name', 'every-call'))['AccessKey'] as Record<
+        string,
+        string
+      >
+    )['AccessKeyId']!
+    expect(
+      (
+        (await ok('iam', 'list-access-keys', '--user-name', 'every-call'))[
+          'AccessKeyMetadata'
+        ] as unknown[]
+      ).length,
+    ).toBe(1)
+    await ok(
+      'iam',
+      'update-access-key',
+      '--user-name',
+      'every-call',
+      '--access-key-id',
+      key,
+      '--status',
+      'Inactive',
+    )
+    expect((await ok('iam', 'get-access-key-last-used', '--access-key-id', key))['UserName']).toBe(
+      'every-call',
+    )
+    await ok('iam', 'delete-access-key', '--user-name', 'every-call', '--access-key-id', key)
+    await ok('iam', 'delete-user', '--user-name', 'every-call')
+    await ok(
+      'iam',
+      'create-role',
+      '--role-name',
+      'every-role',
+      '--assume-role-policy-document',
+      trust,
+    )
+    expect(
+      (
+        (await ok('iam', 'get-role', '--role-name', 'every-role'))['Role'] as Record<
+          string,
+          unknown
+        >
+      )['AssumeRolePolicyDocument'],
+    ).toEqual(JSON.parse(trust))
+    expect(
+      ((await ok('iam', 'list-roles'))['Roles'] as { RoleName: string }[]).map((r) => r.RoleName),
+    ).toContain('every-role')
+    await ok(
+      'iam',
+      'update-assume-role-policy',
+      '--role-name',
+      'every-role',
+      '--policy-document',
+      trust,
+    )
+    await ok(
+      'iam',
+      'put-role-policy',
+      '--role-name',
+      'every-role',
+      '--policy-name',
+      'read',
+      '--policy-document',
+      doc,
+    )
+    expect(
+      (await ok('iam', 'get-role-policy', '--role-name', 'every-role', '--policy-name', 'read'))[
+        'PolicyDocument'
+      ],
+    ).toEqual(JSON.parse(doc))
+    expect(
+      (await ok('iam', 'list-role-policies', '--role-name', 'every-role'))['PolicyNames'],
+    ).toEqual(['read'])
+    await ok('iam', 'delete-role-policy', '--role-name', 'every-role', '--policy-name', 'read')
+    await ok('iam', 'attach-role-policy', '--role-name', 'every-role', '--policy-arn', policyArn)
+    await ok('iam', 'detach-role-policy', '--role-name', 'every-role', '--policy-arn', policyArn)
+    await ok('iam', 'delete-role', '--role-name', 'every-role')
+    await ok('iam', 'delete-policy', '--policy-arn', policyArn)
+  })
+
   it('reports IAM errors as the CLI formats them', async () => {
     expect((await aws(undefined, 'iam', 'get-user', '--user-name', 'ghost')).err).toMatch(
       /An error occurred \(NoSuchEntity\) when calling the GetUser operation/,
