@@ -5,26 +5,27 @@
  */
 import { AwsError } from './aws-error.js'
 
-const define = (code: string, status: number) =>
+/** An error class with a fixed code and HTTP status. */
+export const defineError = (code: string, status: number) =>
   class extends AwsError {
     constructor(message: string) {
       super(code, message, status)
     }
   }
 
-export const UnknownOperationException = define('UnknownOperationException', 400)
-export const MissingAction = define('MissingAction', 400)
-export const SerializationException = define('SerializationException', 400)
-export const ValidationException = define('ValidationException', 400)
-export const MissingAuthenticationTokenException = define(
+export const UnknownOperationException = defineError('UnknownOperationException', 400)
+export const MissingAction = defineError('MissingAction', 400)
+export const SerializationException = defineError('SerializationException', 400)
+export const ValidationException = defineError('ValidationException', 400)
+export const MissingAuthenticationTokenException = defineError(
   'MissingAuthenticationTokenException',
   403,
 )
-export const IncompleteSignatureException = define('IncompleteSignatureException', 400)
-export const InvalidSignatureException = define('InvalidSignatureException', 403)
-export const UnrecognizedClientException = define('UnrecognizedClientException', 403)
-export const ExpiredTokenException = define('ExpiredTokenException', 403)
-export const RequestEntityTooLargeException = define('RequestEntityTooLargeException', 413)
-export const NotFoundException = define('NotFoundException', 404)
-export const MethodNotAllowedException = define('MethodNotAllowedException', 405)
-export const InternalFailure = define('InternalFailure', 500)
+export const IncompleteSignatureException = defineError('IncompleteSignatureException', 400)
+export const InvalidSignatureException = defineError('InvalidSignatureException', 403)
+export const UnrecognizedClientException = defineError('UnrecognizedClientException', 403)
+export const ExpiredTokenException = defineError('ExpiredTokenException', 403)
+export const RequestEntityTooLargeException = defineError('RequestEntityTooLargeException', 413)
+export const NotFoundException = defineError('NotFoundException', 404)
+export const MethodNotAllowedException = defineError('MethodNotAllowedException', 405)
+export const InternalFailure = defineError('InternalFailure', 500)

@@ -2,27 +2,16 @@
  * The least-privilege flow through the AWS CLI: `aws iam` and `aws sts` against Junction, then
  * calls as the new user and as a role session, allowed and denied.
  */
-import { execFile } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../helpers/server.js'
-
-const run = promisify(execFile)
-const hasAws = await run('aws', ['--version']).then(
-  () => true,
-  () => false,
-)
+import { hasAws, run, writeAwsConfig } from '../helpers/aws-cli.js'
 
 describe.skipIf(!hasAws)('AWS CLI: iam and sts', () => {
   let server: TestServer
   beforeAll(async () => {
     server = await startTestServer('sqlite')
-    writeFileSync(
-      join(server.dataDir, 'aws-config'),
-      '[profile junction]\ncli_follow_urlparam = false\n',
-    )
+    writeAwsConfig(server)
   })
   afterAll(async () => server?.stop())
 

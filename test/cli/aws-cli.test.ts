@@ -2,28 +2,16 @@
  * Smoke test through the AWS CLI (botocore), an independent client: it sends the long
  * `com.amazonaws…` target form and reads the credentials file Junction writes.
  */
-import { execFile } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../helpers/server.js'
-
-const run = promisify(execFile)
-const hasAws = await run('aws', ['--version']).then(
-  () => true,
-  () => false,
-)
+import { hasAws, run, writeAwsConfig } from '../helpers/aws-cli.js'
 
 describe.skipIf(!hasAws)('AWS CLI', () => {
   let server: TestServer
   beforeAll(async () => {
     server = await startTestServer('sqlite')
-    // AWS CLI v1 fetches parameters that look like URLs (--provider-endpoint https://…) unless told not to.
-    writeFileSync(
-      join(server.dataDir, 'aws-config'),
-      '[profile junction]\ncli_follow_urlparam = false\n',
-    )
+    writeAwsConfig(server)
   })
   afterAll(async () => server?.stop())
 

@@ -2,14 +2,7 @@
  * @module iam/api/errors
  * The IAM and STS errors with AWS's codes and HTTP statuses.
  */
-import { AwsError } from '../../errors/aws-error.js'
-
-const define = (code: string, status: number) =>
-  class extends AwsError {
-    constructor(message: string) {
-      super(code, message, status)
-    }
-  }
+import { defineError as define } from '../../errors/common.js'
 
 export const NoSuchEntity = define('NoSuchEntity', 404)
 export const EntityAlreadyExists = define('EntityAlreadyExists', 409)
