@@ -31,6 +31,8 @@ export interface RunningJunction {
 
 export const VERSION = '0.1.0'
 
+const SESSION_SWEEP_MS = 10 * 60 * 1000
+
 export async function startJunction(
   config: Config,
   opts: { logger?: Logger; env?: NodeJS.ProcessEnv } = {},
@@ -105,6 +107,12 @@ export async function startJunction(
       },
       'junction is listening',
     )
+    // Expired temporary credentials are refused at once; this only keeps the table small.
+    const sweeper = setInterval(() => {
+      store.accessKeys
+        .deleteExpired(Date.now())
+        .catch((err: unknown) => logger.warn({ err }, 'sweeping expired sessions failed'))
+    }, SESSION_SWEEP_MS).unref()
     let closing: Promise<void> | undefined
     return {
       url,
@@ -115,6 +123,7 @@ export async function startJunction(
       flushLogs,
       close: () =>
         (closing ??= (async () => {
+          clearInterval(sweeper)
           await http.drain()
           await store.close()
         })()),
