@@ -197,8 +197,3 @@ export const iamValidation: ValidationTable = {
     ...Object.fromEntries(Object.entries(inputs).map(([op, rule]) => [`${op}Input`, rule])),
   },
 }
-
-export const STS_OPERATIONS = ['AssumeRole', 'GetCallerIdentity'] as const
-export const IAM_OPERATIONS = Object.keys(inputs).filter(
-  (op) => !(STS_OPERATIONS as readonly string[]).includes(op),
-)
