@@ -7,12 +7,14 @@ import { parseArgs } from 'node:util'
 import { configFromFlags, ConfigError, defaults, type ServeFlags } from '../config.js'
 import { startJunction, VERSION } from '../junction.js'
 import { explain, EXPLAIN_USAGE } from './explain.js'
+import { keys } from './keys.js'
 
 const USAGE = `Usage: junction <command> [flags]
 
 Commands:
   serve       Start the Junction server
   iam explain Explain how a user's or role's policies decide an action (see junction iam explain --help)
+  keys rotate Replace the master key and re-encrypt every stored secret (server stopped)
   version     Print the version
   help        Show this help
 
@@ -103,6 +105,9 @@ async function main(argv: string[]): Promise<void> {
       }
       process.exitCode = await explain(rest.slice(1))
       return
+    case 'keys':
+      process.exitCode = await keys(rest)
+      return
     case 'version':
     case '--version':
       process.stdout.write(`junction ${VERSION}\n`)
@@ -119,13 +124,16 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+const argvCommand = process.argv[2]
+
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`junction: ${(err as Error).message}\n`)
     process.exit(2)
   }
+  const message = err instanceof Error ? err.message : String(err)
   process.stderr.write(
-    `junction: failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+    `junction: ${argvCommand === 'serve' ? 'failed to start: ' : ''}${message}\n`,
   )
   process.exit(1)
 })

@@ -1,4 +1,4 @@
-import { mkdtempSync, statSync } from 'node:fs'
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -23,6 +23,20 @@ describe('MasterKey', () => {
       /32-byte/,
     )
   })
+  it('after an interrupted rotation, also decrypts with master.key.new (but encrypts with master.key)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mk-'))
+    const current = MasterKey.load(dir, {})
+    const next = MasterKey.generate()
+    writeFileSync(join(dir, 'master.key.new'), next.serialize())
+    const loaded = MasterKey.load(dir, {})
+    expect(loaded.id).toBe(current.id)
+    expect(loaded.decrypt(next.encrypt('sealed under the new key'))).toBe(
+      'sealed under the new key',
+    )
+    expect(loaded.encrypt('x')).toContain(`.${current.id}.`)
+    expect(() => MasterKey.generate().decrypt(loaded.encrypt('x'))).toThrow(/another master key/)
+  })
+
   it('uses a fresh IV each time and detects tampering and foreign keys', () => {
     const k = new MasterKey(Buffer.alloc(32, 7))
     const a = k.encrypt('same')

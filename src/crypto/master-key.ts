@@ -23,6 +23,11 @@ export class MasterKey {
   readonly #key: Buffer
   /** A short fingerprint of the key, stored with each ciphertext to tell keys apart. */
   readonly id: string
+  /**
+   * Other keys that can still decrypt (never encrypt): the new key of a rotation that was
+   * interrupted before its key file was renamed into place.
+   */
+  readonly #others = new Map<string, MasterKey>()
 
   constructor(key: Buffer) {
     if (key.length !== KEY_BYTES) throw new Error('master key must be 32 bytes')
@@ -30,12 +35,37 @@ export class MasterKey {
     this.id = createHash('sha256').update(key).digest('hex').slice(0, 8)
   }
 
+  /** Accepts ciphertexts sealed under `other` too. */
+  alsoDecryptWith(other: MasterKey): void {
+    if (other.id !== this.id) this.#others.set(other.id, other)
+  }
+
+  /** A fresh random key. */
+  static generate(): MasterKey {
+    return new MasterKey(randomBytes(KEY_BYTES))
+  }
+
+  /** The key as stored in `master.key`. */
+  serialize(): string {
+    return this.#key.toString('base64') + '\n'
+  }
+
+  static parse(text: string, source: string): MasterKey {
+    return new MasterKey(decodeKey(text, source))
+  }
+
   /** Loads the key from the environment or the data directory, creating the file if needed. */
   static load(dataDir: string, env: NodeJS.ProcessEnv = process.env): MasterKey {
     const fromEnv = env['JUNCTION_MASTER_KEY']
     if (fromEnv) return new MasterKey(decodeKey(fromEnv, 'JUNCTION_MASTER_KEY'))
     const file = join(dataDir, 'master.key')
-    if (existsSync(file)) return new MasterKey(decodeKey(readFileSync(file, 'utf8'), file))
+    if (existsSync(file)) {
+      const key = new MasterKey(decodeKey(readFileSync(file, 'utf8'), file))
+      const pending = join(dataDir, 'master.key.new')
+      if (existsSync(pending))
+        key.alsoDecryptWith(new MasterKey(decodeKey(readFileSync(pending, 'utf8'), pending)))
+      return key
+    }
     const key = randomBytes(KEY_BYTES)
     writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' })
     return new MasterKey(key)
@@ -56,8 +86,11 @@ export class MasterKey {
   decrypt(sealed: string): string {
     const [version, keyId, payload] = sealed.split('.')
     if (version !== 'v1' || !payload) throw new Error('unrecognised ciphertext format')
-    if (keyId !== this.id)
+    if (keyId !== this.id) {
+      const other = keyId ? this.#others.get(keyId) : undefined
+      if (other) return other.decrypt(sealed)
       throw new Error(`ciphertext was sealed under another master key (${keyId})`)
+    }
     const raw = Buffer.from(payload, 'base64')
     const iv = raw.subarray(0, IV_BYTES)
     const tag = raw.subarray(raw.length - TAG_BYTES)

@@ -248,6 +248,12 @@ export interface Store {
   iam: IamRepository
 
   /**
+   * Rewrites every secret sealed under the master key (secret access keys, session tokens) with
+   * `reseal`, in one transaction; returns how many were rewritten.
+   */
+  resealSecrets(reseal: (ciphertext: string) => string): Promise<number>
+
+  /**
    * Records a resource id as issued. Returns false when it was issued before (ids are never
    * reused, even after the resource is deleted).
    */

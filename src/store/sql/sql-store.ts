@@ -259,6 +259,26 @@ export class SqlStore implements Store {
 
   readonly iam: SqlIamRepository
 
+  resealSecrets(reseal: (ciphertext: string) => string): Promise<number> {
+    return this.#db.transaction().execute(async (tx) => {
+      const rows = await tx
+        .selectFrom('access_keys')
+        .select(['access_key_id', 'secret_ciphertext', 'session_token_ciphertext'])
+        .execute()
+      for (const r of rows)
+        await tx
+          .updateTable('access_keys')
+          .set({
+            secret_ciphertext: reseal(r.secret_ciphertext),
+            session_token_ciphertext:
+              r.session_token_ciphertext && reseal(r.session_token_ciphertext),
+          })
+          .where('access_key_id', '=', r.access_key_id)
+          .execute()
+      return rows.length + rows.filter((r) => r.session_token_ciphertext).length
+    })
+  }
+
   async reserveId(id: string): Promise<boolean> {
     const r = await this.#db
       .insertInto('issued_ids')
