@@ -79,6 +79,7 @@ async function startJunction(dataDir: string, port: number): Promise<ChildProces
   const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []
   const flags = ['serve', '--data-dir', dataDir, '--port', String(port)]
   flags.push('--connection-quota', String(CONNECTIONS + 10))
+  if (process.env['BENCH_LOG_LEVEL']) flags.push('--log-level', process.env['BENCH_LOG_LEVEL'])
   const [cmd, args] = pinned(0, process.execPath, [...nodeArgs, BIN, ...flags])
   // Junction logs every request as usual; the lines go to /dev/null.
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] })
