@@ -176,9 +176,57 @@ export interface ConnectionRecord {
   status: string
   ownerAccountId: string
   createdAt: number
+  /** The installation the connection was completed with (null while PENDING). */
+  installationId?: string | null
+  /** Why the connection is in ERROR (null otherwise). */
+  statusReason?: string | null
 }
 
 export type NewConnection = Omit<ConnectionRecord, 'seq'>
+
+/**
+ * Junction's right to reach one provider account (a Bitbucket workspace): the credential and its
+ * health, shared by every connection completed for that account.
+ */
+export interface InstallationRecord {
+  accountId: string
+  /** Provider-derived and stable (Bitbucket: the workspace UUID without braces). */
+  id: string
+  providerType: string
+  /** The provider account it reaches (Bitbucket: the workspace slug). */
+  target: string
+  targetName: string
+  /** `oauth` (access + refresh token) or `access-token` (a workspace access token). */
+  credentialKind: string
+  /** The credential, sealed under the master key (JSON inside). */
+  credentialCiphertext: string
+  /** Bumped by every credential write: refreshes compare-and-set on it. */
+  credentialVersion: number
+  /** When the access token expires (null when it does not). */
+  expiresAt: number | null
+  status: 'AVAILABLE' | 'ERROR'
+  statusReason: string | null
+  installedBy: string
+  createdAt: number
+  updatedAt: number
+}
+
+/** A browser handshake in flight (see connect/handshake). */
+export interface HandshakeRecord {
+  id: string
+  accountId: string
+  connectionArn: string
+  /** The key that started it: the later steps act as its principal. */
+  accessKeyId: string
+  principalArn: string
+  providerType: string
+  /** `started` → `authorized` (code exchanged) → `done`; each step taken once. */
+  stage: 'started' | 'authorized' | 'done'
+  /** SHA-256 of the cookie set on the browser at the callback. */
+  browserHash: string | null
+  userTokenCiphertext: string | null
+  expiresAt: number
+}
 
 export interface VpcConfigurationRecord {
   VpcId: string
@@ -248,7 +296,8 @@ export interface Store {
   iam: IamRepository
 
   /**
-   * Rewrites every secret sealed under the master key (secret access keys, session tokens) with
+   * Rewrites every secret sealed under the master key (secret access keys, session tokens,
+   * provider credentials, handshake tokens) with
    * `reseal`, in one transaction; returns how many were rewritten.
    */
   resealSecrets(reseal: (ciphertext: string) => string): Promise<number>
@@ -274,6 +323,65 @@ export interface Store {
     delete(accountId: string, arn: string): Promise<boolean>
     /** Changes the status (used when a handshake completes or a credential fails). */
     setStatus(accountId: string, arn: string, status: string): Promise<boolean>
+    /**
+     * Completes a connection with an installation: records it and sets `AVAILABLE` (or `ERROR`
+     * with the reason when the installation is failing). False when the connection is gone.
+     */
+    attachInstallation(
+      accountId: string,
+      arn: string,
+      installation: Pick<InstallationRecord, 'id' | 'status' | 'statusReason'>,
+    ): Promise<boolean>
+  }
+
+  installations: {
+    /** Creates the installation or replaces its credential (same account and id). */
+    upsert(i: InstallationRecord): Promise<void>
+    get(accountId: string, id: string): Promise<InstallationRecord | undefined>
+    list(accountId: string, providerType: string): Promise<InstallationRecord[]>
+    /** Installations in ERROR in every account (the recovery loop retries them). */
+    listFailing(limit: number): Promise<InstallationRecord[]>
+    /**
+     * Replaces the credential if it is still at `expectedVersion` (compare-and-set); false when
+     * another writer got there first.
+     */
+    updateCredential(
+      accountId: string,
+      id: string,
+      expectedVersion: number,
+      credentialCiphertext: string,
+      expiresAt: number | null,
+      now: number,
+    ): Promise<boolean>
+    /**
+     * Sets the installation's health and carries it to its connections (AVAILABLE ⇄ ERROR with
+     * the reason); returns the ARNs of the connections whose status changed.
+     */
+    setStatus(
+      accountId: string,
+      id: string,
+      status: 'AVAILABLE' | 'ERROR',
+      reason: string | null,
+      now: number,
+    ): Promise<string[]>
+  }
+
+  handshakes: {
+    create(h: HandshakeRecord): Promise<void>
+    get(id: string): Promise<HandshakeRecord | undefined>
+    /**
+     * Moves the handshake from `from` to `to` with `changes` unless it expired or another request
+     * moved it first; returns the updated record or undefined. This makes each step single-use.
+     */
+    advance(
+      id: string,
+      from: HandshakeRecord['stage'],
+      to: HandshakeRecord['stage'],
+      changes: Partial<Pick<HandshakeRecord, 'browserHash' | 'userTokenCiphertext'>>,
+      now: number,
+    ): Promise<HandshakeRecord | undefined>
+    /** Removes handshakes that expired before `now`. */
+    deleteExpired(now: number): Promise<number>
   }
 
   hosts: {

@@ -191,6 +191,52 @@ function migrations(a: SqlDialectAdapter): Record<string, Migration> {
           .execute()
       },
     },
+    '0003_providers': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations predate the schema type
+      async up(db: Kysely<any>) {
+        // An installation: Junction's right to reach one provider account (a Bitbucket workspace),
+        // shared by every connection completed for it. The credential is sealed under the master key.
+        await db.schema
+          .createTable('installations')
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('provider_type', 'text', (c) => c.notNull())
+          .addColumn('target', 'text', (c) => c.notNull())
+          .addColumn('target_name', 'text', (c) => c.notNull())
+          .addColumn('credential_kind', 'text', (c) => c.notNull())
+          .addColumn('credential_ciphertext', 'text', (c) => c.notNull())
+          .addColumn('credential_version', 'integer', (c) => c.notNull())
+          .addColumn('expires_at', a.bigIntType)
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('status_reason', 'text')
+          .addColumn('installed_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', a.bigIntType, (c) => c.notNull())
+          .addColumn('updated_at', a.bigIntType, (c) => c.notNull())
+          .addPrimaryKeyConstraint('installations_pk', ['account_id', 'id'])
+          .execute()
+        await db.schema.alterTable('connections').addColumn('installation_id', 'text').execute()
+        await db.schema.alterTable('connections').addColumn('status_reason', 'text').execute()
+        await db.schema
+          .createIndex('connections_installation')
+          .on('connections')
+          .columns(['account_id', 'installation_id'])
+          .execute()
+        // Browser handshakes in flight: each step is taken once (compare-and-set on `stage`).
+        await db.schema
+          .createTable('handshakes')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('connection_arn', 'text', (c) => c.notNull())
+          .addColumn('access_key_id', 'text', (c) => c.notNull())
+          .addColumn('principal_arn', 'text', (c) => c.notNull())
+          .addColumn('provider_type', 'text', (c) => c.notNull())
+          .addColumn('stage', 'text', (c) => c.notNull())
+          .addColumn('browser_hash', 'text')
+          .addColumn('user_token_ciphertext', 'text')
+          .addColumn('expires_at', a.bigIntType, (c) => c.notNull())
+          .execute()
+      },
+    },
   }
 }
 

@@ -80,6 +80,8 @@ export interface Database {
     owner_account_id: string
     created_at: number
     tag_version: number
+    installation_id: string | null
+    status_reason: string | null
   }
   connection_tags: { connection_id: string; tag_key: string; tag_value: string }
   hosts: {
@@ -98,4 +100,32 @@ export interface Database {
     tag_version: number
   }
   host_tags: { host_id: string; tag_key: string; tag_value: string }
+  installations: {
+    account_id: string
+    id: string
+    provider_type: string
+    target: string
+    target_name: string
+    credential_kind: string
+    credential_ciphertext: string
+    credential_version: number
+    expires_at: number | null
+    status: string
+    status_reason: string | null
+    installed_by: string
+    created_at: number
+    updated_at: number
+  }
+  handshakes: {
+    id: string
+    account_id: string
+    connection_arn: string
+    access_key_id: string
+    principal_arn: string
+    provider_type: string
+    stage: string
+    browser_hash: string | null
+    user_token_ciphertext: string | null
+    expires_at: number
+  }
 }

@@ -5,6 +5,8 @@
  */
 import { sql, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
 import type {
+  HandshakeRecord,
+  InstallationRecord,
   AccessKeyRecord,
   ConnectionRecord,
   CreateResult,
@@ -79,6 +81,42 @@ function toConnection(r: Selectable<Database['connections']>): ConnectionRecord 
     status: r.status,
     ownerAccountId: r.owner_account_id,
     createdAt: Number(r.created_at),
+    installationId: r.installation_id,
+    statusReason: r.status_reason,
+  }
+}
+
+function toInstallation(r: Selectable<Database['installations']>): InstallationRecord {
+  return {
+    accountId: r.account_id,
+    id: r.id,
+    providerType: r.provider_type,
+    target: r.target,
+    targetName: r.target_name,
+    credentialKind: r.credential_kind,
+    credentialCiphertext: r.credential_ciphertext,
+    credentialVersion: Number(r.credential_version),
+    expiresAt: r.expires_at === null ? null : Number(r.expires_at),
+    status: r.status as InstallationRecord['status'],
+    statusReason: r.status_reason,
+    installedBy: r.installed_by,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  }
+}
+
+function toHandshake(r: Selectable<Database['handshakes']>): HandshakeRecord {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    connectionArn: r.connection_arn,
+    accessKeyId: r.access_key_id,
+    principalArn: r.principal_arn,
+    providerType: r.provider_type,
+    stage: r.stage as HandshakeRecord['stage'],
+    browserHash: r.browser_hash,
+    userTokenCiphertext: r.user_token_ciphertext,
+    expiresAt: Number(r.expires_at),
   }
 }
 
@@ -261,6 +299,7 @@ export class SqlStore implements Store {
 
   resealSecrets(reseal: (ciphertext: string) => string): Promise<number> {
     return this.#db.transaction().execute(async (tx) => {
+      let count = 0
       const rows = await tx
         .selectFrom('access_keys')
         .select(['access_key_id', 'secret_ciphertext', 'session_token_ciphertext'])
@@ -275,7 +314,31 @@ export class SqlStore implements Store {
           })
           .where('access_key_id', '=', r.access_key_id)
           .execute()
-      return rows.length + rows.filter((r) => r.session_token_ciphertext).length
+      count += rows.length + rows.filter((r) => r.session_token_ciphertext).length
+      const installations = await tx
+        .selectFrom('installations')
+        .select(['account_id', 'id', 'credential_ciphertext'])
+        .execute()
+      for (const r of installations)
+        await tx
+          .updateTable('installations')
+          .set({ credential_ciphertext: reseal(r.credential_ciphertext) })
+          .where('account_id', '=', r.account_id)
+          .where('id', '=', r.id)
+          .execute()
+      count += installations.length
+      const handshakes = await tx
+        .selectFrom('handshakes')
+        .select(['id', 'user_token_ciphertext'])
+        .where('user_token_ciphertext', 'is not', null)
+        .execute()
+      for (const r of handshakes)
+        await tx
+          .updateTable('handshakes')
+          .set({ user_token_ciphertext: reseal(r.user_token_ciphertext!) })
+          .where('id', '=', r.id)
+          .execute()
+      return count + handshakes.length
     })
   }
 
@@ -429,6 +492,213 @@ export class SqlStore implements Store {
           .executeTakeFirst()
         return Number(r.numUpdatedRows) === 1
       }),
+
+    attachInstallation: (
+      accountId: string,
+      arn: string,
+      i: Pick<InstallationRecord, 'id' | 'status' | 'statusReason'>,
+    ): Promise<boolean> =>
+      this.#writingConnection(arn, async () => {
+        const r = await this.#db
+          .updateTable('connections')
+          .set({
+            installation_id: i.id,
+            status: i.status,
+            status_reason: i.status === 'ERROR' ? i.statusReason : null,
+          })
+          .where('arn', '=', arn)
+          .where('account_id', '=', accountId)
+          .executeTakeFirst()
+        return Number(r.numUpdatedRows) === 1
+      }),
+  }
+
+  installations = {
+    upsert: async (i: InstallationRecord): Promise<void> => {
+      const row = {
+        account_id: i.accountId,
+        id: i.id,
+        provider_type: i.providerType,
+        target: i.target,
+        target_name: i.targetName,
+        credential_kind: i.credentialKind,
+        credential_ciphertext: i.credentialCiphertext,
+        credential_version: i.credentialVersion,
+        expires_at: i.expiresAt,
+        status: i.status,
+        status_reason: i.statusReason,
+        installed_by: i.installedBy,
+        created_at: i.createdAt,
+        updated_at: i.updatedAt,
+      }
+      await this.#db
+        .insertInto('installations')
+        .values(row)
+        .onConflict((oc) =>
+          oc.columns(['account_id', 'id']).doUpdateSet((eb) => ({
+            target: row.target,
+            target_name: row.target_name,
+            credential_kind: row.credential_kind,
+            credential_ciphertext: row.credential_ciphertext,
+            credential_version: eb(eb.ref('installations.credential_version'), '+', 1),
+            expires_at: row.expires_at,
+            status: row.status,
+            status_reason: row.status_reason,
+            installed_by: row.installed_by,
+            updated_at: row.updated_at,
+          })),
+        )
+        .execute()
+    },
+    get: async (accountId: string, id: string): Promise<InstallationRecord | undefined> => {
+      const r = await this.#db
+        .selectFrom('installations')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .executeTakeFirst()
+      return r && toInstallation(r)
+    },
+    list: async (accountId: string, providerType: string): Promise<InstallationRecord[]> => {
+      const rows = await this.#db
+        .selectFrom('installations')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('provider_type', '=', providerType)
+        .orderBy('target')
+        .execute()
+      return rows.map(toInstallation)
+    },
+    listFailing: async (limit: number): Promise<InstallationRecord[]> => {
+      const rows = await this.#db
+        .selectFrom('installations')
+        .selectAll()
+        .where('status', '=', 'ERROR')
+        .orderBy('updated_at')
+        .limit(limit)
+        .execute()
+      return rows.map(toInstallation)
+    },
+    updateCredential: async (
+      accountId: string,
+      id: string,
+      expectedVersion: number,
+      credentialCiphertext: string,
+      expiresAt: number | null,
+      now: number,
+    ): Promise<boolean> => {
+      const r = await this.#db
+        .updateTable('installations')
+        .set({
+          credential_ciphertext: credentialCiphertext,
+          credential_version: expectedVersion + 1,
+          expires_at: expiresAt,
+          updated_at: now,
+        })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .where('credential_version', '=', expectedVersion)
+        .executeTakeFirst()
+      return Number(r.numUpdatedRows) === 1
+    },
+    setStatus: (
+      accountId: string,
+      id: string,
+      status: 'AVAILABLE' | 'ERROR',
+      reason: string | null,
+      now: number,
+    ): Promise<string[]> =>
+      this.#db.transaction().execute(async (tx) => {
+        await tx
+          .updateTable('installations')
+          .set({ status, status_reason: reason, updated_at: now })
+          .where('account_id', '=', accountId)
+          .where('id', '=', id)
+          .execute()
+        // PENDING connections are not touched: only completed ones follow their installation.
+        const changed = await tx
+          .selectFrom('connections')
+          .select('arn')
+          .where('account_id', '=', accountId)
+          .where('installation_id', '=', id)
+          .where('status', 'in', ['AVAILABLE', 'ERROR'])
+          .where((eb) =>
+            eb.or([eb('status', '!=', status), eb('status_reason', 'is distinct from', reason)]),
+          )
+          .execute()
+        if (changed.length > 0)
+          await tx
+            .updateTable('connections')
+            .set({ status, status_reason: status === 'ERROR' ? reason : null })
+            .where('account_id', '=', accountId)
+            .where('installation_id', '=', id)
+            .where('status', 'in', ['AVAILABLE', 'ERROR'])
+            .execute()
+        for (const c of changed) this.#connectionCache?.invalidate(c.arn)
+        return changed.map((c) => c.arn)
+      }),
+  }
+
+  handshakes = {
+    create: async (h: HandshakeRecord): Promise<void> => {
+      await this.#db
+        .insertInto('handshakes')
+        .values({
+          id: h.id,
+          account_id: h.accountId,
+          connection_arn: h.connectionArn,
+          access_key_id: h.accessKeyId,
+          principal_arn: h.principalArn,
+          provider_type: h.providerType,
+          stage: h.stage,
+          browser_hash: h.browserHash,
+          user_token_ciphertext: h.userTokenCiphertext,
+          expires_at: h.expiresAt,
+        })
+        .execute()
+    },
+    get: async (id: string): Promise<HandshakeRecord | undefined> => {
+      const r = await this.#db
+        .selectFrom('handshakes')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst()
+      return r && toHandshake(r)
+    },
+    advance: async (
+      id: string,
+      from: HandshakeRecord['stage'],
+      to: HandshakeRecord['stage'],
+      changes: Partial<Pick<HandshakeRecord, 'browserHash' | 'userTokenCiphertext'>>,
+      now: number,
+    ): Promise<HandshakeRecord | undefined> => {
+      const set: {
+        stage: string
+        browser_hash?: string | null
+        user_token_ciphertext?: string | null
+      } = { stage: to }
+      if (changes.browserHash !== undefined) set.browser_hash = changes.browserHash
+      if (changes.userTokenCiphertext !== undefined)
+        set.user_token_ciphertext = changes.userTokenCiphertext
+      // A finished handshake keeps no provider token.
+      if (to === 'done') set.user_token_ciphertext = null
+      const r = await this.#db
+        .updateTable('handshakes')
+        .set(set)
+        .where('id', '=', id)
+        .where('stage', '=', from)
+        .where('expires_at', '>', now)
+        .executeTakeFirst()
+      if (Number(r.numUpdatedRows) !== 1) return undefined
+      return this.handshakes.get(id)
+    },
+    deleteExpired: async (now: number): Promise<number> => {
+      const r = await this.#db
+        .deleteFrom('handshakes')
+        .where('expires_at', '<', now)
+        .executeTakeFirst()
+      return Number(r.numDeletedRows)
+    },
   }
 
   hosts = {

@@ -1,0 +1,148 @@
+/**
+ * @module providers/http-client
+ * The narrow, `fetch`-shaped client adapters talk through (after kysely's `SqliteDatabase`): one
+ * place for timeouts, retries with backoff on 429 and 5xx (honouring `Retry-After`), and the
+ * mapping of answers to provider errors. Tests aim adapters at a sandbox by URL, not by mocking.
+ */
+import {
+  ProviderAuthFailed,
+  ProviderNotFound,
+  ProviderRequestFailed,
+  ProviderUnavailable,
+} from './errors.js'
+
+export interface HttpClientOptions {
+  /** Attempts per request in all (first try included). */
+  attempts?: number
+  /** First backoff delay; doubled each retry, with jitter. */
+  baseDelayMs?: number
+  /** Longest wait honoured from Retry-After. */
+  maxDelayMs?: number
+  timeoutMs?: number
+  fetch?: typeof fetch
+}
+
+export interface RequestOptions {
+  method?: string
+  headers?: Record<string, string>
+  body?: string | URLSearchParams
+  /** Statuses the caller handles itself (returned, not thrown). */
+  accept?: number[]
+}
+
+const RETRYABLE = new Set([429, 500, 502, 503, 504])
+
+export class HttpClient {
+  readonly #attempts: number
+  readonly #baseDelayMs: number
+  readonly #maxDelayMs: number
+  readonly #timeoutMs: number
+  readonly #fetch: typeof fetch
+
+  constructor(
+    /** Names the provider in error messages. */
+    readonly providerName: string,
+    o: HttpClientOptions = {},
+  ) {
+    this.#attempts = o.attempts ?? 4
+    this.#baseDelayMs = o.baseDelayMs ?? 200
+    this.#maxDelayMs = o.maxDelayMs ?? 10_000
+    this.#timeoutMs = o.timeoutMs ?? 30_000
+    this.#fetch = o.fetch ?? fetch
+  }
+
+  /**
+   * Sends the request, retrying 429/5xx answers and network failures (idempotent methods, plus
+   * any method on 429, which the provider did not act on). Throws a provider error for other
+   * failures; the message names the provider's reason, never a header or token.
+   */
+  async request(url: string, o: RequestOptions = {}): Promise<Response> {
+    const method = o.method ?? 'GET'
+    const idempotent =
+      method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'PUT'
+    for (let attempt = 1; ; attempt++) {
+      let res: Response | undefined
+      try {
+        res = await this.#fetch(url, {
+          method,
+          headers: o.headers,
+          body: o.body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(this.#timeoutMs),
+        })
+      } catch (err) {
+        const problem = (err as Error).name === 'TimeoutError' ? 'timed out' : 'could not be reached'
+        if (!idempotent || attempt >= this.#attempts)
+          throw new ProviderUnavailable(`${this.providerName} ${problem}`)
+        await sleep(this.#backoff(attempt))
+        continue
+      }
+      if (res.ok || o.accept?.includes(res.status)) return res
+      if (
+        RETRYABLE.has(res.status) &&
+        (idempotent || res.status === 429) &&
+        attempt < this.#attempts
+      ) {
+        const wait = retryAfterMs(res.headers.get('retry-after')) ?? this.#backoff(attempt)
+        await res.body?.cancel()
+        await sleep(Math.min(wait, this.#maxDelayMs))
+        continue
+      }
+      throw await this.#errorFor(res)
+    }
+  }
+
+  /** GET and parse JSON. */
+  async json<T>(url: string, o: RequestOptions = {}): Promise<T> {
+    const res = await this.request(url, o)
+    return (await res.json()) as T
+  }
+
+  #backoff(attempt: number): number {
+    const base = this.#baseDelayMs * 2 ** (attempt - 1)
+    return Math.min(this.#maxDelayMs, base / 2 + Math.random() * base)
+  }
+
+  async #errorFor(res: Response): Promise<Error> {
+    const reason = await providerMessage(res)
+    const text = `${this.providerName} answered ${res.status}${reason ? `: ${reason}` : ''}`
+    if (res.status === 401 || res.status === 403) return new ProviderAuthFailed(text, res.status)
+    if (res.status === 404 || res.status === 410) return new ProviderNotFound(text, res.status)
+    if (RETRYABLE.has(res.status)) return new ProviderUnavailable(text, res.status)
+    return new ProviderRequestFailed(text, res.status)
+  }
+}
+
+/** The provider's own error text (Bitbucket `{error:{message}}`, OAuth `{error_description}`). */
+async function providerMessage(res: Response): Promise<string> {
+  let text: string
+  try {
+    text = await res.text()
+  } catch {
+    return ''
+  }
+  try {
+    const body = JSON.parse(text) as {
+      error?: { message?: string } | string
+      error_description?: string
+      message?: string
+    }
+    const m =
+      typeof body.error === 'object'
+        ? body.error?.message
+        : (body.error_description ?? body.error ?? body.message)
+    return typeof m === 'string' ? m.slice(0, 300) : ''
+  } catch {
+    return ''
+  }
+}
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined
+  const seconds = Number(header)
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
+  const at = Date.parse(header)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now())
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))

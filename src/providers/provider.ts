@@ -1,0 +1,225 @@
+/**
+ * @module providers/provider
+ * The one interface every Git provider adapter implements (STYLE §5.6: kysely's shape, woodpecker's
+ * contract). Core code asks `capabilities`, never `type === …`. Adapters never see the store or
+ * the master key: they take credentials in and hand (possibly refreshed) credentials back.
+ */
+
+/** A provider credential as the adapter uses it; only ever held in memory, sealed at rest. */
+export interface ProviderCredentials {
+  /** `oauth`: an OAuth access token with a refresh token; `access-token`: a static token. */
+  kind: 'oauth' | 'access-token'
+  accessToken: string
+  refreshToken?: string
+  /** Epoch ms when the access token stops working (absent when it does not expire). */
+  expiresAt?: number
+}
+
+export interface ProviderCapabilities {
+  /** Connections of this provider need a host (self-managed servers). */
+  hosts: boolean
+  /** Credentials expire and can be refreshed with `refreshCredentials`. */
+  tokenRefresh: boolean
+  /** The provider's push events list changed files (if not, ask `changedFiles`). */
+  changedFilesInPushEvents: boolean
+}
+
+/** Where the adapter reaches the provider (configuration, so tests can aim at a sandbox). */
+export interface ProviderEndpoints {
+  /** The web (and Git) base URL, e.g. `https://bitbucket.org`. */
+  webUrl: string
+  /** The REST base URL, e.g. `https://api.bitbucket.org/2.0`. */
+  apiUrl: string
+}
+
+/** The OAuth application the operator registered with the provider. */
+export interface OAuthApp {
+  clientId: string
+  clientSecret: string
+  /** `<public-url>/oauth/<provider>/callback`. */
+  callbackUrl: string
+}
+
+/** An account a user may install Junction into (a Bitbucket workspace). */
+export interface InstallationTarget {
+  /** Stable id (Bitbucket: the workspace UUID without braces); becomes the installation id. */
+  id: string
+  /** The slug or login used in repository ids (`<target>/<repo>`). */
+  slug: string
+  name: string
+  /** Whether the user administers it (needed to install). */
+  administrator: boolean
+}
+
+export interface RepositoryInfo {
+  /** `owner/name` (Bitbucket `workspace/slug`). */
+  fullName: string
+  owner: string
+  name: string
+  id: string
+  isPrivate: boolean
+  defaultBranch: string | null
+  cloneUrl: string
+}
+
+export interface CommitInfo {
+  id: string
+  /** ISO 8601. */
+  authorDate: string
+  message: string
+  author: string
+  parents: string[]
+}
+
+export interface BranchInfo {
+  name: string
+  commit: CommitInfo
+}
+
+export interface ChangedFile {
+  status: 'added' | 'removed' | 'modified' | 'renamed'
+  path: string
+  oldPath?: string
+}
+
+export interface WebhookSpec {
+  url: string
+  secret: string
+  description: string
+  events: ProviderEventKind[]
+}
+
+export interface WebhookRef {
+  id: string
+}
+
+export type ProviderEventKind = 'push' | 'pull_request'
+
+/** A change to one ref in a push. */
+export interface PushChange {
+  kind: 'branch' | 'tag'
+  name: string
+  /** Commit before the push (absent for a new ref). */
+  before?: string
+  /** Commit after the push (absent for a deleted ref). */
+  after?: string
+  created: boolean
+  deleted: boolean
+  forced: boolean
+  /** Newest first, possibly truncated by the provider. */
+  commits: { id: string; message: string }[]
+}
+
+export interface PushEvent {
+  kind: 'push'
+  deliveryId: string
+  repository: { fullName: string; id: string }
+  changes: PushChange[]
+  /** Changed files when the provider sends them (Bitbucket never does). */
+  changedFiles?: string[]
+}
+
+export interface PullRequestEvent {
+  kind: 'pull_request'
+  deliveryId: string
+  repository: { fullName: string; id: string }
+  action: 'OPEN' | 'UPDATED' | 'CLOSED'
+  /** Merged (CLOSED by merge) or declined. */
+  merged: boolean
+  number: number
+  title: string
+  sourceBranch: string
+  destinationBranch: string
+  /** As the provider sends it (Bitbucket: a 12-character abbreviation; resolve it). */
+  sourceCommit: string
+  destinationCommit: string
+}
+
+export type ProviderEvent = PushEvent | PullRequestEvent
+
+/** A verified delivery that carries nothing Junction acts on (e.g. a comment). */
+export interface IgnoredEvent {
+  kind: 'ignored'
+  deliveryId: string
+  reason: string
+}
+
+export interface RawWebhook {
+  headers: Record<string, string | string[] | undefined>
+  body: Buffer
+}
+
+/** One page of a provider listing; `next` is opaque and passed back to get the next page. */
+export interface Page<T> {
+  items: T[]
+  next?: string
+}
+
+export interface GitProvider {
+  readonly type: string
+  readonly capabilities: ProviderCapabilities
+
+  /** The consent URL to send the browser to; `state` comes back on the callback unchanged. */
+  authorizationUrl(state: string): URL
+  /**
+   * Exchanges the callback's code for the user's credentials.
+   * @throws ProviderAuthFailed when the code is invalid, used or expired.
+   */
+  exchangeCode(code: string): Promise<ProviderCredentials>
+  /**
+   * Returns fresh credentials (a new access token; the refresh token may change).
+   * @throws ProviderAuthFailed when the refresh token was revoked.
+   */
+  refreshCredentials?(c: ProviderCredentials): Promise<ProviderCredentials>
+  /** The accounts the credential's user belongs to, marking those they administer. */
+  listInstallationTargets(c: ProviderCredentials): Promise<InstallationTarget[]>
+  /**
+   * Checks that the credential reaches `target` (a workspace slug) and returns it.
+   * @throws ProviderAuthFailed when the token does not work; ProviderNotFound when the target is
+   * not reachable with it.
+   */
+  verifyTarget(c: ProviderCredentials, target: string): Promise<InstallationTarget>
+  listRepositories(
+    c: ProviderCredentials,
+    owner: string,
+    next?: string,
+  ): Promise<Page<RepositoryInfo>>
+  /** @throws ProviderNotFound */
+  getRepository(c: ProviderCredentials, fullName: string): Promise<RepositoryInfo>
+  listBranches(c: ProviderCredentials, fullName: string, next?: string): Promise<Page<BranchInfo>>
+  /** @throws ProviderNotFound when the repository or branch does not exist. */
+  getBranch(c: ProviderCredentials, fullName: string, branch: string): Promise<BranchInfo>
+  /** Resolves a full or abbreviated commit id. @throws ProviderNotFound */
+  getCommit(c: ProviderCredentials, fullName: string, commit: string): Promise<CommitInfo>
+  /**
+   * Files changed by `commit` relative to `base` (default: its first parent), in `git diff base
+   * commit` order of meaning: `added` means present in `commit` only.
+   */
+  changedFiles(
+    c: ProviderCredentials,
+    fullName: string,
+    commit: string,
+    base?: string,
+  ): Promise<ChangedFile[]>
+  /** A zip of the tree at `commit`, streamed. @throws ProviderNotFound */
+  downloadArchive(
+    c: ProviderCredentials,
+    fullName: string,
+    commit: string,
+  ): Promise<ReadableStream<Uint8Array>>
+  /** What `git clone` over HTTPS needs: the URL and Basic-auth user and password. */
+  cloneCredentials(
+    c: ProviderCredentials,
+    fullName: string,
+  ): { url: string; username: string; password: string }
+  /** The HTTPS host Git clone URLs of this provider use (for the credential helper). */
+  gitHost(): string
+  registerWebhook(c: ProviderCredentials, fullName: string, hook: WebhookSpec): Promise<WebhookRef>
+  /** Removes the webhook; a webhook already gone is not an error. */
+  deleteWebhook(c: ProviderCredentials, fullName: string, ref: WebhookRef): Promise<void>
+  /**
+   * Verifies the delivery's signature over the raw body and parses it.
+   * @throws WebhookRejected when the signature is missing or wrong, or the body malformed.
+   */
+  parseWebhook(req: RawWebhook, secret: string): ProviderEvent | IgnoredEvent
+}

@@ -1,0 +1,1014 @@
+/**
+ * @module sandbox/bitbucket/server
+ * A local stand-in for Bitbucket Cloud, on one port: the OAuth consent page and token endpoint,
+ * the REST 2.0 endpoints Junction's adapter calls, archives, real Git over HTTP through `git
+ * http-backend` (with `x-token-auth` as Bitbucket checks it), webhooks on pushes and pull-request
+ * events, and an admin API under `/_sandbox/` to create users, workspaces, repositories and tokens.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { existsSync, mkdirSync } from 'node:fs'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { dirname } from 'node:path'
+import {
+  archive,
+  commitFiles,
+  commitInfo,
+  diff,
+  git,
+  initBare,
+  mergeCommit,
+  refs,
+  resolveRef,
+} from '../git.js'
+import {
+  basicAuth,
+  bearer,
+  gitHttpBackend,
+  HttpError,
+  readForm,
+  readJson,
+  redirect,
+  sendHtml,
+  sendJson,
+} from '../http-util.js'
+import * as render from './render.js'
+import { DEFAULT_SCOPES, SandboxState, type SbRepository, type SbToken } from './state.js'
+import { actorOf, deliver, pushPayload, repoRef } from './webhooks.js'
+
+export interface BitbucketSandboxOptions {
+  host?: string
+  port?: number
+  dataDir: string
+  /** The OAuth consumer to make sure exists (Junction's). */
+  consumer?: { key: string; secret?: string; callbackUrl: string }
+}
+
+export interface BitbucketSandbox {
+  url: string
+  apiUrl: string
+  state: SandboxState
+  consumer?: { key: string; secret: string; callbackUrl: string }
+  /** Resolves when every webhook delivery started so far has finished (tests). */
+  settled(): Promise<void>
+  close(): Promise<void>
+}
+
+const SLUG = /^[a-z0-9][a-z0-9_.-]{0,61}$/
+const HOOK_EVENTS = new Set([
+  'repo:push',
+  'repo:fork',
+  'repo:updated',
+  'pullrequest:created',
+  'pullrequest:updated',
+  'pullrequest:fulfilled',
+  'pullrequest:rejected',
+  'pullrequest:approved',
+  'pullrequest:unapproved',
+  'pullrequest:comment_created',
+])
+
+interface Caller {
+  token: SbToken
+  /** The user an OAuth token acts for. */
+  username?: string
+}
+
+const now = () => new Date().toISOString()
+
+export async function startBitbucketSandbox(o: BitbucketSandboxOptions): Promise<BitbucketSandbox> {
+  const state = new SandboxState(o.dataDir)
+  let consumer: BitbucketSandbox['consumer']
+  if (o.consumer) {
+    const existing = state.consumer(o.consumer.key)
+    const secret = o.consumer.secret ?? existing?.secret ?? randomBytes(24).toString('base64url')
+    const c = { key: o.consumer.key, secret, callbackUrl: o.consumer.callbackUrl }
+    state.data.consumers = state.data.consumers.filter((x) => x.key !== c.key).concat(c)
+    state.save()
+    consumer = c
+  }
+  const pending = new Set<Promise<void>>()
+  const track = (ps: Promise<void>[]) => {
+    for (const p of ps) {
+      pending.add(p)
+      void p.finally(() => pending.delete(p))
+    }
+  }
+  let urls: render.Urls = { web: '', api: '' }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  const apiError = (status: number, message: string, headers: Record<string, string> = {}) =>
+    new HttpError(status, message, headers)
+
+  function caller(req: IncomingMessage): Caller | undefined {
+    const t = bearer(req)
+    if (t) {
+      const token = state.liveToken(t)
+      if (!token || token.kind === 'refresh') return undefined
+      return token.username ? { token, username: token.username } : { token }
+    }
+    return undefined
+  }
+
+  function requireCaller(req: IncomingMessage, scope?: string): Caller {
+    const c = caller(req)
+    if (!c) throw apiError(401, 'Access token expired or invalid.')
+    if (
+      scope &&
+      !c.token.scopes.includes(scope) &&
+      !c.token.scopes.includes(`${scope}:write`) &&
+      !c.token.scopes.includes(`${scope}:admin`)
+    )
+      throw apiError(403, `Your credentials lack one or more required privilege scopes: ${scope}`)
+    return c
+  }
+
+  function reaches(c: Caller, workspace: string): boolean {
+    if (c.token.kind === 'workspace') return c.token.workspace === workspace
+    return !!c.username && state.isMember(c.username, workspace)
+  }
+
+  function findRepo(c: Caller | undefined, ws: string, slug: string): SbRepository {
+    const r = state.repository(ws, slug)
+    if (!r) throw apiError(404, `Repository ${ws}/${slug} not found`)
+    if (r.isPrivate && (!c || !reaches(c, ws))) {
+      if (!c) throw apiError(401, 'This repository is private: authentication required.')
+      throw apiError(404, `Repository ${ws}/${slug} not found`)
+    }
+    return r
+  }
+
+  async function mainBranch(r: SbRepository): Promise<string | null> {
+    try {
+      const head = (
+        await git(state.repoDir(r.workspace, r.slug), ['symbolic-ref', '--short', 'HEAD'])
+      ).trim()
+      return (await resolveRef(state.repoDir(r.workspace, r.slug), `refs/heads/${head}`))
+        ? head
+        : null
+    } catch {
+      return null
+    }
+  }
+
+  async function repoJson(r: SbRepository) {
+    return render.repository(r, state.workspace(r.workspace)!, await mainBranch(r), urls)
+  }
+
+  function pageParams(u: URL, max = 100) {
+    const pagelen = Number(u.searchParams.get('pagelen') ?? '10')
+    const page = Number(u.searchParams.get('page') ?? '1')
+    if (!Number.isInteger(pagelen) || pagelen < 1 || pagelen > max)
+      throw apiError(400, `Invalid pagelen: must be between 1 and ${max}`)
+    if (!Number.isInteger(page) || page < 1) throw apiError(400, 'Invalid page')
+    return { page, pagelen }
+  }
+
+  async function createRepository(input: Record<string, unknown>): Promise<SbRepository> {
+    const workspace = String(input['workspace'] ?? '')
+    const slug = String(input['slug'] ?? '')
+    if (!state.workspace(workspace)) throw new HttpError(404, `No workspace '${workspace}'`)
+    if (!SLUG.test(slug)) throw new HttpError(400, 'slug must be lower-case letters, digits, _ . -')
+    if (state.repository(workspace, slug))
+      throw new HttpError(409, `Repository ${workspace}/${slug} exists`)
+    const branch = typeof input['mainbranch'] === 'string' ? input['mainbranch'] : 'main'
+    const dir = state.repoDir(workspace, slug)
+    mkdirSync(dirname(dir), { recursive: true })
+    await initBare(dir, branch)
+    const r: SbRepository = {
+      workspace,
+      slug,
+      uuid: state.newUuid(),
+      isPrivate: input['isPrivate'] !== false,
+      description: typeof input['description'] === 'string' ? input['description'] : '',
+      createdOn: now(),
+    }
+    state.data.repositories.push(r)
+    state.save()
+    const files = input['files']
+    if (files && typeof files === 'object')
+      await commitFiles(dir, branch, files as Record<string, string>, 'Initial commit', {
+        name: 'Sandbox',
+        email: 'sandbox@bitbucket.invalid',
+      })
+    return r
+  }
+
+  /** Sends `repo:push` for the refs that moved between the two snapshots. */
+  async function notifyPush(
+    r: SbRepository,
+    actor: string | undefined,
+    before: Map<string, string>,
+  ) {
+    const after = await refs(state.repoDir(r.workspace, r.slug))
+    const payload = await pushPayload(state, r, actor, before, after, urls)
+    if (payload.push.changes.length > 0) track(deliver(state, r, 'repo:push', payload))
+  }
+
+  async function prPayload(
+    r: SbRepository,
+    p: (typeof state.data.pullRequests)[number],
+    actor: string | undefined,
+  ) {
+    const dir = state.repoDir(r.workspace, r.slug)
+    const src = (await resolveRef(dir, `refs/heads/${p.sourceBranch}`)) ?? '0'.repeat(40)
+    const dst = (await resolveRef(dir, `refs/heads/${p.destinationBranch}`)) ?? '0'.repeat(40)
+    const author = state.user(p.author)
+    const repo = await repoJson(r)
+    return {
+      json: render.pullRequest(
+        p,
+        repo,
+        src,
+        dst,
+        author ? render.account(author, urls) : (actorOf(state, undefined, urls) as never),
+        urls,
+      ),
+      hook: {
+        actor: actorOf(state, actor, urls),
+        repository: repoRef(r, state.workspace(r.workspace)!, urls),
+        pullrequest: render.pullRequest(
+          p,
+          repoRef(r, state.workspace(r.workspace)!, urls) as never,
+          src,
+          dst,
+          (author ? render.account(author, urls) : actorOf(state, undefined, urls)) as never,
+          urls,
+        ),
+      },
+    }
+  }
+
+  // ---- OAuth ---------------------------------------------------------------------------------
+
+  function consentPage(q: URLSearchParams, problem?: string): string {
+    const c = state.consumer(q.get('client_id') ?? '')
+    const hidden = ['client_id', 'response_type', 'state']
+      .map((k) => `<input type="hidden" name="${k}" value="${render.escapeHtml(q.get(k) ?? '')}">`)
+      .join('')
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Authorize ${render.escapeHtml(c?.key ?? '')} – Bitbucket sandbox</title>
+<style>body{font:16px system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.4rem;box-sizing:border-box}button{margin-top:1rem;padding:.5rem 1rem}.problem{color:#b00}</style></head>
+<body><h1>Bitbucket sandbox</h1>
+<p><strong>${render.escapeHtml(c?.key ?? '')}</strong> is requesting access to your account: read your workspaces, repositories and pull requests, and manage webhooks.</p>
+${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` : ''}
+<form method="post" action="/site/oauth2/authorize">${hidden}
+<label for="username">Username</label><input type="text" id="username" name="username" autocomplete="username" required>
+<label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit" name="decision" value="grant">Grant access</button>
+<button type="submit" name="decision" value="deny" formnovalidate>Cancel</button>
+</form></body></html>`
+  }
+
+  async function authorize(req: IncomingMessage, res: ServerResponse, u: URL) {
+    if (req.method === 'GET') {
+      const c = state.consumer(u.searchParams.get('client_id') ?? '')
+      if (!c)
+        return sendHtml(
+          res,
+          400,
+          '<!doctype html><title>Invalid client</title><p>Invalid client_id.</p>',
+        )
+      if (u.searchParams.get('response_type') !== 'code')
+        return sendHtml(
+          res,
+          400,
+          '<!doctype html><title>Unsupported</title><p>Only response_type=code is supported.</p>',
+        )
+      return sendHtml(res, 200, consentPage(u.searchParams))
+    }
+    if (req.method !== 'POST')
+      throw new HttpError(405, 'Method not allowed', { Allow: 'GET, POST' })
+    const form = await readForm(req)
+    const c = state.consumer(form.get('client_id') ?? '')
+    if (!c)
+      return sendHtml(
+        res,
+        400,
+        '<!doctype html><title>Invalid client</title><p>Invalid client_id.</p>',
+      )
+    const back = new URL(c.callbackUrl)
+    const st = form.get('state')
+    if (st) back.searchParams.set('state', st)
+    if (form.get('decision') === 'deny') {
+      back.searchParams.set('error', 'access_denied')
+      back.searchParams.set('error_description', 'The user denied access')
+      return redirect(res, back.toString())
+    }
+    const user = state.user(form.get('username') ?? '')
+    if (!user || !safeEqual(user.password, form.get('password') ?? ''))
+      return sendHtml(res, 401, consentPage(form, 'Incorrect username or password.'))
+    const code = randomBytes(18).toString('base64url')
+    state.codes.set(code, {
+      consumer: c.key,
+      username: user.username,
+      expiresAt: Date.now() + 10 * 60_000,
+    })
+    back.searchParams.set('code', code)
+    return redirect(res, back.toString())
+  }
+
+  function issueTokens(consumerKey: string, username: string, refresh?: string) {
+    const lifetime = state.data.settings.accessTokenLifetimeSeconds
+    const refreshToken =
+      refresh ??
+      state.newToken({
+        kind: 'refresh',
+        username,
+        consumer: consumerKey,
+        scopes: DEFAULT_SCOPES,
+        revoked: false,
+      })
+    const access = state.newToken({
+      kind: 'access',
+      username,
+      consumer: consumerKey,
+      grant: refreshToken,
+      scopes: DEFAULT_SCOPES,
+      expiresAt: Date.now() + lifetime * 1000,
+      revoked: false,
+    })
+    state.save()
+    return {
+      access_token: access,
+      token_type: 'bearer',
+      expires_in: lifetime,
+      refresh_token: refreshToken,
+      scopes: DEFAULT_SCOPES.join(' '),
+      state: 'authorization_code',
+    }
+  }
+
+  async function accessToken(req: IncomingMessage, res: ServerResponse) {
+    if (req.method !== 'POST') throw new HttpError(405, 'Method not allowed', { Allow: 'POST' })
+    const auth = basicAuth(req)
+    const c = auth && state.consumer(auth.user)
+    if (!c || !auth || !safeEqual(c.secret, auth.password))
+      return sendJson(res, 401, {
+        error: 'invalid_client',
+        error_description: 'Client credentials missing or wrong',
+      })
+    const form = await readForm(req)
+    const grant = form.get('grant_type')
+    if (grant === 'authorization_code') {
+      const code = form.get('code') ?? ''
+      const entry = state.codes.get(code)
+      state.codes.delete(code)
+      if (!entry || entry.consumer !== c.key || entry.expiresAt < Date.now())
+        return sendJson(res, 400, {
+          error: 'invalid_grant',
+          error_description: 'The authorization code is invalid or expired',
+        })
+      state.stats.tokenGrants.authorization_code++
+      return sendJson(res, 200, issueTokens(c.key, entry.username))
+    }
+    if (grant === 'refresh_token') {
+      const refresh = form.get('refresh_token') ?? ''
+      const t = state.liveToken(refresh)
+      if (!t || t.kind !== 'refresh' || t.consumer !== c.key || !t.username)
+        return sendJson(res, 400, {
+          error: 'invalid_grant',
+          error_description: 'Invalid refresh_token',
+        })
+      state.stats.tokenGrants.refresh_token++
+      return sendJson(res, 200, {
+        ...issueTokens(c.key, t.username, refresh),
+        state: 'refresh_token',
+      })
+    }
+    return sendJson(res, 400, {
+      error: 'unsupported_grant_type',
+      error_description: `Unsupported grant type: ${grant ?? ''}`,
+    })
+  }
+
+  // ---- REST 2.0 ------------------------------------------------------------------------------
+
+  async function api(req: IncomingMessage, res: ServerResponse, u: URL, parts: string[]) {
+    state.stats.apiRequests++
+    if (state.failures.count > 0) {
+      state.failures.count--
+      const headers: Record<string, string> = {}
+      if (state.failures.retryAfter !== undefined)
+        headers['Retry-After'] = String(state.failures.retryAfter)
+      return sendJson(
+        res,
+        state.failures.status,
+        render.error('Injected failure (sandbox)'),
+        headers,
+      )
+    }
+    const method = req.method ?? 'GET'
+    const [a, b, c, d, e, f] = parts
+    if (a === 'user' && !b && method === 'GET') {
+      const cl = requireCaller(req, 'account')
+      if (!cl.username)
+        throw apiError(403, 'This endpoint needs a user: workspace access tokens have none')
+      return sendJson(res, 200, render.account(state.user(cl.username)!, urls))
+    }
+    if (a === 'user' && b === 'workspaces' && !c && method === 'GET') {
+      const cl = requireCaller(req, 'account')
+      if (!cl.username)
+        throw apiError(403, 'This endpoint needs a user: workspace access tokens have none')
+      const access = state.data.workspaces
+        .filter((w) => state.isMember(cl.username!, w.slug))
+        .map((w) => ({
+          type: 'workspace_access',
+          administrator: w.admins.includes(cl.username!),
+          workspace: render.workspaceBase(w, urls),
+          links: { self: { href: `${urls.api}/workspaces/${w.slug}` } },
+        }))
+      const { page, pagelen } = pageParams(u)
+      return sendJson(res, 200, render.paginated(access, page, pagelen, u))
+    }
+    if (a === 'workspaces' && b && !c && method === 'GET') {
+      const cl = requireCaller(req)
+      const w = state.workspace(b)
+      if (!w || !reaches(cl, b)) throw apiError(404, `No workspace with identifier '${b}'.`)
+      return sendJson(res, 200, render.workspace(w, urls))
+    }
+    if (a !== 'repositories' || !b) throw apiError(404, 'Resource not found')
+    const cl = caller(req)
+    if (req.headers.authorization && !cl) throw apiError(401, 'Access token expired or invalid.')
+    if (cl && !cl.token.scopes.some((s) => s.startsWith('repository')))
+      throw apiError(403, 'Your credentials lack one or more required privilege scopes: repository')
+    if (!c) {
+      if (method !== 'GET') throw new HttpError(405, 'Method not allowed', { Allow: 'GET' })
+      if (!state.workspace(b)) throw apiError(404, `No workspace with identifier '${b}'.`)
+      const visible = state.data.repositories.filter(
+        (r) => r.workspace === b && (!r.isPrivate || (cl && reaches(cl, b))),
+      )
+      const { page, pagelen } = pageParams(u)
+      const all = await Promise.all(visible.map(repoJson))
+      return sendJson(res, 200, render.paginated(all, page, pagelen, u))
+    }
+    const repo = findRepo(cl, b, c)
+    const dir = state.repoDir(b, c)
+    const full = `${b}/${c}`
+    if (!d) {
+      if (method !== 'GET') throw new HttpError(405, 'Method not allowed', { Allow: 'GET' })
+      return sendJson(res, 200, await repoJson(repo))
+    }
+    if (d === 'refs' && e === 'branches') {
+      if (method !== 'GET') throw new HttpError(405, 'Method not allowed', { Allow: 'GET' })
+      const name = parts.slice(5).join('/')
+      if (name) {
+        const id = await resolveRef(dir, `refs/heads/${name}`)
+        const info = id && (await commitInfo(dir, id))
+        if (!info) throw apiError(404, `Branch not found: ${name}`)
+        return sendJson(
+          res,
+          200,
+          render.branch(name, render.commit(info, full, urls, state.data.users), full, urls),
+        )
+      }
+      const all = [...(await refs(dir)).entries()].filter(([r]) => r.startsWith('refs/heads/'))
+      const { page, pagelen } = pageParams(u)
+      const values = []
+      for (const [ref, id] of all) {
+        const info = await commitInfo(dir, id)
+        if (info)
+          values.push(
+            render.branch(
+              ref.slice(11),
+              render.commit(info, full, urls, state.data.users),
+              full,
+              urls,
+            ),
+          )
+      }
+      return sendJson(res, 200, render.paginated(values, page, pagelen, u))
+    }
+    if (d === 'commit' && e && !f && method === 'GET') {
+      const info = /^[0-9a-f]{4,40}$/.test(e) ? await commitInfo(dir, e) : undefined
+      if (!info) throw apiError(404, `Commit not found: ${e}`)
+      return sendJson(res, 200, render.commit(info, full, urls, state.data.users))
+    }
+    if (d === 'diffstat' && e && method === 'GET') {
+      const spec = decodeURIComponent(parts.slice(4).join('/'))
+      const m = /^([0-9a-f]{4,40})(?:\.\.([0-9a-f]{4,40}))?$/.exec(spec)
+      if (!m) throw apiError(404, `Invalid diff spec: ${spec}`)
+      // Bitbucket's A..B: A carries the changes, B is the base.
+      const head = await resolveRef(dir, m[1]!)
+      const base = m[2] ? await resolveRef(dir, m[2]) : undefined
+      if (!head || (m[2] && !base)) throw apiError(404, 'Commit not found')
+      const { page, pagelen } = pageParams(u, 500)
+      const entries = (await diff(dir, head, base)).map(render.diffstat)
+      return sendJson(res, 200, render.paginated(entries, page, pagelen, u))
+    }
+    if (d === 'hooks') return hooks(req, res, u, repo, cl, e)
+    if (d === 'pullrequests') return pullRequests(req, res, u, repo, cl, e, f)
+    throw apiError(404, 'Resource not found')
+  }
+
+  async function hooks(
+    req: IncomingMessage,
+    res: ServerResponse,
+    u: URL,
+    repo: SbRepository,
+    cl: Caller | undefined,
+    uid?: string,
+  ) {
+    if (!cl) throw apiError(401, 'Authentication required')
+    if (!cl.token.scopes.includes('webhook'))
+      throw apiError(403, 'Your credentials lack one or more required privilege scopes: webhook')
+    const w = state.workspace(repo.workspace)!
+    if (cl.username && !w.admins.includes(cl.username))
+      throw apiError(403, 'You need admin access to the repository to manage webhooks')
+    const repoJ = await repoJson(repo)
+    const mine = state.data.hooks.filter(
+      (h) => h.workspace === repo.workspace && h.slug === repo.slug,
+    )
+    const method = req.method ?? 'GET'
+    if (!uid) {
+      if (method === 'GET') {
+        const { page, pagelen } = pageParams(u)
+        return sendJson(
+          res,
+          200,
+          render.paginated(
+            mine.map((h) => render.hook(h, repoJ)),
+            page,
+            pagelen,
+            u,
+          ),
+        )
+      }
+      if (method !== 'POST') throw new HttpError(405, 'Method not allowed', { Allow: 'GET, POST' })
+      const body = await readJson(req)
+      const url = body['url']
+      const events = body['events']
+      if (typeof url !== 'string' || !/^https?:\/\//.test(url))
+        throw apiError(400, 'url: Enter a valid URL.')
+      if (
+        !Array.isArray(events) ||
+        events.length === 0 ||
+        !events.every((x) => typeof x === 'string' && HOOK_EVENTS.has(x))
+      )
+        throw apiError(400, 'events: one or more valid event keys are required')
+      if (
+        events.some((x) => String(x).startsWith('pullrequest:')) &&
+        !cl.token.scopes.some((s) => s.startsWith('pullrequest'))
+      )
+        throw apiError(
+          403,
+          'Your credentials lack one or more required privilege scopes: pullrequest',
+        )
+      const h = {
+        uuid: state.newUuid(),
+        workspace: repo.workspace,
+        slug: repo.slug,
+        url,
+        description: typeof body['description'] === 'string' ? body['description'] : '',
+        secret: typeof body['secret'] === 'string' && body['secret'] !== '' ? body['secret'] : null,
+        events: events as string[],
+        active: body['active'] !== false,
+        createdAt: now(),
+      }
+      state.data.hooks.push(h)
+      state.save()
+      return sendJson(res, 201, render.hook(h, repoJ))
+    }
+    const id = decodeURIComponent(uid)
+    const h = mine.find((x) => x.uuid === id || x.uuid === `{${id}}`)
+    if (!h) throw apiError(404, 'Webhook not found')
+    if (method === 'GET') return sendJson(res, 200, render.hook(h, repoJ))
+    if (method === 'DELETE') {
+      state.data.hooks = state.data.hooks.filter((x) => x !== h)
+      state.save()
+      res.writeHead(204).end()
+      return
+    }
+    throw new HttpError(405, 'Method not allowed', { Allow: 'GET, DELETE' })
+  }
+
+  async function pullRequests(
+    req: IncomingMessage,
+    res: ServerResponse,
+    u: URL,
+    repo: SbRepository,
+    cl: Caller | undefined,
+    id?: string,
+    action?: string,
+  ) {
+    const method = req.method ?? 'GET'
+    const dir = state.repoDir(repo.workspace, repo.slug)
+    const mine = state.data.pullRequests.filter(
+      (p) => p.workspace === repo.workspace && p.slug === repo.slug,
+    )
+    if (!id) {
+      if (method === 'GET') {
+        const { page, pagelen } = pageParams(u, 50)
+        const values = []
+        for (const p of mine.filter((x) => x.state === 'OPEN'))
+          values.push((await prPayload(repo, p, undefined)).json)
+        return sendJson(res, 200, render.paginated(values, page, pagelen, u))
+      }
+      if (method !== 'POST') throw new HttpError(405, 'Method not allowed', { Allow: 'GET, POST' })
+      if (!cl?.username) throw apiError(401, 'A user is needed to create a pull request')
+      const body = await readJson(req)
+      const title = body['title']
+      const source = (body['source'] as { branch?: { name?: string } } | undefined)?.branch?.name
+      const destination =
+        (body['destination'] as { branch?: { name?: string } } | undefined)?.branch?.name ??
+        (await mainBranch(repo))
+      if (typeof title !== 'string' || title === '')
+        throw apiError(400, 'title: This field is required.')
+      if (!source || !(await resolveRef(dir, `refs/heads/${source}`)))
+        throw apiError(400, 'source: branch not found')
+      if (!destination || !(await resolveRef(dir, `refs/heads/${destination}`)))
+        throw apiError(400, 'destination: branch not found')
+      const p = {
+        id: state.data.nextPullRequestId++,
+        workspace: repo.workspace,
+        slug: repo.slug,
+        title,
+        description: typeof body['description'] === 'string' ? body['description'] : '',
+        author: cl.username,
+        sourceBranch: source,
+        destinationBranch: destination,
+        state: 'OPEN' as const,
+        mergeCommit: null,
+        createdOn: now(),
+        updatedOn: now(),
+      }
+      state.data.pullRequests.push(p)
+      state.save()
+      const out = await prPayload(repo, p, cl.username)
+      track(deliver(state, repo, 'pullrequest:created', out.hook))
+      return sendJson(res, 201, out.json)
+    }
+    const p = mine.find((x) => String(x.id) === id)
+    if (!p) throw apiError(404, 'Pull request not found')
+    if (!action && method === 'GET')
+      return sendJson(res, 200, (await prPayload(repo, p, undefined)).json)
+    if (!cl?.username) throw apiError(401, 'A user is needed to change a pull request')
+    if (p.state !== 'OPEN') throw apiError(400, `The pull request is ${p.state}`)
+    if (!action && method === 'PUT') {
+      const body = await readJson(req)
+      if (typeof body['title'] === 'string') p.title = body['title']
+      if (typeof body['description'] === 'string') p.description = body['description']
+      p.updatedOn = now()
+      state.save()
+      const out = await prPayload(repo, p, cl.username)
+      track(deliver(state, repo, 'pullrequest:updated', out.hook))
+      return sendJson(res, 200, out.json)
+    }
+    if (action === 'decline' && method === 'POST') {
+      p.state = 'DECLINED'
+      p.updatedOn = now()
+      state.save()
+      const out = await prPayload(repo, p, cl.username)
+      track(deliver(state, repo, 'pullrequest:rejected', out.hook))
+      return sendJson(res, 200, out.json)
+    }
+    if (action === 'merge' && method === 'POST') {
+      const before = await refs(dir)
+      const target = before.get(`refs/heads/${p.destinationBranch}`)
+      const src = before.get(`refs/heads/${p.sourceBranch}`)
+      const user = state.user(cl.username)!
+      const merged =
+        target &&
+        src &&
+        (await mergeCommit(
+          dir,
+          target,
+          src,
+          `Merged in ${p.sourceBranch} (pull request #${p.id})`,
+          { name: user.displayName, email: user.email },
+        ))
+      if (!merged) throw apiError(409, 'The pull request has conflicts')
+      await git(dir, ['update-ref', `refs/heads/${p.destinationBranch}`, merged, target!])
+      p.state = 'MERGED'
+      p.mergeCommit = merged
+      p.updatedOn = now()
+      state.save()
+      const out = await prPayload(repo, p, cl.username)
+      track(deliver(state, repo, 'pullrequest:fulfilled', out.hook))
+      await notifyPush(repo, cl.username, before)
+      return sendJson(res, 200, out.json)
+    }
+    throw apiError(404, 'Resource not found')
+  }
+
+  // ---- web: archives and Git -----------------------------------------------------------------
+
+  function gitCaller(
+    req: IncomingMessage,
+  ): Caller | { username: string; token?: undefined } | undefined {
+    const b = basicAuth(req)
+    if (b) {
+      if (b.user === 'x-token-auth') {
+        const t = state.liveToken(b.password)
+        if (!t || t.kind === 'refresh') return undefined
+        return t.username ? { token: t, username: t.username } : { token: t }
+      }
+      const u = state.user(b.user)
+      return u && safeEqual(u.password, b.password) ? { username: u.username } : undefined
+    }
+    return caller(req)
+  }
+
+  function gitReaches(c: ReturnType<typeof gitCaller>, ws: string): boolean {
+    if (!c) return false
+    if (c.token) return reaches(c as Caller, ws)
+    return state.isMember(c.username, ws)
+  }
+
+  async function web(req: IncomingMessage, res: ServerResponse, u: URL, parts: string[]) {
+    const [ws, second, third, fourth] = parts
+    const challenge = { 'WWW-Authenticate': 'Basic realm="Bitbucket.org HTTP"' }
+    if (ws && second?.endsWith('.git')) {
+      const slug = second.slice(0, -4)
+      const repo = state.repository(ws, slug)
+      if (!repo) throw new HttpError(404, 'Repository not found')
+      const isPush =
+        u.searchParams.get('service') === 'git-receive-pack' || third === 'git-receive-pack'
+      const c = gitCaller(req)
+      if (req.headers.authorization && !c)
+        throw new HttpError(401, 'Authentication failed', challenge)
+      if ((repo.isPrivate || isPush) && !gitReaches(c, ws))
+        throw new HttpError(c ? 403 : 401, 'Access denied', c ? {} : challenge)
+      const before =
+        isPush && req.method === 'POST' ? await refs(state.repoDir(ws, slug)) : undefined
+      await gitHttpBackend(req, res, {
+        projectRoot: `${state.dataDir}/repos`,
+        pathInfo: `/${ws}/${second}/${parts.slice(2).join('/')}`,
+        query: u.search.slice(1),
+        remoteUser: c?.username ?? 'x-token-auth',
+      })
+      if (before) await notifyPush(repo, c?.username, before)
+      return
+    }
+    if (ws && second && third === 'get' && fourth) {
+      const m = /^(.+)\.(zip|tar\.gz)$/.exec(fourth)
+      const repo = state.repository(ws, second)
+      if (!m || !repo) throw new HttpError(404, 'Not found')
+      const c = gitCaller(req)
+      if (req.headers.authorization && !c) throw new HttpError(401, 'Authentication failed')
+      if (repo.isPrivate && !gitReaches(c, ws)) throw new HttpError(c ? 403 : 401, 'Access denied')
+      const dir = state.repoDir(ws, second)
+      const id = await resolveRef(dir, m[1]!)
+      if (!id) throw new HttpError(404, 'No such revision')
+      const format = m[2] as 'zip' | 'tar.gz'
+      const prefix = `${ws}-${second}-${id.slice(0, 12)}`
+      const p = archive(dir, id, format, prefix)
+      res.writeHead(200, {
+        'Content-Type': format === 'zip' ? 'application/zip' : 'application/x-gzip',
+        'Content-Disposition': `attachment; filename="${prefix}.${format}"`,
+      })
+      p.stdout.pipe(res)
+      p.on('error', () => res.destroy())
+      return
+    }
+    throw new HttpError(404, 'Not found')
+  }
+
+  // ---- admin API -----------------------------------------------------------------------------
+
+  async function admin(req: IncomingMessage, res: ServerResponse, parts: string[]) {
+    const method = req.method ?? 'GET'
+    const [a, b, c, d] = parts
+    if (!a && method === 'GET')
+      return sendJson(res, 200, {
+        service: 'bitbucket-sandbox',
+        web: urls.web,
+        api: urls.api,
+        endpoints: [
+          'POST /_sandbox/users {username, password, displayName?, email?}',
+          'POST /_sandbox/workspaces {slug, name?, admins?: [username], members?: [username]}',
+          'POST /_sandbox/repositories {workspace, slug, isPrivate?, mainbranch?, files?: {path: content}}',
+          'POST /_sandbox/repositories/{workspace}/{slug}/commits {branch, message, files: {path: content|null}, author?: username}',
+          'POST /_sandbox/consumers {key, secret?, callbackUrl}',
+          'POST /_sandbox/access-tokens {workspace, scopes?, expiresIn?}',
+          'POST /_sandbox/tokens/revoke {token}',
+          'POST /_sandbox/tokens/restore {token}',
+          'PUT /_sandbox/settings {accessTokenLifetimeSeconds}',
+          'POST /_sandbox/failures {count, status, retryAfter?}',
+          'GET /_sandbox/stats',
+          'GET /_sandbox/deliveries',
+        ],
+      })
+    if (method === 'GET' && a === 'stats' && !b)
+      return sendJson(res, 200, { ...state.stats, hooks: state.data.hooks.length })
+    if (method === 'GET' && a === 'deliveries' && !b)
+      return sendJson(res, 200, { deliveries: state.deliveries })
+    if (method === 'GET' && a === 'hooks' && !b)
+      return sendJson(res, 200, {
+        hooks: state.data.hooks.map((h) => ({ ...h, secret: h.secret ? '(set)' : null })),
+      })
+    const body = method === 'POST' || method === 'PUT' ? await readJson(req) : {}
+    const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : undefined)
+    if (method === 'POST' && a === 'users' && !b) {
+      const username = str('username') ?? ''
+      if (!SLUG.test(username))
+        throw new HttpError(400, 'username must be lower-case letters, digits, _ . -')
+      if (state.user(username)) throw new HttpError(409, `User ${username} exists`)
+      const u = {
+        username,
+        password: str('password') ?? randomBytes(12).toString('base64url'),
+        uuid: state.newUuid(),
+        accountId: randomBytes(12).toString('hex'),
+        displayName: str('displayName') ?? username,
+        email: str('email') ?? `${username}@example.com`,
+        createdOn: now(),
+      }
+      state.data.users.push(u)
+      state.save()
+      return sendJson(res, 201, {
+        username: u.username,
+        password: u.password,
+        uuid: u.uuid,
+        email: u.email,
+      })
+    }
+    if (method === 'POST' && a === 'workspaces' && !b) {
+      const slug = str('slug') ?? ''
+      if (!SLUG.test(slug))
+        throw new HttpError(400, 'slug must be lower-case letters, digits, _ . -')
+      if (state.workspace(slug)) throw new HttpError(409, `Workspace ${slug} exists`)
+      const list = (k: string) => (Array.isArray(body[k]) ? (body[k] as unknown[]).map(String) : [])
+      for (const name of [...list('admins'), ...list('members')])
+        if (!state.user(name)) throw new HttpError(400, `No user '${name}'`)
+      const w = {
+        slug,
+        name: str('name') ?? slug,
+        uuid: state.newUuid(),
+        admins: list('admins'),
+        members: list('members'),
+        createdOn: now(),
+      }
+      state.data.workspaces.push(w)
+      state.save()
+      return sendJson(res, 201, { slug: w.slug, uuid: w.uuid, name: w.name })
+    }
+    if (method === 'POST' && a === 'repositories' && !b) {
+      const r = await createRepository(body)
+      const dir = state.repoDir(r.workspace, r.slug)
+      return sendJson(res, 201, {
+        fullName: `${r.workspace}/${r.slug}`,
+        uuid: r.uuid,
+        head: (await refs(dir)).get(`refs/heads/${await mainBranch(r)}`) ?? null,
+      })
+    }
+    if (method === 'POST' && a === 'repositories' && b && c && d === 'commits') {
+      const r = state.repository(b, c)
+      if (!r) throw new HttpError(404, 'Repository not found')
+      const branch = str('branch') ?? (await mainBranch(r)) ?? 'main'
+      const files = body['files']
+      if (!files || typeof files !== 'object' || Array.isArray(files))
+        throw new HttpError(400, 'files must be an object of path → content (null deletes)')
+      const author = state.user(str('author') ?? '')
+      const dir = state.repoDir(b, c)
+      const before = await refs(dir)
+      const id = await commitFiles(
+        dir,
+        branch,
+        files as Record<string, string | null>,
+        str('message') ?? 'Update',
+        {
+          name: author?.displayName ?? 'Sandbox',
+          email: author?.email ?? 'sandbox@bitbucket.invalid',
+        },
+      )
+      await notifyPush(r, author?.username, before)
+      return sendJson(res, 201, { commit: id, branch })
+    }
+    if (method === 'POST' && a === 'consumers' && !b) {
+      const key = str('key') ?? ''
+      const callbackUrl = str('callbackUrl') ?? ''
+      if (!key || !/^https?:\/\//.test(callbackUrl))
+        throw new HttpError(400, 'key and an http(s) callbackUrl are required')
+      const cons = {
+        key,
+        secret: str('secret') ?? randomBytes(24).toString('base64url'),
+        callbackUrl,
+      }
+      state.data.consumers = state.data.consumers.filter((x) => x.key !== key).concat(cons)
+      state.save()
+      return sendJson(res, 201, cons)
+    }
+    if (method === 'POST' && a === 'access-tokens' && !b) {
+      const ws = str('workspace') ?? ''
+      if (!state.workspace(ws)) throw new HttpError(404, `No workspace '${ws}'`)
+      const scopes = Array.isArray(body['scopes'])
+        ? (body['scopes'] as unknown[]).map(String)
+        : DEFAULT_SCOPES
+      const expiresIn = typeof body['expiresIn'] === 'number' ? body['expiresIn'] : undefined
+      const t: SbToken = { kind: 'workspace', workspace: ws, scopes, revoked: false }
+      if (expiresIn !== undefined) t.expiresAt = Date.now() + expiresIn * 1000
+      const token = state.newToken(t)
+      state.save()
+      return sendJson(res, 201, { token, workspace: ws, scopes })
+    }
+    if (method === 'POST' && a === 'tokens' && (b === 'revoke' || b === 'restore') && !c) {
+      const token = str('token') ?? ''
+      const t = Object.hasOwn(state.data.tokens, token) ? state.data.tokens[token] : undefined
+      if (!t) throw new HttpError(404, 'No such token')
+      t.revoked = b === 'revoke'
+      state.save()
+      return sendJson(res, 200, { revoked: t.revoked })
+    }
+    if (method === 'POST' && a === 'users' && b && c === 'revoke-grants') {
+      // Revokes every OAuth grant of the user (what "revoke access" on the consumer does).
+      let n = 0
+      for (const t of Object.values(state.data.tokens))
+        if (t.username === b && t.kind === 'refresh' && !t.revoked) {
+          t.revoked = true
+          n++
+        }
+      state.save()
+      return sendJson(res, 200, { revoked: n })
+    }
+    if (method === 'POST' && a === 'users' && b && c === 'restore-grants') {
+      let n = 0
+      for (const t of Object.values(state.data.tokens))
+        if (t.username === b && t.kind === 'refresh' && t.revoked) {
+          t.revoked = false
+          n++
+        }
+      state.save()
+      return sendJson(res, 200, { restored: n })
+    }
+    if (method === 'PUT' && a === 'settings' && !b) {
+      const lifetime = body['accessTokenLifetimeSeconds']
+      if (typeof lifetime !== 'number' || lifetime < 1)
+        throw new HttpError(400, 'accessTokenLifetimeSeconds must be a positive number')
+      state.data.settings.accessTokenLifetimeSeconds = lifetime
+      state.save()
+      return sendJson(res, 200, state.data.settings)
+    }
+    if (method === 'POST' && a === 'failures' && !b) {
+      const count = body['count']
+      const status = body['status']
+      if (typeof count !== 'number' || typeof status !== 'number')
+        throw new HttpError(400, 'count and status are numbers')
+      state.failures = { count, status }
+      if (typeof body['retryAfter'] === 'number') state.failures.retryAfter = body['retryAfter']
+      return sendJson(res, 200, state.failures)
+    }
+    throw new HttpError(404, 'No such sandbox admin endpoint (GET /_sandbox lists them)')
+  }
+
+  // ---- dispatch ------------------------------------------------------------------------------
+
+  const server: Server = createServer((req, res) => {
+    const u = new URL(req.url ?? '/', urls.web || 'http://localhost')
+    const segments = u.pathname.split('/').filter((s) => s !== '')
+    let parts: string[]
+    try {
+      parts = segments.map((s) => decodeURIComponent(s))
+    } catch {
+      parts = segments
+    }
+    const route = async () => {
+      if (u.pathname === '/site/oauth2/authorize') return authorize(req, res, u)
+      if (u.pathname === '/site/oauth2/access_token') return accessToken(req, res)
+      if (parts[0] === '2.0') return api(req, res, u, parts.slice(1))
+      if (parts[0] === '_sandbox') return admin(req, res, parts.slice(1))
+      return web(req, res, u, parts)
+    }
+    route().catch((err: unknown) => {
+      if (res.headersSent) {
+        res.destroy()
+        return
+      }
+      const e = err instanceof HttpError ? err : new HttpError(500, 'Sandbox error')
+      if (!(err instanceof HttpError))
+        process.stderr.write(`bitbucket sandbox: ${(err as Error).stack ?? String(err)}\n`)
+      sendJson(res, e.status, render.error(e.message), e.headers)
+    })
+  })
+  server.on('clientError', (_e, socket) => socket.destroy())
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(o.port ?? 7990, o.host ?? '127.0.0.1', () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  const host = o.host ?? '127.0.0.1'
+  urls = { web: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, api: '' }
+  urls.api = `${urls.web}/2.0`
+  if (!existsSync(o.dataDir)) mkdirSync(o.dataDir, { recursive: true })
+  const sandbox: BitbucketSandbox = {
+    url: urls.web,
+    apiUrl: urls.api,
+    state,
+    settled: async () => {
+      while (pending.size > 0) await Promise.allSettled([...pending])
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+  if (consumer) sandbox.consumer = consumer
+  return sandbox
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
