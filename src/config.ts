@@ -22,6 +22,15 @@ export interface Config {
   /** Largest accepted request body. */
   maxBodyBytes: number
   logLevel: string
+  bitbucket: {
+    webUrl: string
+    apiUrl: string
+    /** The OAuth consumer the operator registered (absent: handshakes are refused with a reason). */
+    clientId?: string
+    clientSecret?: string
+  }
+  /** How often installations in ERROR are retried. */
+  credentialRecheckMs: number
 }
 
 export const defaults = {
@@ -34,6 +43,9 @@ export const defaults = {
   hostQuota: 50,
   vpcInitDelaySeconds: 3,
   logLevel: 'info',
+  bitbucketUrl: 'https://bitbucket.org',
+  bitbucketApiUrl: 'https://api.bitbucket.org/2.0',
+  credentialRecheckSeconds: 60,
 } as const
 
 export interface ServeFlags {
@@ -48,6 +60,11 @@ export interface ServeFlags {
   'host-quota'?: string
   'vpc-init-delay'?: string
   'log-level'?: string
+  'bitbucket-url'?: string
+  'bitbucket-api-url'?: string
+  'bitbucket-client-id'?: string
+  'bitbucket-client-secret'?: string
+  'credential-recheck-interval'?: string
 }
 
 export class ConfigError extends Error {}
@@ -66,7 +83,19 @@ function integer(
   return n
 }
 
-export function configFromFlags(flags: ServeFlags): Config {
+function httpUrl(name: string, value: string): string {
+  let u: URL
+  try {
+    u = new URL(value)
+  } catch {
+    throw new ConfigError(`--${name} is not a URL: '${value}'`)
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new ConfigError(`--${name} must be an http(s) URL, got '${value}'`)
+  return value.replace(/\/+$/, '')
+}
+
+export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Config {
   const host = flags.host ?? defaults.host
   const port = integer('port', flags.port, defaults.port, 0, 65535)
   const dataDir = resolve(flags['data-dir'] ?? defaults.dataDir)
@@ -115,5 +144,35 @@ export function configFromFlags(flags: ServeFlags): Config {
       1000,
     maxBodyBytes: 1024 * 1024,
     logLevel,
+    bitbucket: bitbucketConfig(flags, env),
+    credentialRecheckMs:
+      integer(
+        'credential-recheck-interval',
+        flags['credential-recheck-interval'],
+        defaults.credentialRecheckSeconds,
+        1,
+        86_400,
+      ) * 1000,
   }
+}
+
+function bitbucketConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Config['bitbucket'] {
+  const clientId = flags['bitbucket-client-id'] ?? env['JUNCTION_BITBUCKET_CLIENT_ID']
+  const clientSecret = flags['bitbucket-client-secret'] ?? env['JUNCTION_BITBUCKET_CLIENT_SECRET']
+  if (!!clientId !== !!clientSecret)
+    throw new ConfigError(
+      'Give both the Bitbucket OAuth consumer key and secret (--bitbucket-client-id and --bitbucket-client-secret, or JUNCTION_BITBUCKET_CLIENT_ID and JUNCTION_BITBUCKET_CLIENT_SECRET)',
+    )
+  const webUrl = httpUrl('bitbucket-url', flags['bitbucket-url'] ?? defaults.bitbucketUrl)
+  // A self-run stand-in (the sandbox) serves REST under /2.0 of the same origin.
+  const apiDefault = flags['bitbucket-url'] ? `${webUrl}/2.0` : defaults.bitbucketApiUrl
+  const out: Config['bitbucket'] = {
+    webUrl,
+    apiUrl: httpUrl('bitbucket-api-url', flags['bitbucket-api-url'] ?? apiDefault),
+  }
+  if (clientId && clientSecret) {
+    out.clientId = clientId
+    out.clientSecret = clientSecret
+  }
+  return out
 }

@@ -15,6 +15,10 @@ import { IAM_LIMITS } from './iam/api/index.js'
 import { SigV4Verifier } from './protocol/sigv4/verify.js'
 import { createHttpServer } from './server/http.js'
 import { openStore, isPostgresUrl, type Store } from './store/index.js'
+import { CredentialKeeper } from './connect/credentials.js'
+import { ConnectService } from './connect/service.js'
+import { Signer } from './connect/signed.js'
+import { ProviderRegistry } from './providers/registry.js'
 import { ensureRootCredentials, type RootCredentials } from './bootstrap/root-credentials.js'
 
 export interface RunningJunction {
@@ -62,7 +66,48 @@ export async function startJunction(
     const root = await ensureRootCredentials({ ...config, store, masterKey, env: opts.env })
     const credentials = new CredentialResolver(store, masterKey)
     const authorizer = new Authorizer(store)
+    const publicUrl = config.publicUrl.replace(/\/+$/, '')
+    const bb = config.bitbucket
+    const providers = new ProviderRegistry({
+      Bitbucket: {
+        endpoints: { webUrl: bb.webUrl, apiUrl: bb.apiUrl },
+        ...(bb.clientId && bb.clientSecret
+          ? {
+              app: {
+                clientId: bb.clientId,
+                clientSecret: bb.clientSecret,
+                callbackUrl: `${publicUrl}/oauth/bitbucket/callback`,
+              },
+            }
+          : {}),
+      },
+    })
+    const keeper = new CredentialKeeper(store, masterKey, providers, logger)
+    const connect = new ConnectService({
+      store,
+      keeper,
+      providers,
+      authorizer,
+      signer: new Signer(masterKey.derive('connect-tokens')),
+      principalOf: async (accessKeyId) => (await credentials.lookup(accessKeyId))?.record,
+      publicUrl,
+      region: config.region,
+      logger,
+      now: Date.now,
+    })
     const http = createHttpServer({
+      extension: {
+        verifier: new SigV4Verifier<Principal>(credentials.lookup),
+        authorizer,
+        connect,
+        store,
+        region: config.region,
+      },
+      web: {
+        connect,
+        csrfKey: masterKey.derive('handshake-csrf'),
+        secure: publicUrl.startsWith('https:'),
+      },
       verifier: new SigV4Verifier<Principal>(credentials.lookup),
       authorizer,
       masterKey,
@@ -112,7 +157,20 @@ export async function startJunction(
       store.accessKeys
         .deleteExpired(Date.now())
         .catch((err: unknown) => logger.warn({ err }, 'sweeping expired sessions failed'))
+      store.handshakes
+        .deleteExpired(Date.now())
+        .catch((err: unknown) => logger.warn({ err }, 'sweeping expired handshakes failed'))
     }, SESSION_SWEEP_MS).unref()
+    // Installations in ERROR are retried: a credential that works again heals its connections.
+    let rechecking = false
+    const recheck = setInterval(() => {
+      if (rechecking) return
+      rechecking = true
+      keeper
+        .recheckFailing()
+        .catch((err: unknown) => logger.warn({ err }, 'rechecking failing installations failed'))
+        .finally(() => (rechecking = false))
+    }, config.credentialRecheckMs).unref()
     let closing: Promise<void> | undefined
     return {
       url,
@@ -124,6 +182,7 @@ export async function startJunction(
       close: () =>
         (closing ??= (async () => {
           clearInterval(sweeper)
+          clearInterval(recheck)
           await http.drain()
           await store.close()
         })()),

@@ -8,6 +8,11 @@ import { configFromFlags, ConfigError, defaults, type ServeFlags } from '../conf
 import { startJunction, VERSION } from '../junction.js'
 import { explain, EXPLAIN_USAGE } from './explain.js'
 import { keys } from './keys.js'
+import { CliError } from './api-client.js'
+import { connections } from './connections.js'
+import { demo } from './demo.js'
+import { gitCredential } from './git-credential.js'
+import { sandbox } from './sandbox.js'
 
 const USAGE = `Usage: junction <command> [flags]
 
@@ -15,6 +20,13 @@ Commands:
   serve       Start the Junction server
   iam explain Explain how a user's or role's policies decide an action (see junction iam explain --help)
   keys rotate Replace the master key and re-encrypt every stored secret (server stopped)
+  connections complete|handshake
+              Complete a connection without a browser, or print its consent URL
+  git-credential
+              Git credential helper: clone through a connection (see junction git-credential --help)
+  sandbox bitbucket
+              Run the local Bitbucket stand-in (see junction sandbox bitbucket --help)
+  demo        A seeded sandbox Bitbucket and a Junction wired to it (npm run demo)
   version     Print the version
   help        Show this help
 
@@ -30,11 +42,18 @@ junction serve flags:
   --host-quota <n>           Hosts per account (default ${defaults.hostQuota})
   --vpc-init-delay <s>       Seconds a host with a VPC configuration stays VPC_CONFIG_INITIALIZING (default ${defaults.vpcInitDelaySeconds})
   --log-level <level>        fatal, error, warn, info, debug, trace or silent (default ${defaults.logLevel})
+  --bitbucket-url <url>      Bitbucket web and Git base URL (default ${defaults.bitbucketUrl})
+  --bitbucket-api-url <url>  Bitbucket REST base (default ${defaults.bitbucketApiUrl}, or <bitbucket-url>/2.0)
+  --bitbucket-client-id <key>       Key of the Bitbucket OAuth consumer (callback <public-url>/oauth/bitbucket/callback)
+  --bitbucket-client-secret <secret> Its secret (prefer JUNCTION_BITBUCKET_CLIENT_SECRET: argv is visible to ps)
+  --credential-recheck-interval <s> Seconds between retries of installations in ERROR (default ${defaults.credentialRecheckSeconds})
 
 Environment:
   JUNCTION_MASTER_KEY                 32-byte master key (base64 or hex) instead of <data-dir>/master.key
   JUNCTION_ROOT_ACCESS_KEY_ID,
   JUNCTION_ROOT_SECRET_ACCESS_KEY     root credentials instead of <data-dir>/credentials
+  JUNCTION_BITBUCKET_CLIENT_ID,
+  JUNCTION_BITBUCKET_CLIENT_SECRET    the Bitbucket OAuth consumer instead of the flags
 `
 
 const serveOptions = {
@@ -49,6 +68,11 @@ const serveOptions = {
   'host-quota': { type: 'string' },
   'vpc-init-delay': { type: 'string' },
   'log-level': { type: 'string' },
+  'bitbucket-url': { type: 'string' },
+  'bitbucket-api-url': { type: 'string' },
+  'bitbucket-client-id': { type: 'string' },
+  'bitbucket-client-secret': { type: 'string' },
+  'credential-recheck-interval': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -108,6 +132,18 @@ async function main(argv: string[]): Promise<void> {
     case 'keys':
       process.exitCode = await keys(rest)
       return
+    case 'connections':
+      process.exitCode = await connections(rest)
+      return
+    case 'git-credential':
+      process.exitCode = await gitCredential(rest)
+      return
+    case 'sandbox':
+      process.exitCode = await sandbox(rest)
+      return
+    case 'demo':
+      process.exitCode = await demo(rest)
+      return
     case 'version':
     case '--version':
       process.stdout.write(`junction ${VERSION}\n`)
@@ -127,7 +163,11 @@ async function main(argv: string[]): Promise<void> {
 const argvCommand = process.argv[2]
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  if (
+    err instanceof ConfigError ||
+    err instanceof CliError ||
+    (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+  ) {
     process.stderr.write(`junction: ${(err as Error).message}\n`)
     process.exit(2)
   }

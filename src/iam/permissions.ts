@@ -8,6 +8,8 @@ import { AccessDeniedException } from '../generated/errors.js'
 import { actionPrefix } from './authorize.js'
 import type { Authorizer } from './authorizer.js'
 import type { Principal } from './principal.js'
+import type { Store } from '../store/store.js'
+import { addResourceTags } from './connections-context.js'
 
 /** Permission-only actions and the service-specific condition keys each may carry. */
 export const PERMISSION_ONLY_ACTIONS = {
@@ -64,6 +66,8 @@ export interface PermissionCheck {
   service?: 'codestar-connections' | 'codeconnections'
   sourceIp?: string
   region: string
+  /** Lets policies that read `aws:ResourceTag/…` see the resource's tags. */
+  store?: Store
 }
 
 /**
@@ -95,6 +99,8 @@ export async function checkPermission(authorizer: Authorizer, c: PermissionCheck
     context.set(`codestar-connections:${k}`, v)
     context.set(`codeconnections:${k}`, v)
   }
+  if (compiled.readsResourceTags && c.store && c.resource !== '*')
+    await addResourceTags(context, c.store, c.principal.accountId, c.resource)
   const prefix = actionPrefix(c.resource, c.service ?? 'codestar-connections')
   const d = authorizer.decide(c.principal, compiled, {
     action: `${prefix}:${c.action}`,

@@ -71,7 +71,8 @@ export class HttpClient {
           signal: AbortSignal.timeout(this.#timeoutMs),
         })
       } catch (err) {
-        const problem = (err as Error).name === 'TimeoutError' ? 'timed out' : 'could not be reached'
+        const problem =
+          (err as Error).name === 'TimeoutError' ? 'timed out' : 'could not be reached'
         if (!idempotent || attempt >= this.#attempts)
           throw new ProviderUnavailable(`${this.providerName} ${problem}`)
         await sleep(this.#backoff(attempt))

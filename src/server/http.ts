@@ -23,11 +23,17 @@ import {
   type QueryDeps,
   type QueryRequest,
 } from './query.js'
+import { isExtensionTarget, runExtensionChain, type ExtensionDeps } from './extension.js'
+import { handleWeb, type WebDeps } from './web.js'
 import { writeQueryError, writeQueryResult, type QueryService } from '../protocol/query/xml.js'
 
 export interface HttpDeps extends QueryDeps {
   maxBodyBytes: number
   health: () => Record<string, unknown>
+  /** Junction's own operations (completion, connection use). */
+  extension?: ExtensionDeps
+  /** The handshake pages and archive links. */
+  web?: WebDeps
 }
 
 export interface JunctionServer {
@@ -74,8 +80,15 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
         res.end(req.method === 'HEAD' ? undefined : body)
         return
       }
-      if (path !== '/')
+      if (path !== '/') {
+        const route = deps.web && (await handleWeb(req, res, path, deps.web))
+        if (route) {
+          ;(api as { operation?: string }).operation = route
+          status = res.statusCode
+          return
+        }
         throw new NotFoundException(`No route for ${req.method ?? ''} ${path.slice(0, 200)}`)
+      }
       if (req.method !== 'POST') {
         res.setHeader('Allow', 'POST')
         throw new MethodNotAllowedException(
@@ -96,6 +109,12 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
         q.queryService = queryService
         await runQueryChain(q, deps)
         writeQueryResult(res, requestId, queryService, q.action!, q.queryOutput)
+      } else if (
+        deps.extension &&
+        isExtensionTarget(req.headers['x-amz-target'] as string | undefined)
+      ) {
+        await runExtensionChain(api, deps.extension)
+        writeResult(res, requestId, api.output)
       } else {
         await runApiChain(api, deps)
         writeResult(res, requestId, api.output)

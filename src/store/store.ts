@@ -324,13 +324,14 @@ export interface Store {
     /** Changes the status (used when a handshake completes or a credential fails). */
     setStatus(accountId: string, arn: string, status: string): Promise<boolean>
     /**
-     * Completes a connection with an installation: records it and sets `AVAILABLE` (or `ERROR`
-     * with the reason when the installation is failing). False when the connection is gone.
+     * Completes a connection with an installation: records it, makes its owner the provider
+     * account (`OwnerAccountId`), and sets `AVAILABLE` (or `ERROR` with the reason when the
+     * installation is failing). False when the connection is gone.
      */
     attachInstallation(
       accountId: string,
       arn: string,
-      installation: Pick<InstallationRecord, 'id' | 'status' | 'statusReason'>,
+      installation: Pick<InstallationRecord, 'id' | 'status' | 'statusReason' | 'target'>,
     ): Promise<boolean>
   }
 

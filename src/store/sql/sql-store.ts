@@ -496,13 +496,14 @@ export class SqlStore implements Store {
     attachInstallation: (
       accountId: string,
       arn: string,
-      i: Pick<InstallationRecord, 'id' | 'status' | 'statusReason'>,
+      i: Pick<InstallationRecord, 'id' | 'status' | 'statusReason' | 'target'>,
     ): Promise<boolean> =>
       this.#writingConnection(arn, async () => {
         const r = await this.#db
           .updateTable('connections')
           .set({
             installation_id: i.id,
+            owner_account_id: i.target,
             status: i.status,
             status_reason: i.status === 'ERROR' ? i.statusReason : null,
           })

@@ -1,0 +1,103 @@
+/**
+ * @module cli/connections
+ * `junction connections complete` (completion without a browser) and `junction connections
+ * handshake` (print the consent URL of a browser handshake), over the signed API.
+ */
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { callJunction, CliError, clientOptions, CLIENT_FLAGS_HELP } from './api-client.js'
+
+export const CONNECTIONS_USAGE = `Usage:
+  junction connections complete --connection-arn <arn> --workspace <slug>
+      [--token-file <file> | --token-env <VAR>] [--oauth [--refresh-token-file <file>]] [client flags]
+  junction connections handshake --connection-arn <arn> [client flags]
+
+complete   Verifies a Bitbucket workspace access token (or, with --oauth, a user's OAuth access
+           token) against Bitbucket and makes the connection AVAILABLE. The token is read from
+           --token-file, from the variable named by --token-env, or from standard input; it is
+           never taken on the command line (where ps would show it).
+handshake  Prints the provider's consent URL for a PENDING or ERROR connection; open it in a
+           browser, grant access and choose the workspace.
+
+Client flags:
+${CLIENT_FLAGS_HELP}
+`
+
+function readSecret(file: string | undefined, envName: string | undefined, what: string): string {
+  let v: string
+  if (file) v = readFileSync(file, 'utf8')
+  else if (envName) {
+    const x = process.env[envName]
+    if (!x) throw new CliError(`The variable ${envName} is empty or not set`)
+    v = x
+  } else {
+    if (process.stdin.isTTY)
+      throw new CliError(`Give the ${what} with --token-file, --token-env or on standard input`)
+    v = readFileSync(0, 'utf8')
+  }
+  v = v.trim()
+  if (!v) throw new CliError(`The ${what} is empty`)
+  return v
+}
+
+export async function connections(args: string[]): Promise<number> {
+  const [sub, ...rest] = args
+  if (sub !== 'complete' && sub !== 'handshake') {
+    process.stderr.write(
+      sub && sub !== '--help' && sub !== 'help'
+        ? `junction: unknown command 'connections ${sub}'\n\n${CONNECTIONS_USAGE}`
+        : CONNECTIONS_USAGE,
+    )
+    return sub && sub !== '--help' && sub !== 'help' ? 2 : 0
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      ...clientOptions,
+      'connection-arn': { type: 'string' },
+      workspace: { type: 'string' },
+      'token-file': { type: 'string' },
+      'token-env': { type: 'string' },
+      oauth: { type: 'boolean' },
+      'refresh-token-file': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  })
+  if (values.help) {
+    process.stdout.write(CONNECTIONS_USAGE)
+    return 0
+  }
+  const arn = values['connection-arn']
+  if (!arn) throw new CliError('--connection-arn is required')
+  if (sub === 'handshake') {
+    const r = await callJunction<{ AuthorizationUrl: string; ExpiresAt: number }>(
+      values,
+      'StartOAuthHandshake',
+      { ConnectionArn: arn },
+      arn,
+    )
+    process.stdout.write(`${r.AuthorizationUrl}\n`)
+    process.stderr.write(
+      `Open the URL in a browser within 10 minutes (until ${new Date(r.ExpiresAt * 1000).toISOString()}).\n`,
+    )
+    return 0
+  }
+  if (!values.workspace) throw new CliError('--workspace is required')
+  const input: Record<string, unknown> = {
+    ConnectionArn: arn,
+    Workspace: values.workspace,
+    AccessToken: readSecret(values['token-file'], values['token-env'], 'token'),
+    TokenType: values.oauth ? 'OAuth' : 'WorkspaceAccessToken',
+  }
+  if (values['refresh-token-file'])
+    input['RefreshToken'] = readSecret(values['refresh-token-file'], undefined, 'refresh token')
+  const r = await callJunction<{
+    Connection: { ConnectionName: string; ConnectionStatus: string }
+    Installation: { InstallationId: string; Workspace: string }
+  }>(values, 'CompleteConnection', input, arn)
+  process.stdout.write(
+    `${r.Connection.ConnectionName} is ${r.Connection.ConnectionStatus} (workspace ${r.Installation.Workspace}, installation ${r.Installation.InstallationId})\n`,
+  )
+  return 0
+}

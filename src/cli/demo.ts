@@ -1,0 +1,66 @@
+/**
+ * @module cli/demo
+ * `junction demo` (`npm run demo`): a seeded sandbox Bitbucket and a Junction wired to it, in one
+ * process, with the commands to try the whole flow offline printed on start.
+ */
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { configFromFlags } from '../config.js'
+import { startJunction } from '../junction.js'
+import { seedSandbox, startSandboxFromFlags } from './sandbox.js'
+
+export async function demo(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      'sandbox-port': { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
+    strict: true,
+  })
+  const dataDir = resolve(values['data-dir'] ?? '.junction-demo')
+  const port = values.port ?? '4599'
+  const sb = await startSandboxFromFlags({
+    port: values['sandbox-port'] ?? '7990',
+    'data-dir': `${dataDir}/sandbox-bitbucket`,
+    'junction-url': `http://127.0.0.1:${port}`,
+  })
+  const seeded = await seedSandbox(sb)
+  const config = configFromFlags(
+    {
+      port,
+      'data-dir': dataDir,
+      'bitbucket-url': sb.url,
+      'bitbucket-client-id': sb.consumer!.key,
+      'bitbucket-client-secret': sb.consumer!.secret,
+    },
+    {},
+  )
+  const junction = await startJunction(config)
+  const creds = `${dataDir}/credentials`
+  const aws = `AWS_SHARED_CREDENTIALS_FILE=${creds} aws --profile junction --region ${config.region} --endpoint-url ${junction.url}`
+  process.stderr.write(`
+Junction demo is running (Ctrl-C stops it).
+  Junction:          ${junction.url}   (root credentials: ${creds}, profile junction)
+  Sandbox Bitbucket: ${sb.url}   (user ${seeded.username} / password ${seeded.password}, workspace ${seeded.workspace})
+
+1. Create a connection (it starts PENDING):
+   ${aws} codestar-connections create-connection --provider-type Bitbucket --connection-name demo
+
+2a. Complete it in a browser: print the consent URL, open it, sign in as demo/demo, choose Demo Team, Connect:
+   node dist/cli/main.js connections handshake --data-dir ${dataDir} --endpoint-url ${junction.url} --connection-arn <arn>
+2b. …or without a browser, with the sandbox workspace's access token:
+   echo ${seeded.workspaceToken} | node dist/cli/main.js connections complete --data-dir ${dataDir} --endpoint-url ${junction.url} --connection-arn <arn> --workspace ${seeded.workspace}
+
+3. Clone through the connection:
+   git -c credential.useHttpPath=true -c 'credential.helper=!node ${resolve('dist/cli/main.js')} git-credential --data-dir ${dataDir} --endpoint-url ${junction.url} --connection-arn <arn>' clone ${sb.url}/${seeded.repository}.git
+`)
+  await new Promise<void>((resolveStop) => {
+    const stop = () => void Promise.all([junction.close(), sb.close()]).then(() => resolveStop())
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+  junction.flushLogs()
+  return 0
+}

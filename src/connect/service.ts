@@ -1,0 +1,644 @@
+/**
+ * @module connect/service
+ * Everything that makes a connection reach its provider: the browser handshake (start → provider
+ * consent → callback → choose an installation → AVAILABLE), completion without a browser, and the
+ * uses pipelines make of an AVAILABLE connection (repositories, branches, commits, changed files,
+ * archives, clone credentials). Every step is authorized through the one IAM evaluator with the
+ * permission-only actions of spec §6.3, and every use stays inside the connection's workspace.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import type { Logger } from 'pino'
+import { AwsError } from '../errors/aws-error.js'
+import {
+  AccessDeniedException,
+  InvalidInputException,
+  ResourceNotFoundException,
+  ResourceUnavailableException,
+  UnsupportedProviderTypeException,
+} from '../generated/errors.js'
+import type { Authorizer } from '../iam/authorizer.js'
+import { checkPermission, type PermissionOnlyAction } from '../iam/permissions.js'
+import type { Principal } from '../iam/principal.js'
+import {
+  ProviderAuthFailed,
+  ProviderError,
+  ProviderNotFound,
+  ProviderUnavailable,
+} from '../providers/errors.js'
+import type { GitProvider, InstallationTarget, ProviderCredentials } from '../providers/provider.js'
+import type { ProviderRegistry } from '../providers/registry.js'
+import type {
+  ConnectionRecord,
+  HandshakeRecord,
+  InstallationRecord,
+  Store,
+} from '../store/store.js'
+import type { CredentialKeeper } from './credentials.js'
+import type { Signer } from './signed.js'
+
+export const HANDSHAKE_TTL_MS = 10 * 60 * 1000
+export const ARCHIVE_LINK_TTL_MS = 5 * 60 * 1000
+const PAGE_TTL_MS = 60 * 60 * 1000
+
+export interface ConnectDeps {
+  store: Store
+  keeper: CredentialKeeper
+  providers: ProviderRegistry
+  authorizer: Authorizer
+  signer: Signer
+  /** The principal behind an access key (the handshake's later steps act as its starter). */
+  principalOf(accessKeyId: string): Promise<Principal | undefined>
+  publicUrl: string
+  region: string
+  logger: Logger
+  now(): number
+}
+
+/** Who asks, from where: every public method takes one. */
+export interface Caller {
+  principal: Principal
+  sourceIp?: string
+  /** The endpoint's IAM prefix for `*` resources. */
+  service: 'codestar-connections' | 'codeconnections'
+}
+
+export interface InstallationChoice {
+  /** Targets the user administers, each with whether Junction already has an installation there. */
+  targets: (InstallationTarget & { installed: boolean })[]
+  /** Installations of the account for this provider that the user can reach. */
+  installations: InstallationRecord[]
+}
+
+export type TokenType = 'WorkspaceAccessToken' | 'OAuth'
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
+
+/** Maps adapter errors to AWS-shaped ones; never a 5xx for a provider's trouble. */
+export function providerErrorToAws(err: unknown, what: string): unknown {
+  if (!(err instanceof ProviderError)) return err
+  if (err instanceof ProviderNotFound)
+    return new ResourceNotFoundException(`${what}: ${err.message}`)
+  if (err instanceof ProviderAuthFailed)
+    return new ResourceUnavailableException(
+      `${what}: the provider refused the credential (${err.message})`,
+    )
+  if (err instanceof ProviderUnavailable)
+    return new ResourceUnavailableException(`${what}: ${err.message}; try again later`)
+  return new InvalidInputException(`${what}: ${err.message}`)
+}
+
+export class ConnectService {
+  constructor(private readonly d: ConnectDeps) {}
+
+  // ---- shared ---------------------------------------------------------------------------------
+
+  async #check(
+    caller: Caller,
+    action: PermissionOnlyAction,
+    resource: string,
+    keys?: Record<string, string | undefined>,
+  ): Promise<void> {
+    const check: Parameters<typeof checkPermission>[1] = {
+      principal: caller.principal,
+      action,
+      resource,
+      service: caller.service,
+      region: this.d.region,
+      store: this.d.store,
+    }
+    if (keys) check.keys = keys
+    if (caller.sourceIp) check.sourceIp = caller.sourceIp
+    await checkPermission(this.d.authorizer, check)
+  }
+
+  async #connection(caller: Caller, arn: string): Promise<ConnectionRecord> {
+    const c = await this.d.store.connections.get(caller.principal.accountId, arn)
+    if (!c) throw new ResourceNotFoundException(`Connection ${arn} does not exist`)
+    return c
+  }
+
+  #provider(type: string): GitProvider {
+    const p = this.d.providers.get(type)
+    if (!p)
+      throw new UnsupportedProviderTypeException(
+        `Junction cannot complete ${type} connections yet (providers with an adapter: Bitbucket)`,
+      )
+    return p
+  }
+
+  #newInstallation(
+    accountId: string,
+    providerType: string,
+    target: InstallationTarget,
+    c: ProviderCredentials,
+    installedBy: string,
+  ): InstallationRecord {
+    const now = this.d.now()
+    return {
+      accountId,
+      id: target.id,
+      providerType,
+      target: target.slug,
+      targetName: target.name,
+      credentialKind: c.kind,
+      credentialCiphertext: this.d.keeper.seal(c),
+      credentialVersion: 1,
+      expiresAt: c.expiresAt ?? null,
+      status: 'AVAILABLE',
+      statusReason: null,
+      installedBy,
+      createdAt: now,
+      updatedAt: now,
+    }
+  }
+
+  /** Saves (or replaces) the installation's credential and completes the connection with it. */
+  async #install(conn: ConnectionRecord, inst: InstallationRecord): Promise<void> {
+    await this.d.store.installations.upsert(inst)
+    // A new credential heals every connection already sharing the installation.
+    await this.d.store.installations.setStatus(
+      inst.accountId,
+      inst.id,
+      'AVAILABLE',
+      null,
+      this.d.now(),
+    )
+    await this.#attach(conn, inst)
+  }
+
+  async #attach(conn: ConnectionRecord, inst: InstallationRecord): Promise<void> {
+    const ok = await this.d.store.connections.attachInstallation(conn.accountId, conn.arn, inst)
+    if (!ok) throw new ResourceNotFoundException(`Connection ${conn.arn} does not exist`)
+    this.d.logger.info(
+      { connection: conn.arn, installation: inst.id, target: inst.target, status: inst.status },
+      'connection completed',
+    )
+  }
+
+  // ---- browser handshake ----------------------------------------------------------------------
+
+  /** Step 1: a consent URL whose `state` is signed, single-use, bound to connection and caller. */
+  async startHandshake(
+    caller: Caller,
+    connectionArn: string,
+  ): Promise<{ AuthorizationUrl: string; ExpiresAt: number }> {
+    const conn = await this.#connection(caller, connectionArn)
+    await this.#check(caller, 'StartOAuthHandshake', '*', { ProviderType: conn.providerType })
+    const provider = this.#provider(conn.providerType)
+    if (conn.status === 'AVAILABLE')
+      throw new InvalidInputException(
+        `Connection ${conn.arn} is already AVAILABLE; only PENDING or ERROR connections are (re)authorized`,
+      )
+    const id = randomBytes(18).toString('base64url')
+    const expiresAt = this.d.now() + HANDSHAKE_TTL_MS
+    await this.d.store.handshakes.create({
+      id,
+      accountId: conn.accountId,
+      connectionArn: conn.arn,
+      accessKeyId: caller.principal.accessKeyId,
+      principalArn: caller.principal.arn,
+      providerType: conn.providerType,
+      stage: 'started',
+      browserHash: null,
+      userTokenCiphertext: null,
+      expiresAt,
+    })
+    const state = this.d.signer.sign('handshake', { h: id, c: conn.arn }, HANDSHAKE_TTL_MS)
+    let url: URL
+    try {
+      url = provider.authorizationUrl(state)
+    } catch (err) {
+      throw providerErrorToAws(err, 'Starting the handshake')
+    }
+    return { AuthorizationUrl: url.toString(), ExpiresAt: Math.floor(expiresAt / 1000) }
+  }
+
+  /**
+   * Step 2 (the provider's redirect back): exchanges the code, binds the handshake to this
+   * browser (the returned cookie) and lists what the user may install into or reuse.
+   */
+  async handshakeCallback(
+    providerType: string,
+    state: string,
+    code: string,
+  ): Promise<{
+    handshake: HandshakeRecord
+    cookie: string
+    choice: InstallationChoice
+    connectionName: string
+  }> {
+    const signed = this.d.signer.open<{ h: string; c: string }>('handshake', state)
+    if (!signed)
+      throw new InvalidInputException(
+        'The handshake state is not valid or has expired; start again',
+      )
+    const h = await this.d.store.handshakes.get(signed.h)
+    if (
+      !h ||
+      h.connectionArn !== signed.c ||
+      h.providerType !== providerType ||
+      h.stage !== 'started' ||
+      h.expiresAt <= this.d.now()
+    )
+      throw new InvalidInputException('This handshake was already used or has expired; start again')
+    const provider = this.#provider(providerType)
+    let user: ProviderCredentials
+    try {
+      user = await provider.exchangeCode(code)
+    } catch (err) {
+      throw providerErrorToAws(err, 'Exchanging the authorization code')
+    }
+    const cookie = randomBytes(24).toString('base64url')
+    const advanced = await this.d.store.handshakes.advance(
+      h.id,
+      'started',
+      'authorized',
+      { browserHash: sha256(cookie), userTokenCiphertext: this.d.keeper.seal(user) },
+      this.d.now(),
+    )
+    if (!advanced)
+      throw new InvalidInputException('This handshake was already used or has expired; start again')
+    const caller = await this.#handshakeCaller(advanced)
+    await this.#check(caller, 'ListInstallationTargets', '*')
+    const conn = await this.#connection(caller, h.connectionArn)
+    return {
+      handshake: advanced,
+      cookie,
+      choice: await this.#choice(caller, provider, user),
+      connectionName: conn.name,
+    }
+  }
+
+  /** The same choice again (a reload of the page), for the browser that holds the cookie. */
+  async handshakeChoice(
+    handshakeId: string,
+    cookie: string,
+  ): Promise<{ handshake: HandshakeRecord; choice: InstallationChoice; connectionName: string }> {
+    const h = await this.#boundHandshake(handshakeId, cookie)
+    const caller = await this.#handshakeCaller(h)
+    await this.#check(caller, 'ListInstallationTargets', '*')
+    const conn = await this.#connection(caller, h.connectionArn)
+    const user = this.d.keeper.unseal(h.userTokenCiphertext!)
+    return {
+      handshake: h,
+      choice: await this.#choice(caller, this.#provider(h.providerType), user),
+      connectionName: conn.name,
+    }
+  }
+
+  async #boundHandshake(handshakeId: string, cookie: string): Promise<HandshakeRecord> {
+    const h = await this.d.store.handshakes.get(handshakeId)
+    if (!h || h.stage !== 'authorized' || h.expiresAt <= this.d.now() || !h.userTokenCiphertext)
+      throw new InvalidInputException('This handshake was already used or has expired; start again')
+    if (!cookie || h.browserHash !== sha256(cookie))
+      throw new AccessDeniedException(
+        'This handshake belongs to another browser session; start again',
+      )
+    return h
+  }
+
+  async #handshakeCaller(h: HandshakeRecord): Promise<Caller> {
+    const principal = await this.d.principalOf(h.accessKeyId)
+    if (!principal || principal.arn !== h.principalArn)
+      throw new AccessDeniedException(
+        'The credentials that started this handshake are no longer valid',
+      )
+    const service =
+      h.connectionArn.split(':')[2] === 'codeconnections'
+        ? 'codeconnections'
+        : 'codestar-connections'
+    return { principal, service }
+  }
+
+  async #choice(
+    caller: Caller,
+    provider: GitProvider,
+    user: ProviderCredentials,
+  ): Promise<InstallationChoice> {
+    let targets: InstallationTarget[]
+    try {
+      targets = await provider.listInstallationTargets(user)
+    } catch (err) {
+      throw providerErrorToAws(err, 'Listing your workspaces')
+    }
+    const existing = await this.d.store.installations.list(
+      caller.principal.accountId,
+      provider.type,
+    )
+    const ids = new Set(targets.map((t) => t.id))
+    const installed = new Set(existing.map((i) => i.id))
+    return {
+      targets: targets
+        .filter((t) => t.administrator)
+        .map((t) => ({ ...t, installed: installed.has(t.id) })),
+      installations: existing.filter((i) => ids.has(i.id)),
+    }
+  }
+
+  /**
+   * Step 3: completes the connection with the chosen installation target (a new installation
+   * made with the user's token; the user must administer it) or an installation Junction already
+   * has for a workspace the user belongs to. Single-use: the handshake ends here.
+   */
+  async finishHandshake(
+    handshakeId: string,
+    cookie: string,
+    choice: { installationId?: string; target?: string },
+  ): Promise<{ connection: ConnectionRecord; installation: InstallationRecord }> {
+    const h = await this.#boundHandshake(handshakeId, cookie)
+    const caller = await this.#handshakeCaller(h)
+    const conn = await this.#connection(caller, h.connectionArn)
+    const provider = this.#provider(h.providerType)
+    const user = this.d.keeper.unseal(h.userTokenCiphertext!)
+    let targets: InstallationTarget[]
+    try {
+      targets = await provider.listInstallationTargets(user)
+    } catch (err) {
+      throw providerErrorToAws(err, 'Listing your workspaces')
+    }
+    let inst: InstallationRecord
+    let fresh = false
+    if (choice.installationId) {
+      const found = await this.d.store.installations.get(conn.accountId, choice.installationId)
+      if (
+        !found ||
+        found.providerType !== conn.providerType ||
+        !targets.some((t) => t.id === found.id)
+      )
+        throw new InvalidInputException('Choose an installation for a workspace you belong to')
+      inst = found
+    } else {
+      const target = targets.find((t) => t.slug === choice.target)
+      if (!target) throw new InvalidInputException('Choose a workspace you belong to')
+      if (!target.administrator)
+        throw new AccessDeniedException(
+          `Installing into workspace ${target.slug} needs its administrator; you are a member only`,
+        )
+      inst = this.#newInstallation(
+        conn.accountId,
+        conn.providerType,
+        target,
+        user,
+        caller.principal.arn,
+      )
+      fresh = true
+    }
+    await this.#check(caller, 'UpdateConnectionInstallation', conn.arn, { InstallationId: inst.id })
+    if (!(await this.d.store.handshakes.advance(h.id, 'authorized', 'done', {}, this.d.now())))
+      throw new InvalidInputException('This handshake was already used or has expired; start again')
+    if (fresh) await this.#install(conn, inst)
+    else await this.#attach(conn, inst)
+    return { connection: await this.#connection(caller, conn.arn), installation: inst }
+  }
+
+  // ---- completion without a browser -----------------------------------------------------------
+
+  /**
+   * Verifies a provider token against the provider and completes the connection with it: a
+   * workspace access token, or an OAuth access token (with its refresh token) of a user who
+   * administers the workspace.
+   */
+  async complete(
+    caller: Caller,
+    input: {
+      connectionArn: string
+      workspace: string
+      tokenType: TokenType
+      accessToken: string
+      refreshToken?: string
+      expiresIn?: number
+    },
+  ): Promise<{ connection: ConnectionRecord; installation: InstallationRecord }> {
+    const conn = await this.#connection(caller, input.connectionArn)
+    const provider = this.#provider(conn.providerType)
+    const c: ProviderCredentials =
+      input.tokenType === 'OAuth'
+        ? { kind: 'oauth', accessToken: input.accessToken }
+        : { kind: 'access-token', accessToken: input.accessToken }
+    if (input.refreshToken) c.refreshToken = input.refreshToken
+    if (input.expiresIn !== undefined) c.expiresAt = this.d.now() + input.expiresIn * 1000
+    let target: InstallationTarget
+    try {
+      if (input.tokenType === 'OAuth') {
+        const targets = await provider.listInstallationTargets(c)
+        const t = targets.find((x) => x.slug === input.workspace)
+        if (!t)
+          throw new ResourceNotFoundException(
+            `The token's user is not a member of workspace ${input.workspace}`,
+          )
+        if (!t.administrator)
+          throw new AccessDeniedException(
+            `Completing with workspace ${input.workspace} needs its administrator; the token's user is a member only`,
+          )
+        target = t
+      } else {
+        target = await provider.verifyTarget(c, input.workspace)
+      }
+    } catch (err) {
+      if (err instanceof AwsError) throw err
+      throw providerErrorToAws(err, `Verifying the token against ${conn.providerType}`)
+    }
+    await this.#check(caller, 'UpdateConnectionInstallation', conn.arn, {
+      InstallationId: target.id,
+    })
+    const inst = this.#newInstallation(
+      conn.accountId,
+      conn.providerType,
+      target,
+      c,
+      caller.principal.arn,
+    )
+    await this.#install(conn, inst)
+    return { connection: await this.#connection(caller, conn.arn), installation: inst }
+  }
+
+  /** Completes a connection with an installation Junction already has (no provider token needed). */
+  async useInstallation(caller: Caller, connectionArn: string, installationId: string) {
+    const conn = await this.#connection(caller, connectionArn)
+    this.#provider(conn.providerType)
+    const inst = await this.d.store.installations.get(conn.accountId, installationId)
+    if (!inst || inst.providerType !== conn.providerType)
+      throw new ResourceNotFoundException(
+        `No ${conn.providerType} installation ${installationId} in this account`,
+      )
+    await this.#check(caller, 'UpdateConnectionInstallation', conn.arn, { InstallationId: inst.id })
+    await this.#attach(conn, inst)
+    return { connection: await this.#connection(caller, conn.arn), installation: inst }
+  }
+
+  async listInstallations(caller: Caller, providerType?: string): Promise<InstallationRecord[]> {
+    await this.#check(caller, 'ListInstallationTargets', '*')
+    const types = providerType ? [providerType] : ['Bitbucket']
+    const out: InstallationRecord[] = []
+    for (const t of types)
+      out.push(...(await this.d.store.installations.list(caller.principal.accountId, t)))
+    return out
+  }
+
+  // ---- using a connection ---------------------------------------------------------------------
+
+  /**
+   * The connection's installation, after checking UseConnection with the request's keys, that the
+   * connection is AVAILABLE, and that the repository (if any) is in its workspace.
+   */
+  async #forUse(
+    caller: Caller,
+    connectionArn: string,
+    providerAction: string,
+    repo?: string,
+    branch?: string,
+  ): Promise<{ conn: ConnectionRecord; inst: InstallationRecord; provider: GitProvider }> {
+    const conn = await this.#connection(caller, connectionArn)
+    const [owner, name] = repo ? repo.split('/') : []
+    await this.#check(caller, 'UseConnection', conn.arn, {
+      ProviderAction: providerAction,
+      FullRepositoryId: repo,
+      OwnerId: owner,
+      RepositoryName: name,
+      BranchName: branch,
+    })
+    if (conn.status !== 'AVAILABLE')
+      throw new ResourceUnavailableException(
+        conn.status === 'PENDING'
+          ? `Connection ${conn.arn} is PENDING: complete it first (update the pending connection, or junction connections complete)`
+          : `Connection ${conn.arn} is in ERROR: ${conn.statusReason ?? 'its credential stopped working'}`,
+      )
+    const inst = conn.installationId
+      ? await this.d.store.installations.get(conn.accountId, conn.installationId)
+      : undefined
+    if (!inst)
+      throw new ResourceUnavailableException(
+        `Connection ${conn.arn} has no installation; complete it again`,
+      )
+    if (repo !== undefined && owner?.toLowerCase() !== inst.target.toLowerCase())
+      throw new AccessDeniedException(
+        `Connection ${conn.arn} reaches only repositories of the ${conn.providerType} workspace ${inst.target}; ${repo.slice(0, 200)} is outside it`,
+      )
+    return { conn, inst, provider: this.#provider(conn.providerType) }
+  }
+
+  async #run<T>(
+    inst: InstallationRecord,
+    what: string,
+    fn: (c: ProviderCredentials) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await this.d.keeper.use(inst, fn)
+    } catch (err) {
+      throw providerErrorToAws(err, what)
+    }
+  }
+
+  #pageToken(scope: string, next: string | undefined): string | undefined {
+    return next && this.d.signer.sign('provider-page', { s: scope, n: next }, PAGE_TTL_MS)
+  }
+
+  #openPage(scope: string, token: string | undefined): string | undefined {
+    if (token === undefined) return undefined
+    const v = this.d.signer.open<{ s: string; n: string }>('provider-page', token)
+    if (!v || v.s !== scope)
+      throw new InvalidInputException('The NextToken is not valid for this listing')
+    return v.n
+  }
+
+  async listRepositories(caller: Caller, arn: string, nextToken?: string) {
+    const { inst, provider } = await this.#forUse(caller, arn, 'ListRepositories')
+    const scope = `repos|${arn}`
+    const page = await this.#run(inst, 'Listing repositories', (c) =>
+      provider.listRepositories(c, inst.target, this.#openPage(scope, nextToken)),
+    )
+    // A workspace's listing holds only its own repositories; filter anyway (defence in depth).
+    const items = page.items.filter((r) => r.owner.toLowerCase() === inst.target.toLowerCase())
+    return { items, nextToken: this.#pageToken(scope, page.next) }
+  }
+
+  async listBranches(caller: Caller, arn: string, repo: string, nextToken?: string) {
+    const { inst, provider } = await this.#forUse(caller, arn, 'ListBranches', repo)
+    const scope = `branches|${arn}|${repo}`
+    const page = await this.#run(inst, `Listing branches of ${repo}`, (c) =>
+      provider.listBranches(c, repo, this.#openPage(scope, nextToken)),
+    )
+    return { items: page.items, nextToken: this.#pageToken(scope, page.next) }
+  }
+
+  async getBranch(caller: Caller, arn: string, repo: string, branch: string) {
+    const { inst, provider } = await this.#forUse(caller, arn, 'GetBranch', repo, branch)
+    return this.#run(inst, `Reading branch ${branch} of ${repo}`, (c) =>
+      provider.getBranch(c, repo, branch),
+    )
+  }
+
+  async getCommit(caller: Caller, arn: string, repo: string, commit: string) {
+    const { inst, provider } = await this.#forUse(caller, arn, 'GetCommit', repo)
+    return this.#run(inst, `Reading commit ${commit} of ${repo}`, (c) =>
+      provider.getCommit(c, repo, commit),
+    )
+  }
+
+  async changedFiles(caller: Caller, arn: string, repo: string, commit: string, base?: string) {
+    const { inst, provider } = await this.#forUse(caller, arn, 'GetCommitDiffs', repo)
+    return this.#run(inst, `Listing files changed by ${commit}`, (c) =>
+      provider.changedFiles(c, repo, commit, base),
+    )
+  }
+
+  /**
+   * A link to download the tree at a commit as a zip, valid for five minutes; the permission is
+   * checked now (UseConnection with ProviderAction StartUploadArchiveToS3, as the source action).
+   */
+  async archiveLink(caller: Caller, arn: string, repo: string, commit: string) {
+    const { inst, provider } = await this.#forUse(caller, arn, 'StartUploadArchiveToS3', repo)
+    const resolved = await this.#run(inst, `Resolving commit ${commit}`, (c) =>
+      provider.getCommit(c, repo, commit),
+    )
+    const token = this.d.signer.sign(
+      'archive',
+      { a: inst.accountId, c: arn, r: repo, x: resolved.id },
+      ARCHIVE_LINK_TTL_MS,
+    )
+    return {
+      url: `${this.d.publicUrl.replace(/\/+$/, '')}/connections/archive/${token}`,
+      commitId: resolved.id,
+      expiresAt: Math.floor((this.d.now() + ARCHIVE_LINK_TTL_MS) / 1000),
+    }
+  }
+
+  /** Opens an archive link: the stream of the zip, or an error when the link is not valid. */
+  async openArchive(
+    token: string,
+  ): Promise<{ stream: ReadableStream<Uint8Array>; fileName: string }> {
+    const v = this.d.signer.open<{ a: string; c: string; r: string; x: string }>('archive', token)
+    if (!v) throw new AccessDeniedException('The archive link is not valid or has expired')
+    const conn = await this.d.store.connections.get(v.a, v.c)
+    if (!conn || conn.status !== 'AVAILABLE' || !conn.installationId)
+      throw new ResourceUnavailableException('The connection is no longer AVAILABLE')
+    const inst = await this.d.store.installations.get(v.a, conn.installationId)
+    if (!inst || v.r.split('/')[0]?.toLowerCase() !== inst.target.toLowerCase())
+      throw new ResourceUnavailableException('The connection no longer reaches this repository')
+    const provider = this.#provider(conn.providerType)
+    const stream = await this.#run(inst, 'Downloading the archive', (c) =>
+      provider.downloadArchive(c, v.r, v.x),
+    )
+    return { stream, fileName: `${v.r.replace('/', '-')}-${v.x.slice(0, 12)}.zip` }
+  }
+
+  /**
+   * Credentials for `git clone` over HTTPS: the connection's current access token (refreshed to
+   * last at least five minutes). Needs GetConnectionToken and UseConnection (GitPull) on the
+   * repository, since it hands the provider token itself to the caller.
+   */
+  async cloneCredentials(caller: Caller, arn: string, repo: string) {
+    const { conn, inst, provider } = await this.#forUse(caller, arn, 'GitPull', repo)
+    await this.#check(caller, 'GetConnectionToken', conn.arn)
+    const c = await this.#run(inst, 'Preparing clone credentials', async (cred) => {
+      // Prove the token works for this repository before handing it out.
+      await provider.getRepository(cred, repo)
+      return cred
+    })
+    const git = provider.cloneCredentials(c, repo)
+    return {
+      ...git,
+      expiresAt: c.expiresAt === undefined ? undefined : Math.floor(c.expiresAt / 1000),
+    }
+  }
+}

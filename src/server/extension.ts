@@ -1,0 +1,380 @@
+/**
+ * @module server/extension
+ * Junction's own operations beside the AWS ones, on the same `POST /` in the same AWS JSON 1.0
+ * protocol: `X-Amz-Target: JunctionConnections_20261128.<Operation>` (or `JunctionConnections.`),
+ * signed with SigV4 for the `codestar-connections` or `codeconnections` service (the scope picks
+ * the IAM prefix). They complete connections without a browser and expose what pipelines do with
+ * a connection; each is authorized inside with the permission-only actions (spec §6.3).
+ */
+import type { ConnectService, Caller, TokenType } from '../connect/service.js'
+import { connectionToWire } from '../domain/wire.js'
+import {
+  SerializationException,
+  UnknownOperationException,
+  ValidationException,
+} from '../errors/common.js'
+import { AccessDeniedException, ResourceNotFoundException } from '../generated/errors.js'
+import { addResourceTags } from '../iam/connections-context.js'
+import type { Authorizer } from '../iam/authorizer.js'
+import { actionPrefix } from '../iam/authorize.js'
+import type { Principal } from '../iam/principal.js'
+import type { SigV4Verifier } from '../protocol/sigv4/verify.js'
+import type { ConnectionRecord, InstallationRecord, Store } from '../store/store.js'
+import type { ApiRequest } from './api.js'
+
+export const EXTENSION_TARGET_PREFIX = 'JunctionConnections_20261128'
+const SHORT_PREFIX = 'JunctionConnections'
+const SIGNING_SERVICES = new Set(['codestar-connections', 'codeconnections'])
+
+export interface ExtensionDeps {
+  verifier: SigV4Verifier<Principal>
+  authorizer: Authorizer
+  connect: ConnectService
+  store: Store
+  region: string
+}
+
+type FieldSpec =
+  | { type: 'string'; required?: boolean; max: number; pattern?: RegExp; enum?: string[] }
+  | { type: 'integer'; required?: boolean; min: number; max: number }
+
+interface ExtensionOperation {
+  fields: Record<string, FieldSpec>
+  handle(caller: Caller, input: Record<string, unknown>, deps: ExtensionDeps): Promise<unknown>
+}
+
+const ARN = {
+  type: 'string',
+  required: true,
+  max: 256,
+  pattern: /^arn:aws(-[\w]+)*:.+:.+:[0-9]{12}:.+$/,
+} as const
+const REPO = { type: 'string', required: true, max: 512, pattern: /^[^/\s]+\/[^/\s]+$/ } as const
+const COMMIT = { type: 'string', required: true, max: 64, pattern: /^[0-9a-fA-F]{4,64}$/ } as const
+const NEXT = { type: 'string', max: 8192 } as const
+
+const s = (v: unknown) => v as string
+
+function installationToWire(i: InstallationRecord) {
+  const out: Record<string, unknown> = {
+    InstallationId: i.id,
+    ProviderType: i.providerType,
+    Workspace: i.target,
+    WorkspaceName: i.targetName,
+    Status: i.status,
+    CredentialType: i.credentialKind === 'oauth' ? 'OAuth' : 'WorkspaceAccessToken',
+    CreatedAt: Math.floor(i.createdAt / 1000),
+    UpdatedAt: Math.floor(i.updatedAt / 1000),
+  }
+  if (i.statusReason) out['StatusReason'] = i.statusReason
+  if (i.expiresAt !== null) out['CredentialExpiresAt'] = Math.floor(i.expiresAt / 1000)
+  return out
+}
+
+function completed(r: { connection: ConnectionRecord; installation: InstallationRecord }) {
+  return {
+    Connection: connectionToWire(r.connection),
+    Installation: installationToWire(r.installation),
+  }
+}
+
+function commitToWire(c: {
+  id: string
+  authorDate: string
+  message: string
+  author: string
+  parents?: string[]
+}) {
+  return {
+    CommitId: c.id,
+    AuthorDate: c.authorDate,
+    // Output variables cap the message at 100 KB (spec §7).
+    CommitMessage: c.message.slice(0, 100 * 1024),
+    Author: c.author,
+    ...(c.parents ? { ParentCommitIds: c.parents } : {}),
+  }
+}
+
+export const extensionOperations: Record<string, ExtensionOperation> = {
+  StartOAuthHandshake: {
+    fields: { ConnectionArn: ARN },
+    handle: (c, i, d) => d.connect.startHandshake(c, s(i['ConnectionArn'])),
+  },
+  CompleteConnection: {
+    fields: {
+      ConnectionArn: ARN,
+      Workspace: { type: 'string', required: true, max: 100, pattern: /^[A-Za-z0-9_.-]+$/ },
+      AccessToken: { type: 'string', required: true, max: 4096 },
+      TokenType: { type: 'string', max: 32, enum: ['WorkspaceAccessToken', 'OAuth'] },
+      RefreshToken: { type: 'string', max: 4096 },
+      ExpiresIn: { type: 'integer', min: 60, max: 10 * 365 * 86400 },
+    },
+    handle: async (c, i, d) => {
+      const input: Parameters<ConnectService['complete']>[1] = {
+        connectionArn: s(i['ConnectionArn']),
+        workspace: s(i['Workspace']),
+        accessToken: s(i['AccessToken']),
+        tokenType: (i['TokenType'] as TokenType | undefined) ?? 'WorkspaceAccessToken',
+      }
+      if (i['RefreshToken'] !== undefined) input.refreshToken = s(i['RefreshToken'])
+      if (i['ExpiresIn'] !== undefined) input.expiresIn = i['ExpiresIn'] as number
+      return completed(await d.connect.complete(c, input))
+    },
+  },
+  UpdateConnectionInstallation: {
+    fields: { ConnectionArn: ARN, InstallationId: { type: 'string', required: true, max: 128 } },
+    handle: async (c, i, d) =>
+      completed(await d.connect.useInstallation(c, s(i['ConnectionArn']), s(i['InstallationId']))),
+  },
+  ListInstallations: {
+    fields: { ProviderType: { type: 'string', max: 32, enum: ['Bitbucket'] } },
+    handle: async (c, i, d) => ({
+      Installations: (
+        await d.connect.listInstallations(c, i['ProviderType'] as string | undefined)
+      ).map(installationToWire),
+    }),
+  },
+  DescribeConnection: {
+    fields: { ConnectionArn: ARN },
+    handle: async (c, i, d) => {
+      const arn = s(i['ConnectionArn'])
+      // Authorized as GetConnection: the same facts plus why it is in ERROR and what it reaches.
+      const compiled = await d.authorizer.compiled(c.principal)
+      if (!c.principal.isRoot) {
+        const context = d.authorizer.baseContext(c.principal, compiled, {
+          region: d.region,
+          ...(c.sourceIp ? { sourceIp: c.sourceIp } : {}),
+        })
+        if (compiled.readsResourceTags)
+          await addResourceTags(context, d.store, c.principal.accountId, arn)
+        const decision = d.authorizer.decide(c.principal, compiled, {
+          action: `${actionPrefix(arn, c.service)}:GetConnection`,
+          resource: arn,
+          context,
+        })
+        if (decision.message) throw new AccessDeniedException(decision.message)
+      }
+      const conn = await d.store.connections.get(c.principal.accountId, arn)
+      if (!conn) throw new ResourceNotFoundException(`Connection ${arn} does not exist`)
+      const inst = conn.installationId
+        ? await d.store.installations.get(conn.accountId, conn.installationId)
+        : undefined
+      const out: Record<string, unknown> = { Connection: connectionToWire(conn) }
+      if (conn.statusReason) out['StatusReason'] = conn.statusReason
+      if (inst) out['Installation'] = installationToWire(inst)
+      return out
+    },
+  },
+  ListRepositories: {
+    fields: { ConnectionArn: ARN, NextToken: NEXT },
+    handle: async (c, i, d) => {
+      const r = await d.connect.listRepositories(
+        c,
+        s(i['ConnectionArn']),
+        i['NextToken'] as string | undefined,
+      )
+      return {
+        Repositories: r.items.map((x) => ({
+          FullRepositoryId: x.fullName,
+          Owner: x.owner,
+          Name: x.name,
+          IsPrivate: x.isPrivate,
+          CloneUrl: x.cloneUrl,
+          ...(x.defaultBranch ? { DefaultBranch: x.defaultBranch } : {}),
+        })),
+        ...(r.nextToken ? { NextToken: r.nextToken } : {}),
+      }
+    },
+  },
+  ListBranches: {
+    fields: { ConnectionArn: ARN, FullRepositoryId: REPO, NextToken: NEXT },
+    handle: async (c, i, d) => {
+      const r = await d.connect.listBranches(
+        c,
+        s(i['ConnectionArn']),
+        s(i['FullRepositoryId']),
+        i['NextToken'] as string | undefined,
+      )
+      return {
+        Branches: r.items.map((b) => ({ BranchName: b.name, CommitId: b.commit.id })),
+        ...(r.nextToken ? { NextToken: r.nextToken } : {}),
+      }
+    },
+  },
+  GetBranch: {
+    fields: {
+      ConnectionArn: ARN,
+      FullRepositoryId: REPO,
+      BranchName: { type: 'string', required: true, max: 255 },
+    },
+    handle: async (c, i, d) => {
+      const b = await d.connect.getBranch(
+        c,
+        s(i['ConnectionArn']),
+        s(i['FullRepositoryId']),
+        s(i['BranchName']),
+      )
+      return { BranchName: b.name, ...commitToWire(b.commit) }
+    },
+  },
+  GetCommit: {
+    fields: { ConnectionArn: ARN, FullRepositoryId: REPO, CommitId: COMMIT },
+    handle: async (c, i, d) =>
+      commitToWire(
+        await d.connect.getCommit(
+          c,
+          s(i['ConnectionArn']),
+          s(i['FullRepositoryId']),
+          s(i['CommitId']),
+        ),
+      ),
+  },
+  ListChangedFiles: {
+    fields: {
+      ConnectionArn: ARN,
+      FullRepositoryId: REPO,
+      CommitId: COMMIT,
+      BaseCommitId: { ...COMMIT, required: false },
+    },
+    handle: async (c, i, d) => {
+      const files = await d.connect.changedFiles(
+        c,
+        s(i['ConnectionArn']),
+        s(i['FullRepositoryId']),
+        s(i['CommitId']),
+        i['BaseCommitId'] as string | undefined,
+      )
+      return {
+        Files: files.map((f) => ({
+          Path: f.path,
+          Status: f.status.toUpperCase(),
+          ...(f.oldPath ? { OldPath: f.oldPath } : {}),
+        })),
+      }
+    },
+  },
+  GetSourceArchiveUrl: {
+    fields: { ConnectionArn: ARN, FullRepositoryId: REPO, CommitId: COMMIT },
+    handle: async (c, i, d) => {
+      const r = await d.connect.archiveLink(
+        c,
+        s(i['ConnectionArn']),
+        s(i['FullRepositoryId']),
+        s(i['CommitId']),
+      )
+      return { Url: r.url, CommitId: r.commitId, ExpiresAt: r.expiresAt }
+    },
+  },
+  GetCloneCredentials: {
+    fields: { ConnectionArn: ARN, FullRepositoryId: REPO },
+    handle: async (c, i, d) => {
+      const r = await d.connect.cloneCredentials(c, s(i['ConnectionArn']), s(i['FullRepositoryId']))
+      return {
+        CloneUrl: r.url,
+        Username: r.username,
+        Password: r.password,
+        ...(r.expiresAt ? { ExpiresAt: r.expiresAt } : {}),
+      }
+    },
+  },
+}
+
+export function isExtensionTarget(target: string | undefined): boolean {
+  return (
+    !!target &&
+    (target.startsWith(`${EXTENSION_TARGET_PREFIX}.`) || target.startsWith(`${SHORT_PREFIX}.`))
+  )
+}
+
+/** The service named in the SigV4 credential scope (header or presigned query). */
+function scopeService(r: ApiRequest): string | undefined {
+  const auth = r.req.headers.authorization
+  const m = auth
+    ? /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([^/,\s]+)\/aws4_request/.exec(auth)
+    : null
+  if (m) return m[1]
+  const q = (r.req.url ?? '').split('?')[1]
+  const cred = q ? new URLSearchParams(q).get('X-Amz-Credential') : null
+  return cred?.split('/')[3]
+}
+
+function validate(
+  op: string,
+  spec: Record<string, FieldSpec>,
+  input: Record<string, unknown>,
+): void {
+  const problems: string[] = []
+  for (const [name, f] of Object.entries(spec)) {
+    const v = input[name]
+    if (v === undefined || v === null) {
+      if (f.required)
+        problems.push(
+          `Value null at '${name}' failed to satisfy constraint: Member must not be null`,
+        )
+      continue
+    }
+    if (f.type === 'string') {
+      if (typeof v !== 'string')
+        problems.push(`Value at '${name}' failed to satisfy constraint: Member must be a string`)
+      else if (v.length < 1 || v.length > f.max)
+        problems.push(
+          `Value at '${name}' failed to satisfy constraint: Member must have length between 1 and ${f.max}`,
+        )
+      else if (f.pattern && !f.pattern.test(v))
+        problems.push(
+          `Value at '${name}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${f.pattern.source}`,
+        )
+      else if (f.enum && !f.enum.includes(v))
+        problems.push(
+          `Value at '${name}' failed to satisfy constraint: Member must satisfy enum value set: [${f.enum.join(', ')}]`,
+        )
+    } else if (typeof v !== 'number' || !Number.isInteger(v) || v < f.min || v > f.max)
+      problems.push(
+        `Value at '${name}' failed to satisfy constraint: Member must be an integer between ${f.min} and ${f.max}`,
+      )
+  }
+  for (const name of Object.keys(input))
+    if (!(name in spec)) problems.push(`'${name.slice(0, 64)}' is not a member of ${op}`)
+  if (problems.length > 0)
+    throw new ValidationException(
+      `${problems.length} validation error${problems.length > 1 ? 's' : ''} detected: ${problems.slice(0, 5).join('; ')}`,
+    )
+}
+
+export async function runExtensionChain(r: ApiRequest, deps: ExtensionDeps): Promise<void> {
+  const target = r.req.headers['x-amz-target'] as string
+  const opName = target.slice(target.indexOf('.') + 1)
+  const op = Object.hasOwn(extensionOperations, opName) ? extensionOperations[opName] : undefined
+  if (!op)
+    throw new UnknownOperationException(
+      `Operation ${JSON.stringify(target.slice(0, 200))} is not recognized`,
+    )
+  ;(r as { operation?: string }).operation = opName
+  const service = scopeService(r) ?? 'codestar-connections'
+  const signing = SIGNING_SERVICES.has(service) ? service : 'codestar-connections'
+  const verified = await deps.verifier.verify(
+    {
+      method: r.req.method ?? 'POST',
+      url: r.req.url ?? '/',
+      headers: r.req.headers,
+      rawHeaders: r.req.rawHeaders,
+      body: r.body,
+    },
+    signing,
+  )
+  r.principal = verified.record
+  let input: unknown = {}
+  if (r.body.length > 0) {
+    try {
+      input = JSON.parse(r.body.toString('utf8'))
+    } catch {
+      throw new SerializationException('The request body is not valid JSON')
+    }
+  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new SerializationException('The request body must be a JSON object')
+  validate(opName, op.fields, input as Record<string, unknown>)
+  const caller: Caller = { principal: verified.record, service: signing as Caller['service'] }
+  if (r.req.socket.remoteAddress) caller.sourceIp = r.req.socket.remoteAddress
+  r.output = await op.handle(caller, input as Record<string, unknown>, deps)
+}

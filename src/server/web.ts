@@ -1,0 +1,236 @@
+/**
+ * @module server/web
+ * The browser side of the handshake and the archive links:
+ * - `GET /oauth/<provider>/callback?code&state` — the provider's redirect back: exchanges the
+ *   code, binds the handshake to this browser with an HttpOnly cookie, and shows the choice of
+ *   installation (a real HTML form);
+ * - `POST /oauth/<provider>/install` — the choice (CSRF-checked against the cookie) → AVAILABLE;
+ * - `GET /connections/archive/<signed token>` — streams a zip through the connection.
+ * Plain server-rendered HTML, no scripts, nothing from outside.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { Readable } from 'node:stream'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
+import type { ConnectService, InstallationChoice } from '../connect/service.js'
+import { AwsError } from '../errors/aws-error.js'
+import { readBody } from './read-body.js'
+
+export interface WebDeps {
+  connect: ConnectService
+  /** Signs the CSRF token of the install form. */
+  csrfKey: Buffer
+  /** Whether the public URL is https (cookies get `Secure`). */
+  secure: boolean
+}
+
+const PROVIDERS: Record<string, string> = { bitbucket: 'Bitbucket' }
+const COOKIE = 'junction_handshake'
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)} – Junction</title>
+<style>
+body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
+h1{font-size:1.4rem}fieldset{border:1px solid #ccd;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}
+label{display:block;padding:.3rem 0}button{font:inherit;padding:.45rem 1.2rem;border-radius:6px;border:1px solid #246;background:#246;color:#fff}
+:focus-visible{outline:3px solid #f90;outline-offset:2px}.muted{color:#556}.error{color:#a00}code{word-break:break-all}
+</style></head><body>${body}</body></html>`
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  html: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': Buffer.byteLength(html),
+    'Cache-Control': 'no-store',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    ...headers,
+  })
+  res.end(html)
+}
+
+function cookieOf(req: IncomingMessage): string {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=')
+    if (k === COOKIE) return v.join('=')
+  }
+  return ''
+}
+
+function csrf(deps: WebDeps, handshakeId: string, cookie: string): string {
+  return createHmac('sha256', deps.csrfKey).update(`${handshakeId}\n${cookie}`).digest('base64url')
+}
+
+function choicePage(
+  deps: WebDeps,
+  providerPath: string,
+  handshakeId: string,
+  cookie: string,
+  connectionName: string,
+  c: InstallationChoice,
+): string {
+  const options: string[] = []
+  for (const i of c.installations)
+    options.push(
+      `<label><input type="radio" name="choice" value="installation:${esc(i.id)}" required> Use the existing installation for <strong>${esc(i.targetName)}</strong> <span class="muted">(${esc(i.target)}, ${esc(i.status)})</span></label>`,
+    )
+  for (const t of c.targets)
+    options.push(
+      t.installed
+        ? `<label><input type="radio" name="choice" value="target:${esc(t.slug)}" required> Re-install into workspace <strong>${esc(t.name)}</strong> with your authorization <span class="muted">(${esc(t.slug)}; replaces the installation's credential)</span></label>`
+        : `<label><input type="radio" name="choice" value="target:${esc(t.slug)}" required> Install into workspace <strong>${esc(t.name)}</strong> <span class="muted">(${esc(t.slug)})</span></label>`,
+    )
+  const body =
+    options.length === 0
+      ? `<p class="error" role="alert">You administer no workspace and Junction has no installation for a workspace you belong to. Ask a workspace administrator to complete this connection.</p>`
+      : `<form method="post" action="/oauth/${providerPath}/install">
+<input type="hidden" name="handshake" value="${esc(handshakeId)}">
+<input type="hidden" name="csrf" value="${esc(csrf(deps, handshakeId, cookie))}">
+<fieldset><legend>Installation</legend>${options.join('\n')}</fieldset>
+<button type="submit">Connect</button></form>`
+  return page(
+    'Choose an installation',
+    `<h1>Connect <code>${esc(connectionName)}</code></h1><p>Choose the workspace this connection reaches. It will reach only repositories owned by that workspace.</p>${body}`,
+  )
+}
+
+function errorPage(res: ServerResponse, err: unknown): void {
+  if (!(err instanceof AwsError)) throw err
+  send(
+    res,
+    err.statusCode,
+    page(
+      'Could not connect',
+      `<h1>Could not connect</h1><p class="error" role="alert">${esc(err.message)}</p><p class="muted">${esc(err.code)}</p>`,
+    ),
+  )
+}
+
+/** Handles the web routes; false when the path is not one of them. */
+export async function handleWeb(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  deps: WebDeps,
+): Promise<string | undefined> {
+  const m = /^\/oauth\/([a-z]+)\/(callback|install)$/.exec(path)
+  if (m && PROVIDERS[m[1]!]) {
+    const providerType = PROVIDERS[m[1]!]!
+    try {
+      if (m[2] === 'callback' && req.method === 'GET') {
+        const q = new URL(req.url ?? '/', 'http://x').searchParams
+        if (q.get('error')) {
+          send(
+            res,
+            400,
+            page(
+              'Not connected',
+              `<h1>Not connected</h1><p class="error" role="alert">${esc(m[1]!)} says: ${esc((q.get('error_description') ?? q.get('error') ?? '').slice(0, 300))}</p><p>Start the handshake again to retry.</p>`,
+            ),
+          )
+          return 'oauth-callback'
+        }
+        const r = await deps.connect.handshakeCallback(
+          providerType,
+          q.get('state') ?? '',
+          q.get('code') ?? '',
+        )
+        const cookie = `${COOKIE}=${r.cookie}; Path=/oauth/; HttpOnly; SameSite=Lax; Max-Age=600${deps.secure ? '; Secure' : ''}`
+        send(
+          res,
+          200,
+          choicePage(deps, m[1]!, r.handshake.id, r.cookie, r.connectionName, r.choice),
+          { 'Set-Cookie': cookie },
+        )
+        return 'oauth-callback'
+      }
+      if (m[2] === 'install' && req.method === 'POST') {
+        const body = await readBody(req, 64 * 1024)
+        const form = new URLSearchParams(body.tooLarge ? '' : body.data.toString('utf8'))
+        const handshake = form.get('handshake') ?? ''
+        const cookie = cookieOf(req)
+        const given = Buffer.from(form.get('csrf') ?? '')
+        const expected = Buffer.from(csrf(deps, handshake, cookie))
+        if (!cookie || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+          send(
+            res,
+            403,
+            page(
+              'Refused',
+              '<h1>Refused</h1><p class="error" role="alert">The form did not come from this browser session (CSRF check failed). Start the handshake again.</p>',
+            ),
+          )
+          return 'oauth-install'
+        }
+        const choice = form.get('choice') ?? ''
+        const picked = choice.startsWith('installation:')
+          ? { installationId: choice.slice('installation:'.length) }
+          : { target: choice.startsWith('target:') ? choice.slice('target:'.length) : '' }
+        const r = await deps.connect.finishHandshake(handshake, cookie, picked)
+        send(
+          res,
+          200,
+          page(
+            'Connected',
+            `<h1>Connected</h1><p>Connection <code>${esc(r.connection.name)}</code> is <strong>${esc(r.connection.status)}</strong>.</p>
+<p>It reaches repositories of workspace <strong>${esc(r.installation.targetName)}</strong> (installation <code>${esc(r.installation.id)}</code>).</p>
+<p class="muted"><code>${esc(r.connection.arn)}</code></p>`,
+          ),
+          { 'Set-Cookie': `${COOKIE}=; Path=/oauth/; HttpOnly; SameSite=Lax; Max-Age=0` },
+        )
+        return 'oauth-install'
+      }
+      res.setHeader('Allow', m[2] === 'callback' ? 'GET' : 'POST')
+      send(res, 405, page('Method not allowed', '<h1>Method not allowed</h1>'))
+      return 'oauth'
+    } catch (err) {
+      errorPage(res, err)
+      return 'oauth'
+    }
+  }
+  const a = /^\/connections\/archive\/([A-Za-z0-9_.-]{10,4000})$/.exec(path)
+  if (a && (req.method === 'GET' || req.method === 'HEAD')) {
+    try {
+      const { stream, fileName } = await deps.connect.openArchive(a[1]!)
+      res.writeHead(200, {
+        'Content-Type': 'application/zip',
+        'Content-Disposition': `attachment; filename="${fileName}"`,
+        'Cache-Control': 'no-store',
+      })
+      if (req.method === 'HEAD') {
+        await stream.cancel()
+        res.end()
+      } else {
+        const body = Readable.fromWeb(stream as WebReadableStream<Uint8Array>)
+        await new Promise<void>((resolve) => {
+          body.on('error', () => {
+            res.destroy()
+            resolve()
+          })
+          res.on('close', resolve)
+          body.pipe(res)
+        })
+      }
+    } catch (err) {
+      if (!(err instanceof AwsError)) throw err
+      const text = JSON.stringify({ __type: err.code, Message: err.message })
+      res.writeHead(err.statusCode, {
+        'Content-Type': 'application/json',
+        'X-Amzn-ErrorType': err.code,
+        'Content-Length': Buffer.byteLength(text),
+      })
+      res.end(text)
+    }
+    return 'archive'
+  }
+  return undefined
+}
