@@ -18,6 +18,7 @@ import { openStore, isPostgresUrl, type Store } from './store/index.js'
 import { CredentialKeeper } from './connect/credentials.js'
 import { ConnectService } from './connect/service.js'
 import { Signer } from './connect/signed.js'
+import { WebhookManager } from './connect/webhooks.js'
 import { ProviderRegistry } from './providers/registry.js'
 import { ensureRootCredentials, type RootCredentials } from './bootstrap/root-credentials.js'
 
@@ -27,6 +28,8 @@ export interface RunningJunction {
   store: Store
   root: RootCredentials
   logger: Logger
+  /** Provider webhooks Junction registered, and their ingress (pipelines use it). */
+  webhooks: WebhookManager
   /** Writes buffered log lines out synchronously (before the process exits). */
   flushLogs(): void
   /** Graceful stop: stop accepting, finish in-flight requests, close the store. */
@@ -95,6 +98,7 @@ export async function startJunction(
       logger,
       now: Date.now,
     })
+    const webhooks = new WebhookManager(store, keeper, publicUrl, logger)
     const http = createHttpServer({
       extension: {
         verifier: new SigV4Verifier<Principal>(credentials.lookup),
@@ -105,6 +109,7 @@ export async function startJunction(
       },
       web: {
         connect,
+        webhooks,
         csrfKey: masterKey.derive('handshake-csrf'),
         secure: publicUrl.startsWith('https:'),
       },
@@ -178,6 +183,7 @@ export async function startJunction(
       store,
       root,
       logger,
+      webhooks,
       flushLogs,
       close: () =>
         (closing ??= (async () => {

@@ -63,8 +63,8 @@ export interface Identity {
 }
 
 /**
- * Commits `files` (path → content, or null to delete) on top of `branch` (created from nothing
- * when missing); returns the new commit id. The ref moves with compare-and-set.
+ * Commits `files` (path → content, or null to delete) on top of `branch` (created from the
+ * default branch when missing); returns the new commit id. The ref moves with compare-and-set.
  */
 export async function commitFiles(
   repo: string,
@@ -74,7 +74,9 @@ export async function commitFiles(
   author: Identity,
   date?: Date,
 ): Promise<string> {
-  const parent = await resolveRef(repo, `refs/heads/${branch}`)
+  const current = await resolveRef(repo, `refs/heads/${branch}`)
+  // A new branch starts from the default branch (HEAD), as one made in a clone would.
+  const parent = current ?? (await resolveRef(repo, 'HEAD'))
   const dir = mkdtempSync(join(tmpdir(), 'junction-index-'))
   const env: Record<string, string> = {
     GIT_INDEX_FILE: join(dir, 'index'),
@@ -88,7 +90,11 @@ export async function commitFiles(
     if (parent) await git(repo, ['read-tree', parent], { env })
     for (const [path, content] of Object.entries(files)) {
       if (content === null) {
-        await git(repo, ['update-index', '--force-remove', '--', path], { env })
+        // Mode 0 removes the entry (no work tree needed, unlike --force-remove).
+        await git(repo, ['update-index', '--index-info'], {
+          env,
+          input: `0 ${'0'.repeat(40)}\t${path}\n`,
+        })
         continue
       }
       const blob = (await git(repo, ['hash-object', '-w', '--stdin'], { input: content })).trim()
@@ -98,7 +104,7 @@ export async function commitFiles(
     const args = ['commit-tree', tree, '-m', message]
     if (parent) args.push('-p', parent)
     const commit = (await git(repo, args, { env })).trim()
-    await git(repo, ['update-ref', `refs/heads/${branch}`, commit, parent ?? ''])
+    await git(repo, ['update-ref', `refs/heads/${branch}`, commit, current ?? ''])
     return commit
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -15,9 +15,12 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import type { ConnectService, InstallationChoice } from '../connect/service.js'
 import { AwsError } from '../errors/aws-error.js'
 import { readBody } from './read-body.js'
+import type { WebhookManager } from '../connect/webhooks.js'
+import { MAX_WEBHOOK_BYTES } from '../providers/bitbucket/webhook.js'
 
 export interface WebDeps {
   connect: ConnectService
+  webhooks: WebhookManager
   /** Signs the CSRF token of the install form. */
   csrfKey: Buffer
   /** Whether the public URL is https (cookies get `Secure`). */
@@ -56,6 +59,21 @@ function send(
     ...headers,
   })
   res.end(html)
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  })
+  res.end(text)
 }
 
 function cookieOf(req: IncomingMessage): string {
@@ -196,6 +214,34 @@ export async function handleWeb(
       errorPage(res, err)
       return 'oauth'
     }
+  }
+  const w = /^\/webhooks\/([^/]{1,100})$/.exec(path)
+  if (w) {
+    if (req.method !== 'POST') {
+      sendJson(
+        res,
+        405,
+        { status: 'rejected', reason: 'Webhooks are delivered with POST' },
+        { Allow: 'POST' },
+      )
+      return 'webhook'
+    }
+    const body = await readBody(req, MAX_WEBHOOK_BYTES)
+    if (body.tooLarge) {
+      sendJson(
+        res,
+        413,
+        { status: 'rejected', reason: `The delivery exceeds ${MAX_WEBHOOK_BYTES} bytes` },
+        { Connection: 'close' },
+      )
+      return 'webhook'
+    }
+    const r = await deps.webhooks.receive(w[1]!, { headers: req.headers, body: body.data })
+    sendJson(res, r.status, {
+      status: r.outcome,
+      ...('reason' in r && r.reason ? { reason: r.reason } : {}),
+    })
+    return 'webhook'
   }
   const a = /^\/connections\/archive\/([A-Za-z0-9_.-]{10,4000})$/.exec(path)
   if (a && (req.method === 'GET' || req.method === 'HEAD')) {

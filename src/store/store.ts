@@ -211,7 +211,30 @@ export interface InstallationRecord {
   updatedAt: number
 }
 
-/** A browser handshake in flight (see connect/handshake). */
+/** A provider webhook Junction registered for one repository of one installation. */
+export interface WebhookRecord {
+  id: string
+  accountId: string
+  providerType: string
+  installationId: string
+  repository: string
+  providerHookId: string
+  /** The signing secret, sealed under the master key. */
+  secretCiphertext: string
+  createdAt: number
+}
+
+export interface DeliveryRecord {
+  seq: number
+  webhookId: string
+  deliveryId: string
+  eventKind: string
+  /** The parsed provider event, as JSON. */
+  event: string
+  receivedAt: number
+}
+
+/** A browser handshake in flight (see connect/service). */
 export interface HandshakeRecord {
   id: string
   accountId: string
@@ -365,6 +388,26 @@ export interface Store {
       reason: string | null,
       now: number,
     ): Promise<string[]>
+  }
+
+  webhooks: {
+    /** False when the repository already has a webhook for the installation. */
+    create(w: WebhookRecord): Promise<boolean>
+    get(id: string): Promise<WebhookRecord | undefined>
+    find(
+      accountId: string,
+      providerType: string,
+      installationId: string,
+      repository: string,
+    ): Promise<WebhookRecord | undefined>
+    delete(id: string): Promise<boolean>
+    /**
+     * Records a verified delivery once: `duplicate` when the same delivery id was recorded for
+     * the webhook before (a provider retry or a replay).
+     */
+    recordDelivery(d: Omit<DeliveryRecord, 'seq'>): Promise<'recorded' | 'duplicate'>
+    /** Deliveries of a webhook, oldest first, after `afterSeq`. */
+    deliveries(webhookId: string, afterSeq: number, limit: number): Promise<DeliveryRecord[]>
   }
 
   handshakes: {

@@ -39,15 +39,20 @@ export function workspaceBase(w: SbWorkspace, urls: Urls) {
     name: w.name,
     links: {
       self: link(`${urls.api}/workspaces/${w.slug}`),
-      html: link(`${urls.web}/${w.slug}/`),
       avatar: link(`${urls.web}/workspaces/${w.slug}/avatar/`),
     },
   }
 }
 
 export function workspace(w: SbWorkspace, urls: Urls) {
+  const base = workspaceBase(w, urls)
   return {
-    ...workspaceBase(w, urls),
+    ...base,
+    links: {
+      ...base.links,
+      html: link(`${urls.web}/${w.slug}/`),
+      repositories: link(`${urls.api}/repositories/${w.slug}`),
+    },
     is_private: true,
     created_on: w.createdOn,
   }

@@ -162,7 +162,9 @@ export async function startBitbucketSandbox(o: BitbucketSandboxOptions): Promise
     if (!Number.isInteger(pagelen) || pagelen < 1 || pagelen > max)
       throw apiError(400, `Invalid pagelen: must be between 1 and ${max}`)
     if (!Number.isInteger(page) || page < 1) throw apiError(400, 'Invalid page')
-    return { page, pagelen }
+    // A test knob: smaller pages than asked for, to exercise clients that follow `next`.
+    const cap = state.data.settings.maxPagelen
+    return { page, pagelen: cap ? Math.min(cap, pagelen) : pagelen }
   }
 
   async function createRepository(input: Record<string, unknown>): Promise<SbRepository> {
@@ -784,7 +786,9 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
           'POST /_sandbox/access-tokens {workspace, scopes?, expiresIn?}',
           'POST /_sandbox/tokens/revoke {token}',
           'POST /_sandbox/tokens/restore {token}',
-          'PUT /_sandbox/settings {accessTokenLifetimeSeconds}',
+          'POST /_sandbox/users/{username}/revoke-grants',
+          'POST /_sandbox/users/{username}/restore-grants',
+          'PUT /_sandbox/settings {accessTokenLifetimeSeconds?, maxPagelen?}',
           'POST /_sandbox/failures {count, status, retryAfter?}',
           'GET /_sandbox/stats',
           'GET /_sandbox/deliveries',
@@ -933,9 +937,18 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
     }
     if (method === 'PUT' && a === 'settings' && !b) {
       const lifetime = body['accessTokenLifetimeSeconds']
-      if (typeof lifetime !== 'number' || lifetime < 1)
-        throw new HttpError(400, 'accessTokenLifetimeSeconds must be a positive number')
-      state.data.settings.accessTokenLifetimeSeconds = lifetime
+      const maxPagelen = body['maxPagelen']
+      if (lifetime !== undefined) {
+        if (typeof lifetime !== 'number' || lifetime < 1)
+          throw new HttpError(400, 'accessTokenLifetimeSeconds must be a positive number')
+        state.data.settings.accessTokenLifetimeSeconds = lifetime
+      }
+      if (maxPagelen !== undefined) {
+        if (maxPagelen !== null && (typeof maxPagelen !== 'number' || maxPagelen < 1))
+          throw new HttpError(400, 'maxPagelen must be a positive number or null')
+        if (maxPagelen === null) delete state.data.settings.maxPagelen
+        else state.data.settings.maxPagelen = maxPagelen
+      }
       state.save()
       return sendJson(res, 200, state.data.settings)
     }

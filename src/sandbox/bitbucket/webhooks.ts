@@ -33,8 +33,9 @@ export async function pushPayload(
     return {
       type: isTag ? 'tag' : 'branch',
       name,
-      target: c ? render.commit(c, full, urls, users) : { type: 'commit', hash: id },
+      target: c ? hookCommit(render.commit(c, full, urls, users)) : { type: 'commit', hash: id },
       links: {
+        commits: { href: `${urls.api}/repositories/${full}/commits/${encodeURIComponent(name)}` },
         self: {
           href: `${urls.api}/repositories/${full}/refs/${isTag ? 'tags' : 'branches'}/${encodeURIComponent(name)}`,
         },
@@ -57,7 +58,9 @@ export async function pushPayload(
       closed: !now,
       forced: !!(old && now && !(await isAncestor(dir, old, now))),
       truncated: commits.length > COMMITS_PER_CHANGE,
-      commits: commits.slice(0, COMMITS_PER_CHANGE).map((c) => render.commit(c, full, urls, users)),
+      commits: commits
+        .slice(0, COMMITS_PER_CHANGE)
+        .map((c) => hookCommit(render.commit(c, full, urls, users))),
       links: {
         html: { href: `${urls.web}/${full}/branches/compare/${now ?? ''}..${old ?? ''}` },
         ...(old && now
@@ -74,6 +77,17 @@ export async function pushPayload(
     repository: repoRef(repo, w, urls),
     push: { changes },
   }
+}
+
+/**
+ * Webhook commits carry the author's account fields beside `raw` and `user` (as the samples in
+ * shared/fixtures show), where the REST API has only `raw` and `user`.
+ */
+function hookCommit(c: ReturnType<typeof render.commit>) {
+  const user = 'user' in c.author ? c.author.user : undefined
+  if (!user) return c
+  const { type: _type, created_on: _created, ...account } = user
+  return { ...c, author: { ...c.author, ...account } }
 }
 
 async function isAncestor(dir: string, a: string, b: string): Promise<boolean> {

@@ -235,6 +235,35 @@ function migrations(a: SqlDialectAdapter): Record<string, Migration> {
           .addColumn('user_token_ciphertext', 'text')
           .addColumn('expires_at', a.bigIntType, (c) => c.notNull())
           .execute()
+        // Provider webhooks Junction registered (one per repository and installation), each with
+        // its own sealed secret, and the durable log of the deliveries they received.
+        await db.schema
+          .createTable('webhooks')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('provider_type', 'text', (c) => c.notNull())
+          .addColumn('installation_id', 'text', (c) => c.notNull())
+          .addColumn('repository', 'text', (c) => c.notNull())
+          .addColumn('provider_hook_id', 'text', (c) => c.notNull())
+          .addColumn('secret_ciphertext', 'text', (c) => c.notNull())
+          .addColumn('created_at', a.bigIntType, (c) => c.notNull())
+          .addUniqueConstraint('webhooks_repository', [
+            'account_id',
+            'provider_type',
+            'installation_id',
+            'repository',
+          ])
+          .execute()
+        await db.schema
+          .createTable('webhook_deliveries')
+          .addColumn('seq', a.serialType, serialPrimaryKey)
+          .addColumn('webhook_id', 'text', (c) => c.notNull())
+          .addColumn('delivery_id', 'text', (c) => c.notNull())
+          .addColumn('event_kind', 'text', (c) => c.notNull())
+          .addColumn('event', 'text', (c) => c.notNull())
+          .addColumn('received_at', a.bigIntType, (c) => c.notNull())
+          .addUniqueConstraint('webhook_deliveries_once', ['webhook_id', 'delivery_id'])
+          .execute()
       },
     },
   }

@@ -128,4 +128,22 @@ export interface Database {
     user_token_ciphertext: string | null
     expires_at: number
   }
+  webhooks: {
+    id: string
+    account_id: string
+    provider_type: string
+    installation_id: string
+    repository: string
+    provider_hook_id: string
+    secret_ciphertext: string
+    created_at: number
+  }
+  webhook_deliveries: {
+    seq: Generated<number>
+    webhook_id: string
+    delivery_id: string
+    event_kind: string
+    event: string
+    received_at: number
+  }
 }

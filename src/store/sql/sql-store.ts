@@ -5,6 +5,8 @@
  */
 import { sql, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
 import type {
+  DeliveryRecord,
+  WebhookRecord,
   HandshakeRecord,
   InstallationRecord,
   AccessKeyRecord,
@@ -102,6 +104,19 @@ function toInstallation(r: Selectable<Database['installations']>): InstallationR
     installedBy: r.installed_by,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
+  }
+}
+
+function toWebhook(r: Selectable<Database['webhooks']>): WebhookRecord {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    providerType: r.provider_type,
+    installationId: r.installation_id,
+    repository: r.repository,
+    providerHookId: r.provider_hook_id,
+    secretCiphertext: r.secret_ciphertext,
+    createdAt: Number(r.created_at),
   }
 }
 
@@ -338,7 +353,15 @@ export class SqlStore implements Store {
           .set({ user_token_ciphertext: reseal(r.user_token_ciphertext!) })
           .where('id', '=', r.id)
           .execute()
-      return count + handshakes.length
+      count += handshakes.length
+      const webhooks = await tx.selectFrom('webhooks').select(['id', 'secret_ciphertext']).execute()
+      for (const r of webhooks)
+        await tx
+          .updateTable('webhooks')
+          .set({ secret_ciphertext: reseal(r.secret_ciphertext) })
+          .where('id', '=', r.id)
+          .execute()
+      return count + webhooks.length
     })
   }
 
@@ -638,6 +661,94 @@ export class SqlStore implements Store {
         for (const c of changed) this.#connectionCache?.invalidate(c.arn)
         return changed.map((c) => c.arn)
       }),
+  }
+
+  webhooks = {
+    create: async (w: WebhookRecord): Promise<boolean> => {
+      try {
+        await this.#db
+          .insertInto('webhooks')
+          .values({
+            id: w.id,
+            account_id: w.accountId,
+            provider_type: w.providerType,
+            installation_id: w.installationId,
+            repository: w.repository,
+            provider_hook_id: w.providerHookId,
+            secret_ciphertext: w.secretCiphertext,
+            created_at: w.createdAt,
+          })
+          .execute()
+        return true
+      } catch (err) {
+        if (this.#adapter.constraintKind(err) === 'unique') return false
+        throw err
+      }
+    },
+    get: async (id: string): Promise<WebhookRecord | undefined> => {
+      const r = await this.#db
+        .selectFrom('webhooks')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst()
+      return r && toWebhook(r)
+    },
+    find: async (
+      accountId: string,
+      providerType: string,
+      installationId: string,
+      repository: string,
+    ): Promise<WebhookRecord | undefined> => {
+      const r = await this.#db
+        .selectFrom('webhooks')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('provider_type', '=', providerType)
+        .where('installation_id', '=', installationId)
+        .where('repository', '=', repository)
+        .executeTakeFirst()
+      return r && toWebhook(r)
+    },
+    delete: async (id: string): Promise<boolean> => {
+      const r = await this.#db.deleteFrom('webhooks').where('id', '=', id).executeTakeFirst()
+      return Number(r.numDeletedRows) === 1
+    },
+    recordDelivery: async (d: Omit<DeliveryRecord, 'seq'>): Promise<'recorded' | 'duplicate'> => {
+      const r = await this.#db
+        .insertInto('webhook_deliveries')
+        .values({
+          webhook_id: d.webhookId,
+          delivery_id: d.deliveryId,
+          event_kind: d.eventKind,
+          event: d.event,
+          received_at: d.receivedAt,
+        })
+        .onConflict((oc) => oc.columns(['webhook_id', 'delivery_id']).doNothing())
+        .executeTakeFirst()
+      return Number(r.numInsertedOrUpdatedRows ?? 0) === 1 ? 'recorded' : 'duplicate'
+    },
+    deliveries: async (
+      webhookId: string,
+      afterSeq: number,
+      limit: number,
+    ): Promise<DeliveryRecord[]> => {
+      const rows = await this.#db
+        .selectFrom('webhook_deliveries')
+        .selectAll()
+        .where('webhook_id', '=', webhookId)
+        .where('seq', '>', afterSeq)
+        .orderBy('seq')
+        .limit(limit)
+        .execute()
+      return rows.map((r) => ({
+        seq: Number(r.seq),
+        webhookId: r.webhook_id,
+        deliveryId: r.delivery_id,
+        eventKind: r.event_kind,
+        event: r.event,
+        receivedAt: Number(r.received_at),
+      }))
+    },
   }
 
   handshakes = {
