@@ -70,6 +70,7 @@ describe('Bitbucket webhook fixtures', () => {
     const name = f.replace('.json', '')
     it(`parses ${name}`, () => {
       const body = readFileSync(join(DIR, f))
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a sample payload, read loosely
       const payload = JSON.parse(body.toString()) as Record<string, any>
       const event = parseBitbucketWebhook(delivery(body, EVENT_KEYS[name]!), SECRET)
       expect(event.deliveryId).toBe('b6a4f5b4-6d5c-4b9e-9d1e-000000000001')
