@@ -14,6 +14,8 @@ export interface Config {
   accountId: string
   partition: string
   publicUrl: string
+  /** True when --public-url was not given (then it is the listening address). */
+  publicUrlDerived: boolean
   connectionQuota: number
   hostQuota: number
   tagsPerResource: number
@@ -130,6 +132,7 @@ export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = proc
         ? 'aws-us-gov'
         : 'aws',
     publicUrl,
+    publicUrlDerived: flags['public-url'] === undefined,
     connectionQuota: integer(
       'connection-quota',
       flags['connection-quota'],

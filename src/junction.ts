@@ -69,7 +69,9 @@ export async function startJunction(
     const root = await ensureRootCredentials({ ...config, store, masterKey, env: opts.env })
     const credentials = new CredentialResolver(store, masterKey)
     const authorizer = new Authorizer(store)
-    const publicUrl = config.publicUrl.replace(/\/+$/, '')
+    // With --port 0 and no --public-url the real port is known only after listening.
+    let publicUrl = config.publicUrl.replace(/\/+$/, '')
+    const currentPublicUrl = () => publicUrl
     const bb = config.bitbucket
     const providers = new ProviderRegistry({
       Bitbucket: {
@@ -93,12 +95,12 @@ export async function startJunction(
       authorizer,
       signer: new Signer(masterKey.derive('connect-tokens')),
       principalOf: async (accessKeyId) => (await credentials.lookup(accessKeyId))?.record,
-      publicUrl,
+      publicUrl: currentPublicUrl,
       region: config.region,
       logger,
       now: Date.now,
     })
-    const webhooks = new WebhookManager(store, keeper, publicUrl, logger)
+    const webhooks = new WebhookManager(store, keeper, currentPublicUrl, logger)
     const http = createHttpServer({
       extension: {
         verifier: new SigV4Verifier<Principal>(credentials.lookup),
@@ -145,6 +147,7 @@ export async function startJunction(
     const port = (http.server.address() as AddressInfo).port
     const host = config.host.includes(':') ? `[${config.host}]` : config.host
     const url = `http://${host}:${port}`
+    if (config.publicUrlDerived) publicUrl = url
     logger.info(
       {
         url,

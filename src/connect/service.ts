@@ -48,7 +48,8 @@ export interface ConnectDeps {
   signer: Signer
   /** The principal behind an access key (the handshake's later steps act as its starter). */
   principalOf(accessKeyId: string): Promise<Principal | undefined>
-  publicUrl: string
+  /** The URL users and providers reach Junction at (known once the server listens). */
+  publicUrl(): string
   region: string
   logger: Logger
   now(): number
@@ -597,7 +598,7 @@ export class ConnectService {
       ARCHIVE_LINK_TTL_MS,
     )
     return {
-      url: `${this.d.publicUrl.replace(/\/+$/, '')}/connections/archive/${token}`,
+      url: `${this.d.publicUrl()}/connections/archive/${token}`,
       commitId: resolved.id,
       expiresAt: Math.floor((this.d.now() + ARCHIVE_LINK_TTL_MS) / 1000),
     }

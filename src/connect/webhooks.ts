@@ -22,7 +22,7 @@ export class WebhookManager {
   constructor(
     private readonly store: Store,
     private readonly keeper: CredentialKeeper,
-    private readonly publicUrl: string,
+    private readonly publicUrl: () => string,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
   ) {}
@@ -55,7 +55,7 @@ export class WebhookManager {
     const provider = this.keeper.provider(inst.providerType)
     const ref = await this.keeper.use(inst, (c) =>
       provider.registerWebhook(c, repository, {
-        url: `${this.publicUrl}/webhooks/${id}`,
+        url: `${this.publicUrl()}/webhooks/${id}`,
         secret,
         description: `Junction (${conn.name})`,
         events: ['push', 'pull_request'],
