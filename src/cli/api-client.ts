@@ -29,7 +29,11 @@ export const clientOptions = {
   region: { type: 'string' },
 } as const
 
+/** A usage or configuration problem (exit 2). */
 export class CliError extends Error {}
+
+/** The server refused the call or could not be reached (exit 1). */
+export class ApiCallError extends Error {}
 
 function parseIni(text: string): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>()
@@ -115,7 +119,7 @@ export async function callJunction<T>(
   try {
     res = await fetch(url, { method: 'POST', headers, body })
   } catch {
-    throw new CliError(`Could not reach Junction at ${url.origin}`)
+    throw new ApiCallError(`Could not reach Junction at ${url.origin}`)
   }
   const text = await res.text()
   let parsed: Record<string, unknown> = {}
@@ -130,7 +134,7 @@ export async function callJunction<T>(
     )
       .split('#')
       .pop()
-    throw new CliError(
+    throw new ApiCallError(
       `${code}: ${String(parsed['Message'] ?? parsed['message'] ?? text.slice(0, 300))}`,
     )
   }

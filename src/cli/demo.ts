@@ -38,6 +38,16 @@ export async function demo(args: string[]): Promise<number> {
     {},
   )
   const junction = await startJunction(config)
+  // With --port 0 the callback is known only now.
+  await fetch(`${sb.url}/_sandbox/consumers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      key: sb.consumer!.key,
+      secret: sb.consumer!.secret,
+      callbackUrl: `${junction.url}/oauth/bitbucket/callback`,
+    }),
+  })
   const creds = `${dataDir}/credentials`
   const aws = `AWS_SHARED_CREDENTIALS_FILE=${creds} aws --profile junction --region ${config.region} --endpoint-url ${junction.url}`
   process.stderr.write(`

@@ -447,6 +447,183 @@ export function runStoreContract(factory: StoreFactory): void {
       expect(await store.accessKeys.deleteExpired(11)).toBe(1)
     })
 
+    it('keeps installations, carries their health to completed connections, and compare-and-sets credentials', async () => {
+      const inst = {
+        accountId: A,
+        id: 'ws-uuid-1',
+        providerType: 'Bitbucket',
+        target: 'acme',
+        targetName: 'Acme',
+        credentialKind: 'oauth',
+        credentialCiphertext: 'v1.k.first',
+        credentialVersion: 1,
+        expiresAt: 5_000,
+        status: 'AVAILABLE' as const,
+        statusReason: null,
+        installedBy: `arn:aws:iam::${A}:root`,
+        createdAt: 1,
+        updatedAt: 1,
+      }
+      await store.installations.upsert(inst)
+      const done = conn({ providerType: 'Bitbucket' })
+      const pending = conn({ providerType: 'Bitbucket' })
+      await store.connections.create(done, [], 1000)
+      await store.connections.create(pending, [], 1000)
+      expect(await store.connections.attachInstallation(A, done.arn, inst)).toBe(true)
+      expect(await store.connections.attachInstallation(B, done.arn, inst)).toBe(false)
+      expect(await store.connections.get(A, done.arn)).toMatchObject({
+        status: 'AVAILABLE',
+        installationId: 'ws-uuid-1',
+        ownerAccountId: 'acme',
+        statusReason: null,
+      })
+      // Only the first of two writers from version 1 wins.
+      expect(
+        await store.installations.updateCredential(A, inst.id, 1, 'v1.k.second', 9_000, 2),
+      ).toBe(true)
+      expect(
+        await store.installations.updateCredential(A, inst.id, 1, 'v1.k.third', 9_000, 2),
+      ).toBe(false)
+      expect(await store.installations.get(A, inst.id)).toMatchObject({
+        credentialCiphertext: 'v1.k.second',
+        credentialVersion: 2,
+        expiresAt: 9_000,
+      })
+      // ERROR reaches the completed connection, not the PENDING one; AVAILABLE clears the reason.
+      expect(await store.installations.setStatus(A, inst.id, 'ERROR', 'revoked', 3)).toEqual([
+        done.arn,
+      ])
+      expect(await store.connections.get(A, done.arn)).toMatchObject({
+        status: 'ERROR',
+        statusReason: 'revoked',
+      })
+      expect((await store.connections.get(A, pending.arn))?.status).toBe('PENDING')
+      expect((await store.installations.listFailing(10)).map((i) => i.id)).toEqual(['ws-uuid-1'])
+      expect(await store.installations.setStatus(A, inst.id, 'ERROR', 'revoked', 4)).toEqual([])
+      expect(await store.installations.setStatus(A, inst.id, 'AVAILABLE', null, 5)).toEqual([
+        done.arn,
+      ])
+      expect(await store.connections.get(A, done.arn)).toMatchObject({
+        status: 'AVAILABLE',
+        statusReason: null,
+      })
+      // Re-installing replaces the credential and bumps the version.
+      await store.installations.upsert({ ...inst, credentialCiphertext: 'v1.k.fresh' })
+      expect(await store.installations.get(A, inst.id)).toMatchObject({
+        credentialCiphertext: 'v1.k.fresh',
+        credentialVersion: 3,
+      })
+      expect((await store.installations.list(A, 'Bitbucket')).map((i) => i.id)).toEqual([
+        'ws-uuid-1',
+      ])
+      expect(await store.installations.list(B, 'Bitbucket')).toEqual([])
+    })
+
+    it('advances a handshake once per step and not after it expires', async () => {
+      const h = {
+        id: 'hs-1',
+        accountId: A,
+        connectionArn: 'arn:aws:codestar-connections:us-east-1:000000000000:connection/x',
+        accessKeyId: 'JKIATEST',
+        principalArn: `arn:aws:iam::${A}:root`,
+        providerType: 'Bitbucket',
+        stage: 'started' as const,
+        browserHash: null,
+        userTokenCiphertext: null,
+        expiresAt: 10_000,
+      }
+      await store.handshakes.create(h)
+      const [a, b] = await Promise.all([
+        store.handshakes.advance(
+          'hs-1',
+          'started',
+          'authorized',
+          { browserHash: 'h', userTokenCiphertext: 'v1.k.t' },
+          1,
+        ),
+        store.handshakes.advance('hs-1', 'started', 'authorized', { browserHash: 'other' }, 1),
+      ])
+      expect([a, b].filter(Boolean)).toHaveLength(1)
+      expect(
+        await store.handshakes.advance('hs-1', 'authorized', 'done', {}, 10_001),
+      ).toBeUndefined()
+      const done = await store.handshakes.advance('hs-1', 'authorized', 'done', {}, 2)
+      expect(done).toMatchObject({ stage: 'done', userTokenCiphertext: null })
+      expect(await store.handshakes.deleteExpired(10_001)).toBeGreaterThanOrEqual(1)
+      expect(await store.handshakes.get('hs-1')).toBeUndefined()
+    })
+
+    it('keeps one webhook per repository and records each delivery once', async () => {
+      const w = {
+        id: 'f'.repeat(32),
+        accountId: A,
+        providerType: 'Bitbucket',
+        installationId: 'ws-uuid-1',
+        repository: 'acme/app',
+        providerHookId: '{hook}',
+        secretCiphertext: 'v1.k.s',
+        createdAt: 1,
+      }
+      expect(await store.webhooks.create(w)).toBe(true)
+      expect(await store.webhooks.create({ ...w, id: 'e'.repeat(32) })).toBe(false)
+      expect(await store.webhooks.find(A, 'Bitbucket', 'ws-uuid-1', 'acme/app')).toMatchObject({
+        id: w.id,
+      })
+      const d = {
+        webhookId: w.id,
+        deliveryId: 'd-1',
+        eventKind: 'push',
+        event: '{}',
+        receivedAt: 1,
+      }
+      const outcomes = await Promise.all([
+        store.webhooks.recordDelivery(d),
+        store.webhooks.recordDelivery(d),
+      ])
+      expect(outcomes.sort()).toEqual(['duplicate', 'recorded'])
+      expect(await store.webhooks.deliveries(w.id, 0, 10)).toHaveLength(1)
+      expect(await store.webhooks.delete(w.id)).toBe(true)
+      expect(await store.webhooks.get(w.id)).toBeUndefined()
+    })
+
+    it('reseals provider credentials, handshake tokens and webhook secrets with the other secrets', async () => {
+      await store.handshakes.create({
+        id: 'hs-2',
+        accountId: A,
+        connectionArn: 'arn:x',
+        accessKeyId: 'JKIATEST',
+        principalArn: 'arn:p',
+        providerType: 'Bitbucket',
+        stage: 'authorized',
+        browserHash: 'h',
+        userTokenCiphertext: 'v1.k.user',
+        expiresAt: 99_999_999_999_999,
+      })
+      await store.webhooks.create({
+        id: 'a'.repeat(32),
+        accountId: A,
+        providerType: 'Bitbucket',
+        installationId: 'ws-uuid-1',
+        repository: 'acme/lib',
+        providerHookId: '{h2}',
+        secretCiphertext: 'v1.k.hook',
+        createdAt: 1,
+      })
+      const seen: string[] = []
+      await store.resealSecrets((c) => {
+        seen.push(c)
+        return `${c}.resealed`
+      })
+      expect(seen).toEqual(expect.arrayContaining(['v1.k.fresh', 'v1.k.user', 'v1.k.hook']))
+      expect((await store.installations.get(A, 'ws-uuid-1'))?.credentialCiphertext).toBe(
+        'v1.k.fresh.resealed',
+      )
+      expect((await store.handshakes.get('hs-2'))?.userTokenCiphertext).toBe('v1.k.user.resealed')
+      expect((await store.webhooks.get('a'.repeat(32)))?.secretCiphertext).toBe(
+        'v1.k.hook.resealed',
+      )
+    })
+
     it('keeps every acknowledged write across a close and reopen', async () => {
       const c = conn({ name: 'durable' })
       await store.connections.create(c, [{ Key: 'd', Value: '1' }], 1000)

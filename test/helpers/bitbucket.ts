@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startBitbucketSandbox, type BitbucketSandbox } from '../../src/sandbox/bitbucket/server.js'
+import type { Logger } from 'pino'
 import type { ServeFlags } from '../../src/config.js'
 import type { BitbucketProvider } from '../../src/providers/bitbucket/bitbucket-provider.js'
 import type { ProviderCredentials } from '../../src/providers/provider.js'
@@ -111,13 +112,19 @@ export async function startWiredJunction(
   engine: Engine,
   sb: Sandbox,
   flags: ServeFlags = {},
+  opts: { logger?: Logger } = {},
 ): Promise<TestServer> {
-  const server = await startTestServer(engine, {
-    'bitbucket-url': sb.url,
-    'bitbucket-client-id': sb.consumer!.key,
-    'bitbucket-client-secret': sb.consumer!.secret,
-    ...flags,
-  })
+  const server = await startTestServer(
+    engine,
+    {
+      'bitbucket-url': sb.url,
+      'bitbucket-client-id': sb.consumer!.key,
+      'bitbucket-client-secret': sb.consumer!.secret,
+      ...flags,
+    },
+    {},
+    opts,
+  )
   await sb.admin('consumers', {
     key: sb.consumer!.key,
     secret: sb.consumer!.secret,

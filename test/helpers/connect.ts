@@ -20,6 +20,7 @@ import { RawClient, sdkClient, type Credentials, type RawResponse } from './clie
 import type { Engine } from './engines.js'
 import { iamClient } from './iam.js'
 import type { TestServer } from './server.js'
+import type { Logger } from 'pino'
 import type { ServeFlags } from '../../src/config.js'
 
 export interface ConnectFixture {
@@ -34,10 +35,11 @@ export interface ConnectFixture {
 export async function startConnectFixture(
   engine: Engine,
   flags: ServeFlags = {},
+  opts: { logger?: Logger } = {},
 ): Promise<ConnectFixture> {
   const sb = await startSandbox()
   const world = await seedWorld(sb)
-  const server = await startWiredJunction(engine, sb, flags)
+  const server = await startWiredJunction(engine, sb, flags, opts)
   return {
     sb,
     world,

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pino } from 'pino'
+import { pino, type Logger } from 'pino'
 import { configFromFlags, type ServeFlags } from '../../src/config.js'
 import { startJunction, type RunningJunction } from '../../src/junction.js'
 import { freshPgSchema, type Engine } from './engines.js'
@@ -13,6 +13,8 @@ import { freshPgSchema, type Engine } from './engines.js'
 export interface TestServer extends RunningJunction {
   engine: Engine
   dataDir: string
+  /** The SQLite file or PostgreSQL URL (with its schema). */
+  database: string
   credentials: { accessKeyId: string; secretAccessKey: string }
   stop(): Promise<void>
 }
@@ -21,6 +23,7 @@ export async function startTestServer(
   engine: Engine = 'sqlite',
   flags: ServeFlags = {},
   env: NodeJS.ProcessEnv = {},
+  opts: { logger?: Logger } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'junction-test-'))
   // A --database flag brings its own PostgreSQL schema; otherwise a fresh one per server.
@@ -34,13 +37,14 @@ export async function startTestServer(
     ...flags,
   })
   const junction = await startJunction(config, {
-    logger: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
+    logger: opts.logger ?? pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
     env,
   })
   return {
     ...junction,
     engine,
     dataDir,
+    database: config.database,
     credentials: {
       accessKeyId: junction.root.accessKeyId,
       secretAccessKey: junction.root.secretAccessKey,

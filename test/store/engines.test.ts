@@ -67,6 +67,7 @@ if (engines.includes('postgres')) {
         expect(rows.map((r: { name: string }) => r.name)).toEqual([
           '0001_connections_hosts_tags',
           '0002_iam',
+          '0003_providers',
         ])
       } finally {
         await shared.drop()

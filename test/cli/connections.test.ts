@@ -1,0 +1,276 @@
+/**
+ * The newcomer's path, as the README tells it, with the built `junction` binary: `junction demo`
+ * (a seeded sandbox and a Junction), the AWS CLI to create a connection, `junction connections
+ * complete` or `junction connections handshake` to finish it, and `git clone` through the
+ * `junction git-credential` helper.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Browser } from '../helpers/browser.js'
+import { BIN } from '../helpers/process.js'
+
+const run = promisify(execFile)
+
+function junction(args: string[], o: { stdin?: string; env?: NodeJS.ProcessEnv } = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...o.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('exit', (code) => resolve({ code, stdout, stderr }))
+    child.stdin.end(o.stdin ?? '')
+  })
+}
+
+describe('junction demo, connections complete/handshake and git-credential', () => {
+  let demo: ChildProcess
+  let dir: string
+  let junctionUrl: string
+  let sandboxUrl: string
+  let token: string
+  let output = ''
+  let arn: string
+  const client = () => ['--data-dir', join(dir, 'data'), '--endpoint-url', junctionUrl]
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'junction-demo-'))
+    demo = spawn(
+      process.execPath,
+      [BIN, 'demo', '--port', '0', '--sandbox-port', '0', '--data-dir', join(dir, 'data')],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    demo.stdout!.on('data', () => undefined)
+    demo.stderr!.on('data', (d: Buffer) => (output += d.toString()))
+    for (let i = 0; i < 300 && !output.includes('3. Clone'); i++)
+      await new Promise((r) => setTimeout(r, 50))
+    junctionUrl = /Junction: +(http:\/\/\S+)/.exec(output)![1]!
+    sandboxUrl = /Sandbox Bitbucket: +(http:\/\/\S+)/.exec(output)![1]!
+    token = /echo (\S+) \|/.exec(output)![1]!
+  })
+  afterAll(async () => {
+    demo?.kill('SIGTERM')
+    await new Promise((r) => demo?.once('exit', r))
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('creates a PENDING connection with the AWS CLI and completes it with junction connections complete', async () => {
+    const env = {
+      ...process.env,
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'data', 'credentials'),
+      AWS_CONFIG_FILE: '/dev/null',
+    }
+    const created = await run(
+      'aws',
+      [
+        '--profile',
+        'junction',
+        '--region',
+        'us-east-1',
+        '--endpoint-url',
+        junctionUrl,
+        'codestar-connections',
+        'create-connection',
+        '--provider-type',
+        'Bitbucket',
+        '--connection-name',
+        'demo',
+        '--output',
+        'json',
+      ],
+      { env },
+    )
+    arn = (JSON.parse(created.stdout) as { ConnectionArn: string }).ConnectionArn
+    const done = await junction(
+      ['connections', 'complete', ...client(), '--connection-arn', arn, '--workspace', 'demo-team'],
+      { stdin: `${token}\n` },
+    )
+    expect(done.stderr).toBe('')
+    expect(done.code).toBe(0)
+    expect(done.stdout).toMatch(
+      /^demo is AVAILABLE \(workspace demo-team, installation [0-9a-f-]{36}\)\n$/,
+    )
+    const got = await run(
+      'aws',
+      [
+        '--profile',
+        'junction',
+        '--region',
+        'us-east-1',
+        '--endpoint-url',
+        junctionUrl,
+        'codestar-connections',
+        'get-connection',
+        '--connection-arn',
+        arn,
+        '--output',
+        'json',
+      ],
+      { env },
+    )
+    expect(JSON.parse(got.stdout)).toMatchObject({
+      Connection: { ConnectionStatus: 'AVAILABLE', OwnerAccountId: 'demo-team' },
+    })
+  })
+
+  it('clones through the connection with the git credential helper', async () => {
+    const helper = `!"${process.execPath}" "${BIN}" git-credential ${client().join(' ')} --connection-arn ${arn}`
+    await run(
+      'git',
+      [
+        '-c',
+        'credential.useHttpPath=true',
+        '-c',
+        `credential.helper=${helper}`,
+        'clone',
+        '-q',
+        `${sandboxUrl}/demo-team/hello.git`,
+        join(dir, 'hello'),
+      ],
+      {
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      },
+    )
+    expect(readdirSync(join(dir, 'hello')).sort()).toEqual(['.git', 'README.md', 'src'])
+    // Without useHttpPath git sends no repository: the helper says how to fix it.
+    const noPath = await junction(['git-credential', ...client(), '--connection-arn', arn, 'get'], {
+      stdin: `protocol=http\nhost=${new URL(sandboxUrl).host}\n\n`,
+    })
+    expect(noPath.code).toBe(2)
+    expect(noPath.stderr).toMatch(/credential.useHttpPath true/)
+    // A repository outside the workspace is refused with the reason.
+    const outside = await junction(
+      ['git-credential', ...client(), '--connection-arn', arn, 'get'],
+      { stdin: 'protocol=http\nhost=x\npath=other/repo.git\n\n' },
+    )
+    expect(outside.code).toBe(1)
+    expect(outside.stderr).toMatch(
+      /AccessDeniedException: .*reaches only repositories of the Bitbucket workspace demo-team/,
+    )
+    expect(
+      (await junction(['git-credential', ...client(), '--connection-arn', arn, 'store'])).code,
+    ).toBe(0)
+  })
+
+  it('prints a consent URL with junction connections handshake that a browser completes', async () => {
+    const env = {
+      ...process.env,
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'data', 'credentials'),
+      AWS_CONFIG_FILE: '/dev/null',
+    }
+    const created = await run(
+      'aws',
+      [
+        '--profile',
+        'junction',
+        '--region',
+        'us-east-1',
+        '--endpoint-url',
+        junctionUrl,
+        'codestar-connections',
+        'create-connection',
+        '--provider-type',
+        'Bitbucket',
+        '--connection-name',
+        'browser',
+        '--output',
+        'json',
+      ],
+      { env },
+    )
+    const second = (JSON.parse(created.stdout) as { ConnectionArn: string }).ConnectionArn
+    const r = await junction(['connections', 'handshake', ...client(), '--connection-arn', second])
+    expect(r.code).toBe(0)
+    const url = r.stdout.trim()
+    expect(
+      url.startsWith(
+        `${sandboxUrl}/site/oauth2/authorize?client_id=junction&response_type=code&state=`,
+      ),
+    ).toBe(true)
+    const b = new Browser()
+    const consent = await b.request(url)
+    const choice = await b.submit(consent.forms[0]!, {
+      username: 'demo',
+      password: 'demo',
+      decision: 'grant',
+    })
+    expect(choice.url.startsWith(`${junctionUrl}/oauth/bitbucket/callback`)).toBe(true)
+    const installation = choice.forms[0]!.options.get('choice')!.find((o) =>
+      o.startsWith('installation:'),
+    )!
+    const done = await b.submit(choice.forms[0]!, { choice: installation })
+    expect(done.html).toContain('is <strong>AVAILABLE</strong>')
+  })
+
+  it('reports bad input in one line with exit codes 2 (usage) and 1 (refused)', async () => {
+    const missing = await junction(['connections', 'complete', ...client()])
+    expect(missing).toMatchObject({ code: 2, stderr: 'junction: --connection-arn is required\n' })
+    const refused = await junction(
+      ['connections', 'complete', ...client(), '--connection-arn', arn, '--workspace', 'demo-team'],
+      { stdin: 'wrong-token\n' },
+    )
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(
+      /^junction: ResourceUnavailableException: .*refused the credential/,
+    )
+    expect(refused.stderr).not.toContain('wrong-token')
+    const unknown = await junction(['connections', 'frobnicate'])
+    expect(unknown.code).toBe(2)
+    const noCreds = await junction(
+      [
+        'connections',
+        'handshake',
+        '--endpoint-url',
+        junctionUrl,
+        '--connection-arn',
+        arn,
+        '--profile',
+        'nobody',
+      ],
+      { env: { AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') } },
+    )
+    expect(noCreds.code).toBe(2)
+    expect(noCreds.stderr).toMatch(/No credentials/)
+  })
+})
+
+describe('junction sandbox bitbucket', () => {
+  it('starts, seeds and prints the junction serve flags', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'junction-sbx-cli-'))
+    const child = spawn(
+      process.execPath,
+      [BIN, 'sandbox', 'bitbucket', '--port', '0', '--seed', '--data-dir', dir],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    try {
+      for (let i = 0; i < 200 && !out.includes('junction serve'); i++)
+        await new Promise((r) => setTimeout(r, 50))
+      const url = /Bitbucket sandbox at (http:\/\/\S+)/.exec(out)![1]!
+      expect(out).toMatch(
+        new RegExp(
+          `JUNCTION_BITBUCKET_CLIENT_SECRET=\\S+ junction serve --bitbucket-url ${url} --bitbucket-client-id junction`,
+        ),
+      )
+      expect(out).toContain(
+        'Seeded: user demo (password demo), workspace demo-team, repository demo-team/hello',
+      )
+      const index = (await (await fetch(`${url}/_sandbox`)).json()) as { endpoints: string[] }
+      expect(index.endpoints.length).toBeGreaterThan(10)
+    } finally {
+      child.kill('SIGTERM')
+      await new Promise((r) => child.once('exit', r))
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
