@@ -488,7 +488,7 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
       return sendJson(res, 200, render.commit(info, full, urls, state.data.users))
     }
     if (d === 'diffstat' && e && method === 'GET') {
-      const spec = decodeURIComponent(parts.slice(4).join('/'))
+      const spec = parts.slice(4).join('/')
       const m = /^([0-9a-f]{4,40})(?:\.\.([0-9a-f]{4,40}))?$/.exec(spec)
       if (!m) throw apiError(404, `Invalid diff spec: ${spec}`)
       // Bitbucket's A..B: A carries the changes, B is the base.
