@@ -3,7 +3,7 @@
  * Helpers shared by the IAM handlers: ids, ARNs, pagination markers, policy checks and the XML
  * forms of users, roles and policies.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { ValidationException } from '../../errors/common.js'
 import type { XmlObject } from '../../protocol/query/xml.js'
 import type { IamRoleRecord, IamUserRecord, ManagedPolicyRecord } from '../../store/store.js'
@@ -32,13 +32,22 @@ export function required(input: Input, key: string): string {
   return v
 }
 
-/** Markers are opaque: the last name returned, base64url. */
-export const encodeMarker = (name: string): string => Buffer.from(name).toString('base64url')
+/**
+ * Markers are opaque: the last name returned, base64url, with a checksum so that a string this
+ * service did not return is refused rather than read as a name. (Not a secret: a marker only
+ * says where the caller's own listing continues.)
+ */
+const markerSum = (name: string): string =>
+  createHash('sha256').update(`iam-marker\n${name}`).digest('base64url').slice(0, 12)
+
+export const encodeMarker = (name: string): string =>
+  `${Buffer.from(name).toString('base64url')}.${markerSum(name)}`
 
 export function decodeMarker(marker: string | undefined): string {
   if (marker === undefined) return ''
-  const name = Buffer.from(marker, 'base64url').toString('utf8')
-  if (encodeMarker(name) !== marker)
+  const dot = marker.lastIndexOf('.')
+  const name = Buffer.from(marker.slice(0, Math.max(dot, 0)), 'base64url').toString('utf8')
+  if (dot <= 0 || encodeMarker(name) !== marker)
     throw new ValidationException('Invalid Marker: it was not returned by this service')
   return name
 }
