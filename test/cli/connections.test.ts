@@ -39,6 +39,25 @@ describe('junction demo, connections complete/handshake and git-credential', () 
   let output = ''
   let arn: string
   const client = () => ['--data-dir', join(dir, 'data'), '--endpoint-url', junctionUrl]
+  /** The AWS CLI with the demo's root credentials; returns the parsed JSON answer. */
+  const aws = async (...args: string[]) => {
+    const env = {
+      ...process.env,
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'data', 'credentials'),
+      AWS_CONFIG_FILE: '/dev/null',
+    }
+    const common = ['--profile', 'junction', '--region', 'us-east-1', '--endpoint-url', junctionUrl]
+    const r = await run('aws', [...common, 'codestar-connections', ...args, '--output', 'json'], {
+      env,
+    })
+    return JSON.parse(r.stdout) as Record<string, unknown>
+  }
+  const createConnection = async (name: string) =>
+    String(
+      (await aws('create-connection', '--provider-type', 'Bitbucket', '--connection-name', name))[
+        'ConnectionArn'
+      ],
+    )
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'junction-demo-'))
@@ -64,32 +83,7 @@ describe('junction demo, connections complete/handshake and git-credential', () 
   })
 
   it('creates a PENDING connection with the AWS CLI and completes it with junction connections complete', async () => {
-    const env = {
-      ...process.env,
-      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'data', 'credentials'),
-      AWS_CONFIG_FILE: '/dev/null',
-    }
-    const created = await run(
-      'aws',
-      [
-        '--profile',
-        'junction',
-        '--region',
-        'us-east-1',
-        '--endpoint-url',
-        junctionUrl,
-        'codestar-connections',
-        'create-connection',
-        '--provider-type',
-        'Bitbucket',
-        '--connection-name',
-        'demo',
-        '--output',
-        'json',
-      ],
-      { env },
-    )
-    arn = (JSON.parse(created.stdout) as { ConnectionArn: string }).ConnectionArn
+    arn = await createConnection('demo')
     const done = await junction(
       ['connections', 'complete', ...client(), '--connection-arn', arn, '--workspace', 'demo-team'],
       { stdin: `${token}\n` },
@@ -99,25 +93,7 @@ describe('junction demo, connections complete/handshake and git-credential', () 
     expect(done.stdout).toMatch(
       /^demo is AVAILABLE \(workspace demo-team, installation [0-9a-f-]{36}\)\n$/,
     )
-    const got = await run(
-      'aws',
-      [
-        '--profile',
-        'junction',
-        '--region',
-        'us-east-1',
-        '--endpoint-url',
-        junctionUrl,
-        'codestar-connections',
-        'get-connection',
-        '--connection-arn',
-        arn,
-        '--output',
-        'json',
-      ],
-      { env },
-    )
-    expect(JSON.parse(got.stdout)).toMatchObject({
+    expect(await aws('get-connection', '--connection-arn', arn)).toMatchObject({
       Connection: { ConnectionStatus: 'AVAILABLE', OwnerAccountId: 'demo-team' },
     })
   })
@@ -162,32 +138,7 @@ describe('junction demo, connections complete/handshake and git-credential', () 
   })
 
   it('prints a consent URL with junction connections handshake that a browser completes', async () => {
-    const env = {
-      ...process.env,
-      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'data', 'credentials'),
-      AWS_CONFIG_FILE: '/dev/null',
-    }
-    const created = await run(
-      'aws',
-      [
-        '--profile',
-        'junction',
-        '--region',
-        'us-east-1',
-        '--endpoint-url',
-        junctionUrl,
-        'codestar-connections',
-        'create-connection',
-        '--provider-type',
-        'Bitbucket',
-        '--connection-name',
-        'browser',
-        '--output',
-        'json',
-      ],
-      { env },
-    )
-    const second = (JSON.parse(created.stdout) as { ConnectionArn: string }).ConnectionArn
+    const second = await createConnection('browser')
     const r = await junction(['connections', 'handshake', ...client(), '--connection-arn', second])
     expect(r.code).toBe(0)
     const url = r.stdout.trim()

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream'
 import pg from 'pg'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { oauthCredentials } from '../helpers/bitbucket.js'
+import { oauthCredentials, sandboxProvider } from '../helpers/bitbucket.js'
 import {
   completeWithToken,
   ext,
@@ -19,7 +19,6 @@ import {
   type ConnectFixture,
 } from '../helpers/connect.js'
 import { testEngines } from '../helpers/engines.js'
-import { BitbucketProvider } from '../../src/providers/bitbucket/bitbucket-provider.js'
 
 async function databaseText(f: ConnectFixture): Promise<string> {
   if (f.server.engine === 'sqlite') {
@@ -84,14 +83,7 @@ for (const engine of testEngines()) {
       // Completion with a workspace token and with a user token.
       const c = await newConnection(f)
       await record(completeWithToken(f, c, f.world.rivalToken, 'rival'))
-      const provider = new BitbucketProvider({
-        endpoints: { webUrl: f.sb.url, apiUrl: f.sb.apiUrl },
-        app: {
-          clientId: f.sb.consumer!.key,
-          clientSecret: f.sb.consumer!.secret,
-          callbackUrl: 'http://x/cb',
-        },
-      })
+      const provider = sandboxProvider(f.sb)
       const user = await oauthCredentials(f.sb, provider, f.world.alice)
       const d = await newConnection(f)
       await record(

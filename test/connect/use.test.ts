@@ -11,7 +11,7 @@ import { promisify } from 'node:util'
 import { GetConnectionCommand } from '@aws-sdk/client-codestar-connections'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectAwsError } from '../helpers/api.js'
-import { oauthCredentials } from '../helpers/bitbucket.js'
+import { oauthCredentials, sandboxProvider } from '../helpers/bitbucket.js'
 import {
   completeWithToken,
   ext,
@@ -23,7 +23,6 @@ import {
 } from '../helpers/connect.js'
 import { testEngines } from '../helpers/engines.js'
 import { policy, userWithPolicy } from '../helpers/iam.js'
-import { BitbucketProvider } from '../../src/providers/bitbucket/bitbucket-provider.js'
 
 const run = promisify(execFile)
 
@@ -82,14 +81,7 @@ for (const engine of testEngines()) {
     })
 
     it('completes with a user OAuth token only when the user administers the workspace', async () => {
-      const provider = new BitbucketProvider({
-        endpoints: { webUrl: f.sb.url, apiUrl: f.sb.apiUrl },
-        app: {
-          clientId: f.sb.consumer!.key,
-          clientSecret: f.sb.consumer!.secret,
-          callbackUrl: 'http://x/cb',
-        },
-      })
+      const provider = sandboxProvider(f.sb)
       const bob = await oauthCredentials(f.sb, provider, f.world.bob)
       const other = await newConnection(f)
       const denied = await ext(f, 'CompleteConnection', {

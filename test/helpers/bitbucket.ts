@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { startBitbucketSandbox, type BitbucketSandbox } from '../../src/sandbox/bitbucket/server.js'
 import type { Logger } from 'pino'
 import type { ServeFlags } from '../../src/config.js'
-import type { BitbucketProvider } from '../../src/providers/bitbucket/bitbucket-provider.js'
+import { BitbucketProvider } from '../../src/providers/bitbucket/bitbucket-provider.js'
 import type { ProviderCredentials } from '../../src/providers/provider.js'
 import { expect } from 'vitest'
 import type { Engine } from './engines.js'
@@ -156,4 +156,17 @@ export async function oauthCredentials(
   const back = new URL(res.headers.get('location')!)
   expect(back.searchParams.get('state')).toBe('st')
   return provider.exchangeCode(back.searchParams.get('code')!)
+}
+
+/** The Bitbucket adapter aimed at the sandbox, with the sandbox's OAuth consumer (fast retries). */
+export function sandboxProvider(sb: BitbucketSandbox): BitbucketProvider {
+  return new BitbucketProvider({
+    endpoints: { webUrl: sb.url, apiUrl: sb.apiUrl },
+    app: {
+      clientId: sb.consumer!.key,
+      clientSecret: sb.consumer!.secret,
+      callbackUrl: 'http://127.0.0.1:1/cb',
+    },
+    http: { baseDelayMs: 5 },
+  })
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { BitbucketProvider } from '../../src/providers/bitbucket/bitbucket-provider.js'
 import { ProviderAuthFailed } from '../../src/providers/errors.js'
 import type { ProviderCredentials } from '../../src/providers/provider.js'
-import { oauthCredentials, seedWorld, startSandbox } from '../helpers/bitbucket.js'
+import { oauthCredentials, seedWorld, startSandbox, sandboxProvider } from '../helpers/bitbucket.js'
 import { runProviderContract, type ContractFixture } from './contract.js'
 
 async function fixture(
@@ -14,15 +14,7 @@ async function fixture(
 ): Promise<ContractFixture & { stop(): Promise<void> }> {
   const sb = await startSandbox()
   const world = await seedWorld(sb)
-  const provider = new BitbucketProvider({
-    endpoints: { webUrl: sb.url, apiUrl: sb.apiUrl },
-    app: {
-      clientId: sb.consumer!.key,
-      clientSecret: sb.consumer!.secret,
-      callbackUrl: 'http://127.0.0.1:1/cb',
-    },
-    http: { baseDelayMs: 5 },
-  })
+  const provider = sandboxProvider(sb)
   const credentials: ProviderCredentials =
     kind === 'oauth'
       ? await oauthCredentials(sb, provider, world.alice)
@@ -72,14 +64,7 @@ describe('Bitbucket OAuth code exchange', () => {
     const sb = await startSandbox()
     try {
       const world = await seedWorld(sb)
-      const provider = new BitbucketProvider({
-        endpoints: { webUrl: sb.url, apiUrl: sb.apiUrl },
-        app: {
-          clientId: sb.consumer!.key,
-          clientSecret: sb.consumer!.secret,
-          callbackUrl: 'http://x/cb',
-        },
-      })
+      const provider = sandboxProvider(sb)
       const c = await oauthCredentials(sb, provider, world.bob)
       expect(c.kind).toBe('oauth')
       expect(c.refreshToken).toBeTruthy()

@@ -10,13 +10,13 @@ import { join } from 'node:path'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BitbucketProvider } from '../../src/providers/bitbucket/bitbucket-provider.js'
 import {
   oauthCredentials,
   seedWorld,
   startSandbox,
   type Sandbox,
   type World,
+  sandboxProvider,
 } from '../helpers/bitbucket.js'
 
 const SHARED = join(import.meta.dirname, '..', '..', '..', 'shared')
@@ -59,14 +59,7 @@ describe('sandbox Bitbucket answers match the OpenAPI description', () => {
   beforeAll(async () => {
     sb = await startSandbox()
     world = await seedWorld(sb)
-    const provider = new BitbucketProvider({
-      endpoints: { webUrl: sb.url, apiUrl: sb.apiUrl },
-      app: {
-        clientId: sb.consumer!.key,
-        clientSecret: sb.consumer!.secret,
-        callbackUrl: 'http://x/cb',
-      },
-    })
+    const provider = sandboxProvider(sb)
     userToken = (await oauthCredentials(sb, provider, world.alice)).accessToken
   })
   afterAll(async () => {
@@ -286,14 +279,7 @@ describe('sandbox Bitbucket webhooks look like the real ones', () => {
     })
     // Basic auth with a password is not an API credential here: a user's OAuth token is needed.
     expect(res.status).toBe(401)
-    const provider = new BitbucketProvider({
-      endpoints: { webUrl: sb.url, apiUrl: sb.apiUrl },
-      app: {
-        clientId: sb.consumer!.key,
-        clientSecret: sb.consumer!.secret,
-        callbackUrl: 'http://x/cb',
-      },
-    })
+    const provider = sandboxProvider(sb)
     const user = await oauthCredentials(sb, provider, { username: 'alice', password: 'alice-pw' })
     const created = await fetch(`${sb.apiUrl}/repositories/acme/app/pullrequests`, {
       method: 'POST',
