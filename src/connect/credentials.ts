@@ -15,6 +15,10 @@ import type { InstallationRecord, Store } from '../store/store.js'
 
 /** Refresh when the access token has less than this left. */
 export const REFRESH_MARGIN_MS = 5 * 60 * 1000
+/** How long a node may hold the refresh lease (a provider call with its retries fits). */
+const REFRESH_LEASE_MS = 30_000
+/** How long a request waits for another node's refresh. */
+const REFRESH_WAIT_MS = 35_000
 
 export class CredentialKeeper {
   readonly #inFlight = new Map<string, Promise<ProviderCredentials>>()
@@ -99,35 +103,62 @@ export class CredentialKeeper {
 
   async #refresh(stale: InstallationRecord, force: boolean): Promise<ProviderCredentials> {
     const provider = this.provider(stale.providerType)
-    // Another request (or node) may have refreshed since `stale` was read.
-    const inst = (await this.store.installations.get(stale.accountId, stale.id)) ?? stale
-    const current = this.unseal(inst.credentialCiphertext)
-    if (inst.credentialVersion !== stale.credentialVersion && !this.#expiring(current))
-      return current
-    if (!force && !this.#expiring(current)) return current
-    if (!provider.refreshCredentials || current.kind !== 'oauth' || !current.refreshToken) {
-      if (this.#expiring(current) && current.expiresAt! <= this.now())
-        throw new ProviderAuthFailed('The access token expired and cannot be refreshed')
-      return current
-    }
-    const next = await provider.refreshCredentials(current)
-    const won = await this.store.installations.updateCredential(
-      inst.accountId,
-      inst.id,
-      inst.credentialVersion,
-      this.seal(next),
-      next.expiresAt ?? null,
-      this.now(),
-    )
-    if (won) {
-      this.logger.info(
-        { installation: inst.id, provider: inst.providerType },
-        'credential refreshed',
+    const deadline = this.now() + REFRESH_WAIT_MS
+    for (;;) {
+      // Another request (or node) may have refreshed since `stale` was read.
+      const inst = (await this.store.installations.get(stale.accountId, stale.id)) ?? stale
+      const current = this.unseal(inst.credentialCiphertext)
+      if (inst.credentialVersion !== stale.credentialVersion && !this.#expiring(current))
+        return current
+      if (!force && !this.#expiring(current)) return current
+      if (!provider.refreshCredentials || current.kind !== 'oauth' || !current.refreshToken) {
+        if (this.#expiring(current) && current.expiresAt! <= this.now())
+          throw new ProviderAuthFailed('The access token expired and cannot be refreshed')
+        return current
+      }
+      // One refresh per installation across nodes: the lease holder refreshes, the others wait
+      // for the new version (or for the lease to lapse, if its holder died).
+      const now = this.now()
+      if (
+        !(await this.store.installations.leaseRefresh(
+          inst.accountId,
+          inst.id,
+          now,
+          now + REFRESH_LEASE_MS,
+        ))
+      ) {
+        if (this.now() > deadline)
+          throw new ProviderAuthFailed(
+            'Timed out waiting for another node to refresh the credential',
+          )
+        await new Promise((r) => setTimeout(r, 50))
+        continue
+      }
+      let next: ProviderCredentials
+      try {
+        next = await provider.refreshCredentials(current)
+      } catch (err) {
+        await this.store.installations.releaseRefresh(inst.accountId, inst.id)
+        throw err
+      }
+      const won = await this.store.installations.updateCredential(
+        inst.accountId,
+        inst.id,
+        inst.credentialVersion,
+        this.seal(next),
+        next.expiresAt ?? null,
+        this.now(),
       )
-      return next
+      if (won) {
+        this.logger.info(
+          { installation: inst.id, provider: inst.providerType },
+          'credential refreshed',
+        )
+        return next
+      }
+      const latest = await this.store.installations.get(inst.accountId, inst.id)
+      return latest ? this.unseal(latest.credentialCiphertext) : next
     }
-    const latest = await this.store.installations.get(inst.accountId, inst.id)
-    return latest ? this.unseal(latest.credentialCiphertext) : next
   }
 
   #expiring(c: ProviderCredentials): boolean {

@@ -366,8 +366,15 @@ export interface Store {
     /** Installations in ERROR in every account (the recovery loop retries them). */
     listFailing(limit: number): Promise<InstallationRecord[]>
     /**
-     * Replaces the credential if it is still at `expectedVersion` (compare-and-set); false when
-     * another writer got there first.
+     * Takes the installation's refresh lease until `until` unless another holder's lease is still
+     * running at `now`: one refresh at a time per installation across every node.
+     */
+    leaseRefresh(accountId: string, id: string, now: number, until: number): Promise<boolean>
+    /** Gives the refresh lease up (the refresh failed). */
+    releaseRefresh(accountId: string, id: string): Promise<void>
+    /**
+     * Replaces the credential if it is still at `expectedVersion` (compare-and-set) and releases
+     * the refresh lease; false when another writer got there first.
      */
     updateCredential(
       accountId: string,

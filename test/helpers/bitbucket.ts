@@ -112,7 +112,7 @@ export async function startWiredJunction(
   engine: Engine,
   sb: Sandbox,
   flags: ServeFlags = {},
-  opts: { logger?: Logger } = {},
+  opts: { logger?: Logger; env?: NodeJS.ProcessEnv } = {},
 ): Promise<TestServer> {
   const server = await startTestServer(
     engine,
@@ -122,8 +122,8 @@ export async function startWiredJunction(
       'bitbucket-client-secret': sb.consumer!.secret,
       ...flags,
     },
-    {},
-    opts,
+    opts.env ?? {},
+    opts.logger ? { logger: opts.logger } : {},
   )
   await sb.admin('consumers', {
     key: sb.consumer!.key,

@@ -366,6 +366,9 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
       return sendJson(res, 200, issueTokens(c.key, entry.username))
     }
     if (grant === 'refresh_token') {
+      // A test knob: a slow token endpoint makes concurrent refreshes overlap.
+      const delay = state.data.settings.tokenDelayMs
+      if (delay) await new Promise((r) => setTimeout(r, delay))
       const refresh = form.get('refresh_token') ?? ''
       const t = state.liveToken(refresh)
       if (!t || t.kind !== 'refresh' || t.consumer !== c.key || !t.username)
@@ -788,7 +791,7 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
           'POST /_sandbox/tokens/restore {token}',
           'POST /_sandbox/users/{username}/revoke-grants',
           'POST /_sandbox/users/{username}/restore-grants',
-          'PUT /_sandbox/settings {accessTokenLifetimeSeconds?, maxPagelen?}',
+          'PUT /_sandbox/settings {accessTokenLifetimeSeconds?, maxPagelen?, tokenDelayMs?}',
           'POST /_sandbox/failures {count, status, retryAfter?}',
           'GET /_sandbox/stats',
           'GET /_sandbox/deliveries',
@@ -942,6 +945,16 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
         if (typeof lifetime !== 'number' || lifetime < 1)
           throw new HttpError(400, 'accessTokenLifetimeSeconds must be a positive number')
         state.data.settings.accessTokenLifetimeSeconds = lifetime
+      }
+      const tokenDelayMs = body['tokenDelayMs']
+      if (tokenDelayMs !== undefined) {
+        if (
+          tokenDelayMs !== null &&
+          (typeof tokenDelayMs !== 'number' || tokenDelayMs < 0 || tokenDelayMs > 10_000)
+        )
+          throw new HttpError(400, 'tokenDelayMs must be 0–10000 or null')
+        if (tokenDelayMs === null) delete state.data.settings.tokenDelayMs
+        else state.data.settings.tokenDelayMs = tokenDelayMs
       }
       if (maxPagelen !== undefined) {
         if (maxPagelen !== null && (typeof maxPagelen !== 'number' || maxPagelen < 1))

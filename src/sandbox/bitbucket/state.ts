@@ -102,7 +102,7 @@ interface Persisted {
   hooks: SbHook[]
   pullRequests: SbPullRequest[]
   nextPullRequestId: number
-  settings: { accessTokenLifetimeSeconds: number; maxPagelen?: number }
+  settings: { accessTokenLifetimeSeconds: number; maxPagelen?: number; tokenDelayMs?: number }
 }
 
 export const DEFAULT_SCOPES = [

@@ -206,6 +206,8 @@ function migrations(a: SqlDialectAdapter): Record<string, Migration> {
           .addColumn('credential_kind', 'text', (c) => c.notNull())
           .addColumn('credential_ciphertext', 'text', (c) => c.notNull())
           .addColumn('credential_version', 'integer', (c) => c.notNull())
+          // A node refreshing the credential holds this lease; others wait for its result.
+          .addColumn('refresh_lease_until', a.bigIntType)
           .addColumn('expires_at', a.bigIntType)
           .addColumn('status', 'text', (c) => c.notNull())
           .addColumn('status_reason', 'text')

@@ -109,6 +109,7 @@ export interface Database {
     credential_kind: string
     credential_ciphertext: string
     credential_version: number
+    refresh_lease_until: number | null
     expires_at: number | null
     status: string
     status_reason: string | null

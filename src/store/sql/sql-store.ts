@@ -603,6 +603,26 @@ export class SqlStore implements Store {
         .execute()
       return rows.map(toInstallation)
     },
+    leaseRefresh: async (accountId: string, id: string, now: number, until: number) => {
+      const r = await this.#db
+        .updateTable('installations')
+        .set({ refresh_lease_until: until })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .where((eb) =>
+          eb.or([eb('refresh_lease_until', 'is', null), eb('refresh_lease_until', '<=', now)]),
+        )
+        .executeTakeFirst()
+      return Number(r.numUpdatedRows) === 1
+    },
+    releaseRefresh: async (accountId: string, id: string) => {
+      await this.#db
+        .updateTable('installations')
+        .set({ refresh_lease_until: null })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .execute()
+    },
     updateCredential: async (
       accountId: string,
       id: string,
@@ -617,6 +637,7 @@ export class SqlStore implements Store {
           credential_ciphertext: credentialCiphertext,
           credential_version: expectedVersion + 1,
           expires_at: expiresAt,
+          refresh_lease_until: null,
           updated_at: now,
         })
         .where('account_id', '=', accountId)
