@@ -33,6 +33,8 @@ export interface Config {
   }
   /** How often installations in ERROR are retried. */
   credentialRecheckMs: number
+  /** How long a console sign-in lasts. */
+  consoleSessionTtlMs: number
 }
 
 export const defaults = {
@@ -48,6 +50,7 @@ export const defaults = {
   bitbucketUrl: 'https://bitbucket.org',
   bitbucketApiUrl: 'https://api.bitbucket.org/2.0',
   credentialRecheckSeconds: 60,
+  consoleSessionSeconds: 8 * 3600,
 } as const
 
 export interface ServeFlags {
@@ -67,6 +70,7 @@ export interface ServeFlags {
   'bitbucket-client-id'?: string
   'bitbucket-client-secret'?: string
   'credential-recheck-interval'?: string
+  'console-session-ttl'?: string
 }
 
 export class ConfigError extends Error {}
@@ -155,6 +159,14 @@ export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = proc
         defaults.credentialRecheckSeconds,
         1,
         86_400,
+      ) * 1000,
+    consoleSessionTtlMs:
+      integer(
+        'console-session-ttl',
+        flags['console-session-ttl'],
+        defaults.consoleSessionSeconds,
+        1,
+        7 * 86_400,
       ) * 1000,
   }
 }

@@ -15,6 +15,7 @@ import { IAM_LIMITS } from './iam/api/index.js'
 import { SigV4Verifier } from './protocol/sigv4/verify.js'
 import { createHttpServer } from './server/http.js'
 import { openStore, isPostgresUrl, type Store } from './store/index.js'
+import { ConsoleApp } from './console/console.js'
 import { CredentialKeeper } from './connect/credentials.js'
 import { ConnectService } from './connect/service.js'
 import { Signer } from './connect/signed.js'
@@ -101,28 +102,11 @@ export async function startJunction(
       now: Date.now,
     })
     const webhooks = new WebhookManager(store, keeper, currentPublicUrl, logger)
-    const http = createHttpServer({
-      extension: {
-        verifier: new SigV4Verifier<Principal>(credentials.lookup),
-        authorizer,
-        connect,
-        store,
-        region: config.region,
-      },
-      web: {
-        connect,
-        webhooks,
-        csrfKey: masterKey.derive('handshake-csrf'),
-        secure: publicUrl.startsWith('https:'),
-      },
-      verifier: new SigV4Verifier<Principal>(credentials.lookup),
+    const verifier = new SigV4Verifier<Principal>(credentials.lookup)
+    const apiDeps = {
+      verifier,
       authorizer,
-      masterKey,
-      credentials,
-      iamLimits: IAM_LIMITS,
       logger,
-      maxBodyBytes: config.maxBodyBytes,
-      health: () => ({ version: VERSION, store: store.engine, region: config.region }),
       context: {
         store,
         region: config.region,
@@ -136,6 +120,48 @@ export async function startJunction(
         pageTokens: new PageTokens(masterKey.derive('pagination')),
         now: Date.now,
       },
+    }
+    const secure = () => publicUrl.startsWith('https:')
+    const consoleApp = new ConsoleApp({
+      api: apiDeps,
+      connect,
+      lookupKey: async (id) => credentials.lookup(id),
+      signer: new Signer(masterKey.derive('console')),
+      csrfKey: masterKey.derive('console-csrf'),
+      secure: secure(),
+      sessionTtlMs: config.consoleSessionTtlMs,
+      providerApps: () => [
+        {
+          providerType: 'Bitbucket',
+          label: 'Bitbucket Cloud (OAuth consumer)',
+          ...(bb.clientId ? { clientId: bb.clientId } : {}),
+          secretSet: !!bb.clientSecret,
+          callbackUrl: `${publicUrl}/oauth/bitbucket/callback`,
+          endpoint: bb.webUrl,
+        },
+      ],
+    })
+    const http = createHttpServer({
+      ...apiDeps,
+      console: consoleApp,
+      extension: {
+        verifier,
+        authorizer,
+        connect,
+        store,
+        region: config.region,
+      },
+      web: {
+        connect,
+        webhooks,
+        csrfKey: masterKey.derive('handshake-csrf'),
+        secure: secure(),
+      },
+      masterKey,
+      credentials,
+      iamLimits: IAM_LIMITS,
+      maxBodyBytes: config.maxBodyBytes,
+      health: () => ({ version: VERSION, store: store.engine, region: config.region }),
     })
     await new Promise<void>((resolveListen, reject) => {
       http.server.once('error', reject)

@@ -18,6 +18,8 @@ import {
 } from '../generated/errors.js'
 import type { Authorizer } from '../iam/authorizer.js'
 import { checkPermission, type PermissionOnlyAction } from '../iam/permissions.js'
+import { actionPrefix } from '../iam/authorize.js'
+import { addResourceTags } from '../iam/connections-context.js'
 import type { Principal } from '../iam/principal.js'
 import {
   ProviderAuthFailed,
@@ -182,6 +184,8 @@ export class ConnectService {
   async startHandshake(
     caller: Caller,
     connectionArn: string,
+    /** A console page to return to when the handshake ends (only `/console/…`). */
+    returnTo?: string,
   ): Promise<{ AuthorizationUrl: string; ExpiresAt: number }> {
     const conn = await this.#connection(caller, connectionArn)
     await this.#check(caller, 'StartOAuthHandshake', '*', { ProviderType: conn.providerType })
@@ -204,7 +208,12 @@ export class ConnectService {
       userTokenCiphertext: null,
       expiresAt,
     })
-    const state = this.d.signer.sign('handshake', { h: id, c: conn.arn }, HANDSHAKE_TTL_MS)
+    const back = returnTo && /^\/console(\/|\?|$)/.test(returnTo) ? returnTo : undefined
+    const state = this.d.signer.sign(
+      'handshake',
+      { h: id, c: conn.arn, ...(back ? { r: back } : {}) },
+      HANDSHAKE_TTL_MS,
+    )
     let url: URL
     try {
       url = provider.authorizationUrl(state)
@@ -227,8 +236,10 @@ export class ConnectService {
     cookie: string
     choice: InstallationChoice
     connectionName: string
+    /** Where the console wants the browser back (from the signed state). */
+    returnTo?: string
   }> {
-    const signed = this.d.signer.open<{ h: string; c: string }>('handshake', state)
+    const signed = this.d.signer.open<{ h: string; c: string; r?: string }>('handshake', state)
     if (!signed)
       throw new InvalidInputException(
         'The handshake state is not valid or has expired; start again',
@@ -267,6 +278,7 @@ export class ConnectService {
       cookie,
       choice: await this.#choice(caller, provider, user),
       connectionName: conn.name,
+      ...(signed.r ? { returnTo: signed.r } : {}),
     }
   }
 
@@ -474,6 +486,36 @@ export class ConnectService {
     for (const t of types)
       out.push(...(await this.d.store.installations.list(caller.principal.accountId, t)))
     return out
+  }
+
+  /**
+   * The connection with its installation and why it is in ERROR, authorized as GetConnection
+   * (the same facts, plus what the AWS shape has no field for).
+   */
+  async describe(
+    caller: Caller,
+    arn: string,
+  ): Promise<{ connection: ConnectionRecord; installation?: InstallationRecord }> {
+    if (!caller.principal.isRoot) {
+      const compiled = await this.d.authorizer.compiled(caller.principal)
+      const context = this.d.authorizer.baseContext(caller.principal, compiled, {
+        region: this.d.region,
+        ...(caller.sourceIp ? { sourceIp: caller.sourceIp } : {}),
+      })
+      if (compiled.readsResourceTags)
+        await addResourceTags(context, this.d.store, caller.principal.accountId, arn)
+      const decision = this.d.authorizer.decide(caller.principal, compiled, {
+        action: `${actionPrefix(arn, caller.service)}:GetConnection`,
+        resource: arn,
+        context,
+      })
+      if (decision.message) throw new AccessDeniedException(decision.message)
+    }
+    const connection = await this.#connection(caller, arn)
+    const installation = connection.installationId
+      ? await this.d.store.installations.get(connection.accountId, connection.installationId)
+      : undefined
+    return installation ? { connection, installation } : { connection }
   }
 
   // ---- using a connection ---------------------------------------------------------------------

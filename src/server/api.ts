@@ -157,6 +157,42 @@ const steps: Step[] = [
   },
 ]
 
+/** The steps after authentication: what the console runs for an already signed-in principal. */
+const afterAuthentication = steps.slice(steps.findIndex((s) => s.name === 'rejectUnsupported'))
+
+/**
+ * Runs an operation as `principal` through the same validation, authorization and dispatch as a
+ * signed API request (the console's only way to the store). `req` supplies the source address.
+ */
+export async function invokeAs(
+  deps: ApiDeps,
+  req: IncomingMessage,
+  principal: Principal,
+  service: ServiceName,
+  operation: OperationName,
+  input: Record<string, unknown>,
+): Promise<unknown> {
+  const r: ApiRequest = {
+    req,
+    body: Buffer.alloc(0),
+    service,
+    operation,
+    principal,
+    input: undefined,
+    output: undefined,
+  }
+  // parseJson is skipped: the input is already an object.
+  for (const step of afterAuthentication) {
+    if (step.name === 'parseJson') {
+      r.input = input
+      continue
+    }
+    const pending = step(r, deps)
+    if (pending) await pending
+  }
+  return r.output
+}
+
 export async function runApiChain(r: ApiRequest, deps: ApiDeps): Promise<void> {
   for (const step of steps) {
     // Most steps are synchronous; awaiting only real promises saves a microtask hop per step.

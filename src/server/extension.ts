@@ -13,10 +13,7 @@ import {
   UnknownOperationException,
   ValidationException,
 } from '../errors/common.js'
-import { AccessDeniedException, ResourceNotFoundException } from '../generated/errors.js'
-import { addResourceTags } from '../iam/connections-context.js'
 import type { Authorizer } from '../iam/authorizer.js'
-import { actionPrefix } from '../iam/authorize.js'
 import type { Principal } from '../iam/principal.js'
 import type { SigV4Verifier } from '../protocol/sigv4/verify.js'
 import type { ConnectionRecord, InstallationRecord, Store } from '../store/store.js'
@@ -55,7 +52,7 @@ const NEXT = { type: 'string', max: 8192 } as const
 
 const s = (v: unknown) => v as string
 
-function installationToWire(i: InstallationRecord) {
+export function installationToWire(i: InstallationRecord) {
   const out: Record<string, unknown> = {
     InstallationId: i.id,
     ProviderType: i.providerType,
@@ -137,31 +134,10 @@ export const extensionOperations: Record<string, ExtensionOperation> = {
   DescribeConnection: {
     fields: { ConnectionArn: ARN },
     handle: async (c, i, d) => {
-      const arn = s(i['ConnectionArn'])
-      // Authorized as GetConnection: the same facts plus why it is in ERROR and what it reaches.
-      const compiled = await d.authorizer.compiled(c.principal)
-      if (!c.principal.isRoot) {
-        const context = d.authorizer.baseContext(c.principal, compiled, {
-          region: d.region,
-          ...(c.sourceIp ? { sourceIp: c.sourceIp } : {}),
-        })
-        if (compiled.readsResourceTags)
-          await addResourceTags(context, d.store, c.principal.accountId, arn)
-        const decision = d.authorizer.decide(c.principal, compiled, {
-          action: `${actionPrefix(arn, c.service)}:GetConnection`,
-          resource: arn,
-          context,
-        })
-        if (decision.message) throw new AccessDeniedException(decision.message)
-      }
-      const conn = await d.store.connections.get(c.principal.accountId, arn)
-      if (!conn) throw new ResourceNotFoundException(`Connection ${arn} does not exist`)
-      const inst = conn.installationId
-        ? await d.store.installations.get(conn.accountId, conn.installationId)
-        : undefined
-      const out: Record<string, unknown> = { Connection: connectionToWire(conn) }
-      if (conn.statusReason) out['StatusReason'] = conn.statusReason
-      if (inst) out['Installation'] = installationToWire(inst)
+      const r = await d.connect.describe(c, s(i['ConnectionArn']))
+      const out: Record<string, unknown> = { Connection: connectionToWire(r.connection) }
+      if (r.connection.statusReason) out['StatusReason'] = r.connection.statusReason
+      if (r.installation) out['Installation'] = installationToWire(r.installation)
       return out
     },
   },

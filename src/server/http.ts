@@ -25,6 +25,7 @@ import {
 } from './query.js'
 import { isExtensionTarget, runExtensionChain, type ExtensionDeps } from './extension.js'
 import { handleWeb, type WebDeps } from './web.js'
+import type { ConsoleApp } from '../console/console.js'
 import { writeQueryError, writeQueryResult, type QueryService } from '../protocol/query/xml.js'
 
 export interface HttpDeps extends QueryDeps {
@@ -34,6 +35,8 @@ export interface HttpDeps extends QueryDeps {
   extension?: ExtensionDeps
   /** The handshake pages and archive links. */
   web?: WebDeps
+  /** The web console under /console. */
+  console?: ConsoleApp
 }
 
 export interface JunctionServer {
@@ -80,8 +83,10 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
         res.end(req.method === 'HEAD' ? undefined : body)
         return
       }
-      if (path !== '/') {
-        const route = deps.web && (await handleWeb(req, res, path, deps.web))
+      if (path !== '/' || req.method === 'GET' || req.method === 'HEAD') {
+        const route =
+          (deps.console && (await deps.console.handle(req, res, path))) ||
+          (path !== '/' && deps.web && (await handleWeb(req, res, path, deps.web)))
         if (route) {
           ;(api as { operation?: string }).operation = route
           status = res.statusCode

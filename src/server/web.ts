@@ -95,6 +95,7 @@ function choicePage(
   cookie: string,
   connectionName: string,
   c: InstallationChoice,
+  returnTo?: string,
 ): string {
   const options: string[] = []
   for (const i of c.installations)
@@ -112,7 +113,7 @@ function choicePage(
       ? `<p class="error" role="alert">You administer no workspace and Junction has no installation for a workspace you belong to. Ask a workspace administrator to complete this connection.</p>`
       : `<form method="post" action="/oauth/${providerPath}/install">
 <input type="hidden" name="handshake" value="${esc(handshakeId)}">
-<input type="hidden" name="csrf" value="${esc(csrf(deps, handshakeId, cookie))}">
+<input type="hidden" name="csrf" value="${esc(csrf(deps, handshakeId, cookie))}">${returnTo ? `\n<input type="hidden" name="next" value="${esc(returnTo)}">` : ''}
 <fieldset><legend>Installation</legend>${options.join('\n')}</fieldset>
 <button type="submit">Connect</button></form>`
   return page(
@@ -166,7 +167,7 @@ export async function handleWeb(
         send(
           res,
           200,
-          choicePage(deps, m[1]!, r.handshake.id, r.cookie, r.connectionName, r.choice),
+          choicePage(deps, m[1]!, r.handshake.id, r.cookie, r.connectionName, r.choice, r.returnTo),
           { 'Set-Cookie': cookie },
         )
         return 'oauth-callback'
@@ -194,6 +195,18 @@ export async function handleWeb(
           ? { installationId: choice.slice('installation:'.length) }
           : { target: choice.startsWith('target:') ? choice.slice('target:'.length) : '' }
         const r = await deps.connect.finishHandshake(handshake, cookie, picked)
+        const next = form.get('next') ?? ''
+        const clear = `${COOKIE}=; Path=/oauth/; HttpOnly; SameSite=Lax; Max-Age=0`
+        if (/^\/console(\/|\?|$)/.test(next) && !next.startsWith('//')) {
+          // Back into the console (only to its own pages: never an open redirect).
+          res.writeHead(303, {
+            Location: `${next}${next.includes('?') ? '&' : '?'}done=connected`,
+            'Set-Cookie': clear,
+            'Content-Length': 0,
+          })
+          res.end()
+          return 'oauth-install'
+        }
         send(
           res,
           200,
@@ -203,7 +216,7 @@ export async function handleWeb(
 <p>It reaches repositories of workspace <strong>${esc(r.installation.targetName)}</strong> (installation <code>${esc(r.installation.id)}</code>).</p>
 <p class="muted"><code>${esc(r.connection.arn)}</code></p>`,
           ),
-          { 'Set-Cookie': `${COOKIE}=; Path=/oauth/; HttpOnly; SameSite=Lax; Max-Age=0` },
+          { 'Set-Cookie': clear },
         )
         return 'oauth-install'
       }

@@ -85,10 +85,13 @@ describeApi('Protocol and routing', (f) => {
       expect(res.status).toBe(200)
       expect(await res.json()).toMatchObject({ status: 'ok', store: f.engine })
     })
-    it('answers 405 for GET / and 404 for other paths, AWS-shaped', async () => {
-      const get = await fetch(f.server.url)
-      expect(get.status).toBe(405)
-      expect(((await get.json()) as { __type: string }).__type).toBe('MethodNotAllowedException')
+    it('sends GET / to the console, answers 405 for PUT / and 404 for other paths, AWS-shaped', async () => {
+      const get = await fetch(f.server.url, { redirect: 'manual' })
+      expect(get.status).toBe(303)
+      expect(get.headers.get('location')).toBe('/console')
+      const put = await fetch(f.server.url, { method: 'PUT', body: '{}' })
+      expect(put.status).toBe(405)
+      expect(((await put.json()) as { __type: string }).__type).toBe('MethodNotAllowedException')
       const other = await fetch(`${f.server.url}/nope`, { method: 'POST', body: '{}' })
       expect(other.status).toBe(404)
       expect(((await other.json()) as { __type: string }).__type).toBe('NotFoundException')
