@@ -20,7 +20,8 @@ import { CredentialKeeper } from './connect/credentials.js'
 import { ConnectService } from './connect/service.js'
 import { Signer } from './connect/signed.js'
 import { WebhookManager } from './connect/webhooks.js'
-import { ProviderRegistry } from './providers/registry.js'
+import { ProviderRegistry, SUPPORTED_PROVIDERS } from './providers/registry.js'
+import { ProviderApps } from './connect/apps.js'
 import { ensureRootCredentials, type RootCredentials } from './bootstrap/root-credentials.js'
 
 export interface RunningJunction {
@@ -74,18 +75,22 @@ export async function startJunction(
     let publicUrl = config.publicUrl.replace(/\/+$/, '')
     const currentPublicUrl = () => publicUrl
     const bb = config.bitbucket
+    const apps = new ProviderApps(
+      store,
+      masterKey,
+      {
+        Bitbucket: {
+          ...(bb.clientId ? { clientId: bb.clientId } : {}),
+          ...(bb.clientSecret ? { clientSecret: bb.clientSecret } : {}),
+        },
+      },
+      (type) => `${publicUrl}/oauth/${type.toLowerCase()}/callback`,
+    )
+    await apps.load(SUPPORTED_PROVIDERS)
     const providers = new ProviderRegistry({
       Bitbucket: {
         endpoints: { webUrl: bb.webUrl, apiUrl: bb.apiUrl },
-        ...(bb.clientId && bb.clientSecret
-          ? {
-              app: {
-                clientId: bb.clientId,
-                clientSecret: bb.clientSecret,
-                callbackUrl: `${publicUrl}/oauth/bitbucket/callback`,
-              },
-            }
-          : {}),
+        app: () => apps.app('Bitbucket'),
       },
     })
     const keeper = new CredentialKeeper(store, masterKey, providers, logger)
@@ -130,12 +135,12 @@ export async function startJunction(
       csrfKey: masterKey.derive('console-csrf'),
       secure: secure(),
       sessionTtlMs: config.consoleSessionTtlMs,
+      apps,
       providerApps: () => [
         {
           providerType: 'Bitbucket',
           label: 'Bitbucket Cloud (OAuth consumer)',
-          ...(bb.clientId ? { clientId: bb.clientId } : {}),
-          secretSet: !!bb.clientSecret,
+          ...apps.info('Bitbucket'),
           callbackUrl: `${publicUrl}/oauth/bitbucket/callback`,
           endpoint: bb.webUrl,
         },
@@ -205,6 +210,12 @@ export async function startJunction(
         .catch((err: unknown) => logger.warn({ err }, 'rechecking failing installations failed'))
         .finally(() => (rechecking = false))
     }, config.credentialRecheckMs).unref()
+    // Provider applications changed on another node reach this one within 30 s.
+    const appReload = setInterval(() => {
+      apps
+        .load(SUPPORTED_PROVIDERS)
+        .catch((err: unknown) => logger.warn({ err }, 'reloading provider applications failed'))
+    }, 30_000).unref()
     let closing: Promise<void> | undefined
     return {
       url,
@@ -218,6 +229,7 @@ export async function startJunction(
         (closing ??= (async () => {
           clearInterval(sweeper)
           clearInterval(recheck)
+          clearInterval(appReload)
           await http.drain()
           await store.close()
         })()),

@@ -16,6 +16,8 @@ import type { Principal } from '../iam/principal.js'
 import { SUPPORTED_PROVIDERS } from '../providers/registry.js'
 import { invokeAs, type ApiDeps } from '../server/api.js'
 import { readBody } from '../server/read-body.js'
+import type { ProviderApps } from '../connect/apps.js'
+import { AccessDeniedException, InvalidInputException } from '../generated/errors.js'
 import { APP_JS, badge, copyable, esc, hidden, page, type Shell } from './html.js'
 
 export interface ProviderAppInfo {
@@ -23,6 +25,7 @@ export interface ProviderAppInfo {
   label: string
   clientId?: string
   secretSet: boolean
+  source: 'console' | 'flags' | 'none'
   callbackUrl: string
   endpoint: string
 }
@@ -38,6 +41,7 @@ export interface ConsoleDeps {
   csrfKey: Buffer
   secure: boolean
   sessionTtlMs: number
+  apps: ProviderApps
   providerApps(): ProviderAppInfo[]
 }
 
@@ -263,7 +267,10 @@ export class ConsoleApp {
           await this.#hostAction(req, res, s, path.slice('/console/host/'.length), form)
           return 'console-host'
         case 'GET /console/settings':
-          this.#settings(res, s)
+          this.#settings(res, s, u)
+          return 'console-settings'
+        case 'POST /console/settings/app':
+          await this.#saveApp(res, s, form)
           return 'console-settings'
         default:
           send(
@@ -817,27 +824,51 @@ ${field('vpcId', 'VPC ID')}${field('subnetIds', 'Subnet IDs (comma-separated)')}
 
   // ---- settings --------------------------------------------------------------------------------
 
-  #settings(res: ServerResponse, s: Session) {
+  #settings(res: ServerResponse, s: Session, u: URL) {
     const rows = this.d
       .providerApps()
       .map(
         (a) => `<div class="card"><h2>${esc(a.label)}</h2><dl>
-<dt>Status</dt><dd>${a.clientId ? badge('AVAILABLE').replace('>AVAILABLE<', '>Configured<') : '<span class="badge PENDING">Not configured</span>'}</dd>
+<dt>Status</dt><dd>${a.clientId && a.secretSet ? '<span class="badge AVAILABLE">Configured</span>' : '<span class="badge PENDING">Not configured</span>'} <span class="muted">${a.source === 'console' ? '(set here)' : a.source === 'flags' ? '(from junction serve flags or environment)' : ''}</span></dd>
 <dt>Provider endpoint</dt><dd><code>${esc(a.endpoint)}</code></dd>
-<dt>OAuth consumer key</dt><dd>${a.clientId ? `<code>${esc(a.clientId)}</code>` : '<span class="muted">none</span>'}</dd>
-<dt>Secret</dt><dd>${a.secretSet ? 'set <span class="muted">(write-only: it is never shown)</span>' : '<span class="muted">not set</span>'}</dd>
 <dt>Callback URL</dt><dd>${copyable(a.callbackUrl)}<br><span class="muted">Paste it into the provider's OAuth consumer settings.</span></dd></dl>
-<p class="muted">Set them with <code>JUNCTION_BITBUCKET_CLIENT_ID</code> and <code>JUNCTION_BITBUCKET_CLIENT_SECRET</code> (or the <code>--bitbucket-client-id</code>/<code>--bitbucket-client-secret</code> flags) when starting <code>junction serve</code>.</p></div>`,
+<form method="post" action="/console/settings/app">${hidden('csrf', s.csrf)}${hidden('providerType', a.providerType)}
+<label for="clientId-${esc(a.providerType)}">OAuth consumer key</label><input type="text" id="clientId-${esc(a.providerType)}" name="clientId" value="${esc(a.clientId ?? '')}" autocomplete="off" required>
+<label for="clientSecret-${esc(a.providerType)}">Secret <span class="muted">(write-only: ${a.secretSet ? 'a secret is set and never shown; leave empty to keep it' : 'not set yet'})</span></label><input type="password" id="clientSecret-${esc(a.providerType)}" name="clientSecret" value="" autocomplete="new-password">
+<div class="actions"><button type="submit" class="secondary">Save</button></div></form></div>`,
       )
       .join('')
     send(
       res,
       200,
       page(
-        this.#shell(s, 'Settings', 'settings'),
+        this.#shell(s, 'Settings', 'settings', this.#flashOf(u)),
         `<h1>Settings</h1><h2 class="muted" style="font-size:1rem">Provider applications</h2>${rows}`,
       ),
     )
+  }
+
+  async #saveApp(res: ServerResponse, s: Session, form: URLSearchParams) {
+    const type = form.get('providerType') ?? ''
+    const back = (kind: 'ok' | 'bad', text: string) =>
+      redirect(res, `/console/settings?${this.#flashParam(kind, text)}`)
+    if (!s.principal.isRoot)
+      throw new AccessDeniedException(
+        `User: ${s.principal.arn} is not authorized to change provider applications: only the account root (the operator) manages them`,
+      )
+    if (!SUPPORTED_PROVIDERS.includes(type))
+      throw new InvalidInputException(`No provider application for ${type}`)
+    const clientId = (form.get('clientId') ?? '').trim()
+    if (!/^[\x21-\x7e]{1,256}$/.test(clientId))
+      return back('bad', 'The consumer key must be 1–256 visible characters.')
+    const secret = form.get('clientSecret') ?? ''
+    if (secret.length > 1024) return back('bad', 'The secret is too long.')
+    try {
+      await this.d.apps.set(type, clientId, secret, s.principal.arn, Date.now())
+    } catch (err) {
+      return back('bad', (err as Error).message)
+    }
+    return back('ok', `${label(type)} application saved.`)
   }
 }
 

@@ -9,7 +9,7 @@ import type { GitProvider, OAuthApp, ProviderEndpoints } from './provider.js'
 
 export interface ProviderSettings {
   endpoints?: ProviderEndpoints
-  app?: OAuthApp
+  app?: OAuthApp | (() => OAuthApp | undefined)
   http?: HttpClientOptions
 }
 

@@ -15,6 +15,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import type { ConnectService, InstallationChoice } from '../connect/service.js'
 import { AwsError } from '../errors/aws-error.js'
 import { readBody } from './read-body.js'
+import { esc, page as consolePage } from '../console/html.js'
 import type { WebhookManager } from '../connect/webhooks.js'
 import { MAX_WEBHOOK_BYTES } from '../providers/bitbucket/webhook.js'
 
@@ -30,18 +31,9 @@ export interface WebDeps {
 const PROVIDERS: Record<string, string> = { bitbucket: 'Bitbucket' }
 const COOKIE = 'junction_handshake'
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)} – Junction</title>
-<style>
-body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
-h1{font-size:1.4rem}fieldset{border:1px solid #ccd;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}
-label{display:block;padding:.3rem 0}button{font:inherit;padding:.45rem 1.2rem;border-radius:6px;border:1px solid #246;background:#246;color:#fff}
-:focus-visible{outline:3px solid #f90;outline-offset:2px}.muted{color:#556}.error{color:#a00}code{word-break:break-all}
-</style></head><body>${body}</body></html>`
-}
+/** The console's page shell (no navigation: the handshake pages act for the starter's key). */
+const page = (title: string, body: string): string =>
+  consolePage({ title }, `<div class="card">${body}</div>`)
 
 function send(
   res: ServerResponse,
@@ -55,7 +47,8 @@ function send(
     'Cache-Control': 'no-store',
     'X-Frame-Options': 'DENY',
     'Referrer-Policy': 'no-referrer',
-    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    'Content-Security-Policy':
+      "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; form-action 'self'",
     ...headers,
   })
   res.end(html)

@@ -234,6 +234,15 @@ export interface DeliveryRecord {
   receivedAt: number
 }
 
+/** An OAuth application the operator registered with a provider (client id and sealed secret). */
+export interface ProviderAppRecord {
+  providerType: string
+  clientId: string
+  secretCiphertext: string
+  updatedBy: string
+  updatedAt: number
+}
+
 /** A browser handshake in flight (see connect/service). */
 export interface HandshakeRecord {
   id: string
@@ -415,6 +424,11 @@ export interface Store {
     recordDelivery(d: Omit<DeliveryRecord, 'seq'>): Promise<'recorded' | 'duplicate'>
     /** Deliveries of a webhook, oldest first, after `afterSeq`. */
     deliveries(webhookId: string, afterSeq: number, limit: number): Promise<DeliveryRecord[]>
+  }
+
+  providerApps: {
+    get(providerType: string): Promise<ProviderAppRecord | undefined>
+    put(app: ProviderAppRecord): Promise<void>
   }
 
   handshakes: {

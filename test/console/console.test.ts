@@ -13,11 +13,25 @@ import {
   unlabelledControls,
 } from '../helpers/browser-chromium.js'
 import type { Credentials } from '../helpers/client.js'
-import { startConnectFixture, stopConnectFixture, type ConnectFixture } from '../helpers/connect.js'
+import {
+  ext,
+  newConnection,
+  startConnectFixture,
+  stopConnectFixture,
+  type ConnectFixture,
+} from '../helpers/connect.js'
+import { Browser as FormBrowser } from '../helpers/browser.js'
 import { policy, userWithPolicy } from '../helpers/iam.js'
 
 const text = async (p: Page, selector: string) =>
   ((await p.locator(selector).first().textContent()) ?? '').trim()
+
+/** Clicks a button whose form redirects (post/redirect/get) and waits for the new page. */
+async function submit(p: Page, name: string | RegExp) {
+  const before = p.url()
+  await p.getByRole('button', { name }).click()
+  await p.waitForURL((u) => u.toString() !== before)
+}
 
 async function signIn(p: Page, base: string, creds: Credentials) {
   await p.goto(`${base}/console`)
@@ -152,18 +166,19 @@ describe('web console in Chromium', () => {
     await page.getByRole('link', { name: 'wizard-one' }).click()
     await page.getByLabel('Key', { exact: true }).fill('env')
     await page.getByLabel('Value', { exact: true }).fill('prod')
-    await page.getByRole('button', { name: 'Add tag' }).click()
+    await submit(page, 'Add tag')
     expect(await text(page, '.flash')).toBe('Tag env saved.')
     expect(await page.textContent('table')).toMatch(/env\s*prod/)
-    await page.getByRole('button', { name: 'Remove tag team' }).click()
+    await submit(page, 'Remove tag team')
     expect(await page.textContent('table')).not.toMatch(/team/)
     await page.getByLabel('Confirmation').fill('remove')
     // With the script the button waits for the word; without it the server checks.
     expect(await page.getByRole('button', { name: 'Delete connection' }).isDisabled()).toBe(true)
+    const before = page.url()
     await page.evaluate(
       "{ const b = document.querySelector('button.danger'); b.disabled = false; b.click() }",
     )
-    await page.waitForLoadState()
+    await page.waitForURL((u) => u.toString() !== before)
     expect(await text(page, '.flash')).toMatch(/Type delete to confirm/)
     expect(await text(page, 'h1')).toMatch(/^wizard-one/)
     await page.getByLabel('Confirmation').fill('delete')
@@ -188,7 +203,7 @@ describe('web console in Chromium', () => {
     await page.waitForURL(/\/console\/host\?arn=/)
     expect(await text(page, 'h1')).toBe('gitlab-onprem PENDING')
     await page.getByLabel('Provider endpoint').fill('https://gitlab2.example.com')
-    await page.getByRole('button', { name: 'Update host' }).click()
+    await submit(page, 'Update host')
     expect(await text(page, '.flash')).toBe('Host updated.')
     expect(await page.textContent('dl')).toMatch(/gitlab2\.example\.com/)
     await screenshot(page, '09-host')
@@ -201,7 +216,7 @@ describe('web console in Chromium', () => {
       }),
     )
     await page.getByLabel('Confirmation').fill('delete')
-    await page.getByRole('button', { name: 'Delete host' }).click()
+    await submit(page, 'Delete host')
     expect(await text(page, '.flash')).toMatch(/connection|in use/i)
     const { DeleteConnectionCommand } = await import('@aws-sdk/client-codestar-connections')
     await f.sdk.send(new DeleteConnectionCommand({ ConnectionArn: used.ConnectionArn! }))
@@ -211,14 +226,47 @@ describe('web console in Chromium', () => {
     expect(await text(page, '.flash')).toBe('Host deleted.')
   })
 
-  it('shows the provider application with its callback URL and never its secret', async () => {
+  it('shows the provider application with its callback URL, and takes a new secret write-only', async () => {
     await page.goto(url('/console/settings'))
     const main = (await page.textContent('main'))!
     expect(main).toContain(`${f.server.url}/oauth/bitbucket/callback`)
-    expect(main).toMatch(/write-only/)
-    expect(main).toContain('junction')
+    expect(main).toMatch(/from junction serve flags or environment/)
+    expect(await page.getByLabel('OAuth consumer key').inputValue()).toBe('junction')
+    expect(await page.getByLabel(/^Secret/).inputValue()).toBe('')
     expect(await page.content()).not.toContain(f.sb.consumer!.secret)
     await screenshot(page, '10-settings')
+    // A wrong secret saved here replaces the flags' one: the next handshake fails at the token
+    // endpoint; saving the right one (write-only) repairs it.
+    await page.getByLabel(/^Secret/).fill('wrong-secret')
+    await submit(page, 'Save')
+    expect(await text(page, '.flash')).toBe('Bitbucket Cloud application saved.')
+    expect(await page.textContent('main')).toMatch(/\(set here\)/)
+    expect(await page.content()).not.toContain('wrong-secret')
+    const arn = await newConnection(f)
+    const start = await ext(f, 'StartOAuthHandshake', { ConnectionArn: arn })
+    const b = new FormBrowser()
+    const consent = await b.request(String(start.json['AuthorizationUrl']))
+    const refused = await b.submit(consent.forms[0]!, {
+      username: 'alice',
+      password: 'alice-pw',
+      decision: 'grant',
+    })
+    expect(refused.html).toMatch(/refused the credential|Client credentials/)
+    await page.getByLabel(/^Secret/).fill(f.sb.consumer!.secret)
+    await submit(page, 'Save')
+    const again = await ext(f, 'StartOAuthHandshake', { ConnectionArn: arn })
+    const b2 = new FormBrowser()
+    const consent2 = await b2.request(String(again.json['AuthorizationUrl']))
+    const choice = await b2.submit(consent2.forms[0]!, {
+      username: 'alice',
+      password: 'alice-pw',
+      decision: 'grant',
+    })
+    expect(choice.status).toBe(200)
+    // The secret is sealed in the database, never stored in clear.
+    const stored = await f.server.store.providerApps.get('Bitbucket')
+    expect(stored?.secretCiphertext).toMatch(/^v1\./)
+    expect(stored?.secretCiphertext).not.toContain(f.sb.consumer!.secret)
   })
 
   it('shows a limited IAM user the explained denial', async () => {
@@ -241,6 +289,12 @@ describe('web console in Chromium', () => {
     expect(flash).toMatch(/not authorized to perform: codestar-connections:CreateConnection/)
     expect(flash).toMatch(/no identity-based policy allows/)
     await screenshot(p, '11-denied')
+    await p.goto(`${f.server.url}/console/settings`)
+    await p.getByLabel(/^Secret/).fill('not-mine')
+    await p.getByRole('button', { name: 'Save' }).click()
+    expect(await p.textContent('main')).toMatch(
+      /only the account root \(the operator\) manages them/,
+    )
     await p.context().close()
   })
 

@@ -70,13 +70,19 @@ export class BitbucketProvider implements GitProvider {
   readonly type = 'Bitbucket'
   readonly capabilities = { hosts: false, tokenRefresh: true, changedFilesInPushEvents: false }
   readonly #endpoints: ProviderEndpoints
-  readonly #app: OAuthApp | undefined
+  readonly #app: () => OAuthApp | undefined
   readonly #http: HttpClient
 
-  constructor(o: { endpoints?: ProviderEndpoints; app?: OAuthApp; http?: HttpClientOptions }) {
+  constructor(o: {
+    endpoints?: ProviderEndpoints
+    /** The OAuth consumer, or a function giving the current one (it can change at run time). */
+    app?: OAuthApp | (() => OAuthApp | undefined)
+    http?: HttpClientOptions
+  }) {
     const e = o.endpoints ?? BITBUCKET_DEFAULTS
     this.#endpoints = { webUrl: e.webUrl.replace(/\/+$/, ''), apiUrl: e.apiUrl.replace(/\/+$/, '') }
-    this.#app = o.app
+    const app = o.app
+    this.#app = typeof app === 'function' ? app : () => app
     this.#http = new HttpClient('Bitbucket', o.http)
   }
 
@@ -85,11 +91,12 @@ export class BitbucketProvider implements GitProvider {
   }
 
   #requireApp(): OAuthApp {
-    if (!this.#app)
+    const app = this.#app()
+    if (!app)
       throw new ProviderRequestFailed(
         'No Bitbucket OAuth consumer is configured (start junction serve with --bitbucket-client-id and --bitbucket-client-secret)',
       )
-    return this.#app
+    return app
   }
 
   authorizationUrl(state: string): URL {

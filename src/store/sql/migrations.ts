@@ -237,6 +237,16 @@ function migrations(a: SqlDialectAdapter): Record<string, Migration> {
           .addColumn('user_token_ciphertext', 'text')
           .addColumn('expires_at', a.bigIntType, (c) => c.notNull())
           .execute()
+        // OAuth applications the operator registered with providers (set in the console);
+        // the secret is sealed under the master key.
+        await db.schema
+          .createTable('provider_apps')
+          .addColumn('provider_type', 'text', (c) => c.primaryKey())
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('secret_ciphertext', 'text', (c) => c.notNull())
+          .addColumn('updated_by', 'text', (c) => c.notNull())
+          .addColumn('updated_at', a.bigIntType, (c) => c.notNull())
+          .execute()
         // Provider webhooks Junction registered (one per repository and installation), each with
         // its own sealed secret, and the durable log of the deliveries they received.
         await db.schema

@@ -147,4 +147,11 @@ export interface Database {
     event: string
     received_at: number
   }
+  provider_apps: {
+    provider_type: string
+    client_id: string
+    secret_ciphertext: string
+    updated_by: string
+    updated_at: number
+  }
 }

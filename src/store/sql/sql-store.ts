@@ -6,6 +6,7 @@
 import { sql, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
 import type {
   DeliveryRecord,
+  ProviderAppRecord,
   WebhookRecord,
   HandshakeRecord,
   InstallationRecord,
@@ -354,6 +355,17 @@ export class SqlStore implements Store {
           .where('id', '=', r.id)
           .execute()
       count += handshakes.length
+      const apps = await tx
+        .selectFrom('provider_apps')
+        .select(['provider_type', 'secret_ciphertext'])
+        .execute()
+      for (const r of apps)
+        await tx
+          .updateTable('provider_apps')
+          .set({ secret_ciphertext: reseal(r.secret_ciphertext) })
+          .where('provider_type', '=', r.provider_type)
+          .execute()
+      count += apps.length
       const webhooks = await tx.selectFrom('webhooks').select(['id', 'secret_ciphertext']).execute()
       for (const r of webhooks)
         await tx
@@ -769,6 +781,39 @@ export class SqlStore implements Store {
         event: r.event,
         receivedAt: Number(r.received_at),
       }))
+    },
+  }
+
+  providerApps = {
+    get: async (providerType: string): Promise<ProviderAppRecord | undefined> => {
+      const r = await this.#db
+        .selectFrom('provider_apps')
+        .selectAll()
+        .where('provider_type', '=', providerType)
+        .executeTakeFirst()
+      return (
+        r && {
+          providerType: r.provider_type,
+          clientId: r.client_id,
+          secretCiphertext: r.secret_ciphertext,
+          updatedBy: r.updated_by,
+          updatedAt: Number(r.updated_at),
+        }
+      )
+    },
+    put: async (a: ProviderAppRecord): Promise<void> => {
+      const row = {
+        provider_type: a.providerType,
+        client_id: a.clientId,
+        secret_ciphertext: a.secretCiphertext,
+        updated_by: a.updatedBy,
+        updated_at: a.updatedAt,
+      }
+      await this.#db
+        .insertInto('provider_apps')
+        .values(row)
+        .onConflict((oc) => oc.column('provider_type').doUpdateSet(row))
+        .execute()
     },
   }
 
