@@ -47,6 +47,7 @@ junction serve flags:
   --bitbucket-client-id <key>       Key of the Bitbucket OAuth consumer (callback <public-url>/oauth/bitbucket/callback)
   --bitbucket-client-secret <secret> Its secret (prefer JUNCTION_BITBUCKET_CLIENT_SECRET: argv is visible to ps)
   --credential-recheck-interval <s> Seconds between retries of installations in ERROR (default ${defaults.credentialRecheckSeconds})
+  --console-session-ttl <s>  How long a console sign-in lasts (default ${defaults.consoleSessionSeconds})
 
 Environment:
   JUNCTION_MASTER_KEY                 32-byte master key (base64 or hex) instead of <data-dir>/master.key
@@ -73,6 +74,7 @@ const serveOptions = {
   'bitbucket-client-id': { type: 'string' },
   'bitbucket-client-secret': { type: 'string' },
   'credential-recheck-interval': { type: 'string' },
+  'console-session-ttl': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
