@@ -86,7 +86,15 @@ describe('malformed input to the connect routes (property test)', () => {
     const before = await snapshot()
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('callback', 'install', 'archive', 'webhook', 'other'),
+        fc.constantFrom(
+          'callback',
+          'install',
+          'archive',
+          'webhook',
+          'other',
+          'console',
+          'console-post',
+        ),
         fc.string({ maxLength: 200 }),
         fc.string({ maxLength: 200 }),
         async (route, a, b) => {
@@ -111,6 +119,27 @@ describe('malformed input to the connect routes (property test)', () => {
               headers: { 'x-hub-signature': b },
               body: b,
             })
+          else if (route === 'console')
+            res = await fetch(
+              `${f.server.url}/console/${e(a)}?arn=${e(b)}&q=${e(b)}&page=${e(a)}`,
+              {
+                headers: { cookie: `junction_console=${e(b)}` },
+                redirect: 'manual',
+              },
+            )
+          else if (route === 'console-post')
+            res = await fetch(
+              `${f.server.url}/console/${['signin', 'connections/new', 'connection/delete', 'host/update', 'settings/app'][a.length % 5]}`,
+              {
+                method: 'POST',
+                headers: {
+                  'content-type': 'application/x-www-form-urlencoded',
+                  cookie: `junction_console=${e(a)}`,
+                },
+                body: `accessKeyId=${e(a)}&secretAccessKey=${e(b)}&csrf=${e(b)}&name=${e(a)}&arn=${e(b)}&next=${e(a)}`,
+                redirect: 'manual',
+              },
+            )
           else res = await fetch(`${f.server.url}/oauth/${e(a) || 'x'}/${e(b) || 'y'}`)
           await res.arrayBuffer()
           expect(res.status, `${route} ${a} ${b}`).toBeGreaterThanOrEqual(200)
@@ -121,5 +150,74 @@ describe('malformed input to the connect routes (property test)', () => {
     )
     expect(await snapshot()).toBe(before)
     expect((await fetch(`${f.server.url}/health`)).status).toBe(200)
+  })
+
+  it('answers garbage from a signed-in console session without a 5xx', async () => {
+    const signin = await fetch(`${f.server.url}/console/signin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        accessKeyId: f.server.credentials.accessKeyId,
+        secretAccessKey: f.server.credentials.secretAccessKey,
+      }),
+      redirect: 'manual',
+    })
+    const cookie = signin.headers.getSetCookie()[0]!.split(';')[0]!
+    const html = await (
+      await fetch(`${f.server.url}/console/connections/new`, { headers: { cookie } })
+    ).text()
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!
+    const before = await snapshot()
+    const routes = [
+      'connections/new',
+      'connection/tag',
+      'connection/untag',
+      'connection/authorize',
+      'connection/delete',
+      'hosts/new',
+      'host/update',
+      'host/delete',
+      'settings/app',
+    ]
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...routes),
+        fc.dictionary(
+          fc.constantFrom(
+            'provider',
+            'name',
+            'tags',
+            'arn',
+            'key',
+            'value',
+            'confirm',
+            'endpoint',
+            'vpcId',
+            'subnetIds',
+            'providerType',
+            'clientId',
+            'clientSecret',
+          ),
+          fc.string({ maxLength: 60 }),
+          { maxKeys: 6 },
+        ),
+        async (route, fields) => {
+          // Never delete for real: the property is about answers, the snapshot about changes.
+          if (fields['confirm'] === 'delete') fields['confirm'] = 'nope'
+          if (route === 'settings/app') fields['providerType'] = 'NotAProvider'
+          if (route === 'connections/new' || route === 'hosts/new') fields['name'] = 'x'.repeat(80) // too long: refused, nothing created
+          const res = await fetch(`${f.server.url}/console/${route}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+            body: new URLSearchParams({ ...fields, csrf }),
+            redirect: 'manual',
+          })
+          await res.arrayBuffer()
+          expect(res.status, `${route} ${JSON.stringify(fields)}`).toBeLessThan(500)
+        },
+      ),
+      { numRuns: 200 },
+    )
+    expect(await snapshot()).toBe(before)
   })
 })
