@@ -112,8 +112,80 @@ const safeEqual = (a: string, b: string) => {
   return x.length === y.length && timingSafeEqual(x, y)
 }
 
+interface RouteContext {
+  req: IncomingMessage
+  res: ServerResponse
+  s: Session
+  u: URL
+  form: URLSearchParams
+  path: string
+}
+
 export class ConsoleApp {
   constructor(private readonly d: ConsoleDeps) {}
+
+  /** `METHOD path` → the log name and the handler (GET covers HEAD). */
+  readonly #routes: Record<string, { name: string; run(c: RouteContext): void | Promise<void> }> = {
+    'POST /console/signout': {
+      name: 'console-signout',
+      run: ({ res }) =>
+        redirect(res, '/console/signin?m=out', {
+          'Set-Cookie': `${COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${this.d.secure ? '; Secure' : ''}`,
+        }),
+    },
+    'GET /console': {
+      name: 'console-connections',
+      run: (c) => this.#connections(c.req, c.res, c.s, c.u),
+    },
+    'GET /console/connections/new': {
+      name: 'console-create',
+      run: (c) => this.#newConnection(c.res, c.s, {}),
+    },
+    'POST /console/connections/new': {
+      name: 'console-create',
+      run: (c) => this.#createConnection(c.req, c.res, c.s, c.form),
+    },
+    'GET /console/connection': {
+      name: 'console-connection',
+      run: (c) => this.#connection(c.req, c.res, c.s, c.u),
+    },
+    ...Object.fromEntries(
+      ['tag', 'untag', 'authorize', 'delete'].map((a) => [
+        `POST /console/connection/${a}`,
+        {
+          name: 'console-connection',
+          run: (c: RouteContext) => this.#connectionAction(c.req, c.res, c.s, a, c.form),
+        },
+      ]),
+    ),
+    'GET /console/hosts': {
+      name: 'console-hosts',
+      run: (c) => this.#hosts(c.req, c.res, c.s, c.u),
+    },
+    'GET /console/hosts/new': { name: 'console-hosts', run: (c) => this.#newHost(c.res, c.s, {}) },
+    'POST /console/hosts/new': {
+      name: 'console-hosts',
+      run: (c) => this.#createHost(c.req, c.res, c.s, c.form),
+    },
+    'GET /console/host': { name: 'console-host', run: (c) => this.#host(c.req, c.res, c.s, c.u) },
+    ...Object.fromEntries(
+      ['update', 'delete'].map((a) => [
+        `POST /console/host/${a}`,
+        {
+          name: 'console-host',
+          run: (c: RouteContext) => this.#hostAction(c.req, c.res, c.s, a, c.form),
+        },
+      ]),
+    ),
+    'GET /console/settings': {
+      name: 'console-settings',
+      run: (c) => this.#settings(c.res, c.s, c.u),
+    },
+    'POST /console/settings/app': {
+      name: 'console-settings',
+      run: (c) => this.#saveApp(c.res, c.s, c.form),
+    },
+  }
 
   #csrf(cookie: string): string {
     return createHmac('sha256', this.d.csrfKey).update(`console\n${cookie}`).digest('base64url')
@@ -225,64 +297,20 @@ export class ConsoleApp {
       return 'console'
     }
     try {
-      const route = `${method === 'POST' ? 'POST' : 'GET'} ${path}`
-      switch (route) {
-        case 'POST /console/signout':
-          redirect(res, '/console/signin?m=out', {
-            'Set-Cookie': `${COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${this.d.secure ? '; Secure' : ''}`,
-          })
-          return 'console-signout'
-        case 'GET /console':
-          await this.#connections(req, res, s, u)
-          return 'console-connections'
-        case 'GET /console/connections/new':
-          this.#newConnection(res, s, {})
-          return 'console-create'
-        case 'POST /console/connections/new':
-          await this.#createConnection(req, res, s, form)
-          return 'console-create'
-        case 'GET /console/connection':
-          await this.#connection(req, res, s, u)
-          return 'console-connection'
-        case 'POST /console/connection/tag':
-        case 'POST /console/connection/untag':
-        case 'POST /console/connection/authorize':
-        case 'POST /console/connection/delete':
-          await this.#connectionAction(req, res, s, path.slice('/console/connection/'.length), form)
-          return 'console-connection'
-        case 'GET /console/hosts':
-          await this.#hosts(req, res, s, u)
-          return 'console-hosts'
-        case 'GET /console/hosts/new':
-          this.#newHost(res, s, {})
-          return 'console-hosts'
-        case 'POST /console/hosts/new':
-          await this.#createHost(req, res, s, form)
-          return 'console-hosts'
-        case 'GET /console/host':
-          await this.#host(req, res, s, u)
-          return 'console-host'
-        case 'POST /console/host/update':
-        case 'POST /console/host/delete':
-          await this.#hostAction(req, res, s, path.slice('/console/host/'.length), form)
-          return 'console-host'
-        case 'GET /console/settings':
-          this.#settings(res, s, u)
-          return 'console-settings'
-        case 'POST /console/settings/app':
-          await this.#saveApp(res, s, form)
-          return 'console-settings'
-        default:
-          send(
-            res,
-            404,
-            page(
-              this.#shell(s, 'Not found'),
-              '<h1>Not found</h1><p><a href="/console">Back to connections</a></p>',
-            ),
-          )
-          return 'console'
+      const route = this.#routes[`${method === 'POST' ? 'POST' : 'GET'} ${path}`]
+      if (!route) {
+        send(
+          res,
+          404,
+          page(
+            this.#shell(s, 'Not found'),
+            '<h1>Not found</h1><p><a href="/console">Back to connections</a></p>',
+          ),
+        )
+        return 'console'
       }
+      await route.run({ req, res, s, u, form, path })
+      return route.name
     } catch (err) {
       if (err instanceof Redirect) {
         redirect(res, err.location)
