@@ -193,13 +193,15 @@ export interface GitProvider {
   getCommit(c: ProviderCredentials, fullName: string, commit: string): Promise<CommitInfo>
   /**
    * Files changed by `commit` relative to `base` (default: its first parent), in `git diff base
-   * commit` order of meaning: `added` means present in `commit` only.
+   * commit` order of meaning: `added` means present in `commit` only. With `fromMergeBase` the
+   * diff starts at the merge base of the two (a pull request's own changes, `git diff base...commit`).
    */
   changedFiles(
     c: ProviderCredentials,
     fullName: string,
     commit: string,
     base?: string,
+    fromMergeBase?: boolean,
   ): Promise<ChangedFile[]>
   /** A zip of the tree at `commit`, streamed. @throws ProviderNotFound */
   downloadArchive(

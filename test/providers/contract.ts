@@ -258,6 +258,18 @@ export function runProviderContract(
       }
     })
 
+    it("diffs from the merge base when asked: a pull request's own changes", async () => {
+      const topic = await f.push('topic/mb', { 'mb-topic.txt': 't\n' })
+      const main = await f.push('main', { 'mb-main.txt': 'm\n' })
+      const own = await f.provider.changedFiles(f.credentials, f.repository, topic, main, true)
+      expect(own.map((x) => `${x.status} ${x.path}`)).toEqual(['added mb-topic.txt'])
+      const twoDot = await f.provider.changedFiles(f.credentials, f.repository, topic, main)
+      expect(twoDot.map((x) => `${x.status} ${x.path}`).sort()).toEqual([
+        'added mb-topic.txt',
+        'removed mb-main.txt',
+      ])
+    })
+
     it('refreshes an OAuth credential into a working one', async () => {
       if (!f.provider.refreshCredentials || f.credentials.kind !== 'oauth') return
       const next = await f.provider.refreshCredentials(f.credentials)

@@ -257,16 +257,18 @@ export class BitbucketProvider implements GitProvider {
     fullName: string,
     commit: string,
     base?: string,
+    fromMergeBase = false,
   ): Promise<ChangedFile[]> {
     for (const x of [commit, base])
       if (x !== undefined && !/^[0-9a-f]{4,64}$/i.test(x))
         throw new ProviderNotFound(`'${x.slice(0, 80)}' is not a commit id`)
     // Bitbucket's `A..B` names the commit with the changes first and the base second (the
-    // opposite of `git diff`); a single commit diffs against its first parent.
+    // opposite of `git diff`); a single commit diffs against its first parent; `topic=true`
+    // diffs from the merge base (three dots).
     const spec = base ? `${commit}..${base}` : commit
     return this.#all<BbDiffstat, ChangedFile>(
       c,
-      `${this.#repo(fullName)}/diffstat/${spec}?pagelen=500`,
+      `${this.#repo(fullName)}/diffstat/${spec}?pagelen=500${base && fromMergeBase ? '&topic=true' : ''}`,
       toChangedFile,
     )
   }

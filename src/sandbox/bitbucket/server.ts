@@ -496,8 +496,11 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
       if (!m) throw apiError(404, `Invalid diff spec: ${spec}`)
       // Bitbucket's A..B: A carries the changes, B is the base.
       const head = await resolveRef(dir, m[1]!)
-      const base = m[2] ? await resolveRef(dir, m[2]) : undefined
+      let base = m[2] ? await resolveRef(dir, m[2]) : undefined
       if (!head || (m[2] && !base)) throw apiError(404, 'Commit not found')
+      // topic=true: a three-dot diff, from the merge base of the two.
+      if (base && u.searchParams.get('topic') === 'true')
+        base = (await git(dir, ['merge-base', head, base])).trim() || base
       const { page, pagelen } = pageParams(u, 500)
       const entries = (await diff(dir, head, base)).map(render.diffstat)
       return sendJson(res, 200, render.paginated(entries, page, pagelen, u))
