@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { stripTopFolder, ZipFormatError } from './zip.js'
+
+const run = promisify(execFile)
+
+describe('CODE_ZIP: removing the provider archive top folder', () => {
+  let dir: string
+  let zip: Buffer
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'junction-zip-'))
+    const repo = join(dir, 'repo')
+    mkdirSync(join(repo, 'src', 'deep'), { recursive: true })
+    writeFileSync(join(repo, 'README.md'), '# hello\n'.repeat(200))
+    writeFileSync(
+      join(repo, 'src', 'deep', 'a.bin'),
+      Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) % 256)),
+    )
+    writeFileSync(join(repo, 'src', 'empty.txt'), '')
+    writeFileSync(join(repo, 'ünïcode näme.txt'), 'x')
+    const env = {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@x',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@x',
+    }
+    await run('git', ['init', '-q', '-b', 'main', repo])
+    await run('git', ['-C', repo, 'add', '.'], { env })
+    await run('git', ['-C', repo, 'commit', '-qm', 'c'], { env })
+    // The provider's layout: everything under one folder named after the repository and commit.
+    const { stdout } = await run(
+      'git',
+      ['-C', repo, 'archive', '--format=zip', '--prefix=ws-repo-0123456789ab/', 'HEAD'],
+      {
+        encoding: 'buffer',
+        maxBuffer: 1 << 26,
+      },
+    )
+    zip = stdout as unknown as Buffer
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('keeps every file, at the root, byte for byte, with valid CRCs', async () => {
+    const out = stripTopFolder(zip)
+    const file = join(dir, 'out.zip')
+    writeFileSync(file, out)
+    const test = await run('unzip', ['-t', file])
+    expect(test.stdout).toMatch(/No errors detected/)
+    const { stdout } = await run('unzip', ['-Z1', file])
+    expect(stdout.trim().split('\n').sort()).toEqual([
+      'README.md',
+      'src/',
+      'src/deep/',
+      'src/deep/a.bin',
+      'src/empty.txt',
+      'ünïcode näme.txt',
+    ])
+    const x = join(dir, 'x')
+    await run('unzip', ['-q', file, '-d', x])
+    expect(readFileSync(join(x, 'src', 'deep', 'a.bin'))).toEqual(
+      readFileSync(join(dir, 'repo', 'src', 'deep', 'a.bin')),
+    )
+    expect(readFileSync(join(x, 'README.md'), 'utf8')).toBe('# hello\n'.repeat(200))
+  })
+
+  it('refuses what is not a one-folder zip', () => {
+    expect(() => stripTopFolder(Buffer.from('not a zip at all, not even close'))).toThrow(
+      ZipFormatError,
+    )
+    const damaged = Buffer.from(zip)
+    // Break the first central directory entry's signature.
+    damaged.writeUInt32LE(0, damaged.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])))
+    expect(() => stripTopFolder(damaged)).toThrow(/damaged/)
+    expect(() => stripTopFolder(stripTopFolder(zip))).toThrow(/no single top folder/)
+  })
+})
