@@ -25,6 +25,8 @@ interface ModelShape {
   members?: Record<string, MemberRef>
   required?: string[]
   member?: MemberRef
+  key?: MemberRef
+  value?: MemberRef
   min?: number
   max?: number
   pattern?: string
@@ -79,6 +81,8 @@ function tsType(name: string, model: Model): string {
       return 'Date'
     case 'list':
       return `${tsType(shape.member!.shape, model)}[]`
+    case 'map':
+      return `Record<string, ${tsType(shape.value!.shape, model)}>`
     case 'structure':
       return name
     default:
@@ -86,18 +90,18 @@ function tsType(name: string, model: Model): string {
   }
 }
 
-function genShapes(): string {
-  const out: string[] = [header]
-  const names = Object.keys(typesModel.shapes).sort()
+function genShapes(model: Model = typesModel, withHeader = true): string {
+  const out: string[] = withHeader ? [header] : []
+  const names = Object.keys(model.shapes).sort()
   for (const name of names) {
-    const s = typesModel.shapes[name]!
+    const s = model.shapes[name]!
     if (s.type === 'string' && s.enum) {
       out.push(`export const ${name}Values = ${JSON.stringify(s.enum)} as const`)
       out.push(`export type ${name} = (typeof ${name}Values)[number]\n`)
     } else if (s.type === 'structure' && !s.exception) {
       const req = new Set(s.required ?? [])
       const members = Object.entries(s.members ?? {}).map(
-        ([m, ref]) => `  ${m}${req.has(m) ? '' : '?'}: ${tsType(ref.shape, typesModel)}`,
+        ([m, ref]) => `  ${m}${req.has(m) ? '' : '?'}: ${tsType(ref.shape, model)}`,
       )
       out.push(`export interface ${name} {\n${members.join('\n')}\n}\n`)
     }
@@ -178,6 +182,95 @@ function collectInputShapes(model: Model): Set<string> {
   return seen
 }
 
+function validationTable(model: Model, operations: string[]): string {
+  const seen = new Set<string>()
+  const visit = (name: string): void => {
+    if (seen.has(name)) return
+    seen.add(name)
+    const sh = model.shapes[name]!
+    for (const ref of [sh.member, sh.key, sh.value, ...Object.values(sh.members ?? {})])
+      if (ref) visit(ref.shape)
+  }
+  for (const op of operations) {
+    const input = model.operations[op]!.input
+    if (input) visit(input.shape)
+  }
+  const shapes: Record<string, unknown> = {}
+  for (const name of [...seen].sort()) {
+    const sh = model.shapes[name]!
+    const rule: Record<string, unknown> = { type: sh.type }
+    for (const k of ['min', 'max', 'pattern', 'enum', 'required'] as const)
+      if (sh[k] !== undefined) rule[k] = sh[k]
+    if (sh.member) rule['member'] = sh.member.shape
+    if (sh.key) rule['key'] = sh.key.shape
+    if (sh.value) rule['value'] = sh.value.shape
+    if (sh.members)
+      rule['members'] = Object.fromEntries(Object.entries(sh.members).map(([m, r]) => [m, r.shape]))
+    shapes[name] = rule
+  }
+  const ops = Object.fromEntries(
+    [...operations].sort().map((op) => [op, model.operations[op]!.input?.shape ?? null]),
+  )
+  return JSON.stringify({ operations: ops, shapes })
+}
+
+/** The CodePipeline subset Junction serves (issue 6), generated into one module. */
+const PIPELINE_OPERATIONS = [
+  'CreatePipeline',
+  'GetPipeline',
+  'UpdatePipeline',
+  'DeletePipeline',
+  'ListPipelines',
+  'StartPipelineExecution',
+  'StopPipelineExecution',
+  'GetPipelineExecution',
+  'ListPipelineExecutions',
+  'GetPipelineState',
+  'ListActionExecutions',
+  'TagResource',
+  'UntagResource',
+  'ListTagsForResource',
+]
+
+function genCodePipeline(): string {
+  const model = loadModel('codepipeline')
+  const md = model.metadata
+  const out: string[] = [
+    header,
+    "import { AwsError } from '../errors/aws-error.js'",
+    "import type { ValidationTable } from '../protocol/validation-types.js'\n",
+    genShapes(model, false),
+  ]
+  const errors = Object.entries(model.shapes)
+    .filter(([, sh]) => sh.exception)
+    .map(([n]) => n)
+    .sort()
+  for (const name of errors)
+    out.push(
+      `export class ${name} extends AwsError {\n  constructor(message: string) {\n    super('${name}', message, 400)\n  }\n}\n`,
+    )
+  const entries = PIPELINE_OPERATIONS.map((op) => {
+    const o = model.operations[op]!
+    const errs = (o.errors ?? []).map((e) => `'${e.shape}'`).join(' | ') || 'never'
+    return `  ${op}: { input: ${o.input?.shape ?? 'Record<string, never>'}; output: ${o.output?.shape ?? 'Record<string, never>'}; errors: ${errs} }`
+  })
+  out.push(
+    `/** The CodePipeline operations Junction serves, with their inputs, outputs and errors. */`,
+  )
+  out.push(`export interface PipelineOperationMap {\n${entries.join('\n')}\n}\n`)
+  out.push(`export type PipelineOperationName = keyof PipelineOperationMap\n`)
+  out.push(
+    `export const pipelineOperationNames = ${JSON.stringify(PIPELINE_OPERATIONS)} as const satisfies readonly PipelineOperationName[]\n`,
+  )
+  out.push(
+    `export const codepipelineMetadata = { signingName: '${md['signingName'] ?? md['endpointPrefix']}', apiVersion: '${md['apiVersion']}', jsonVersion: '${md['jsonVersion']}', targetPrefix: '${md['targetPrefix']}' } as const\n`,
+  )
+  out.push(
+    `export const codepipelineValidation: ValidationTable = ${validationTable(model, PIPELINE_OPERATIONS)}\n`,
+  )
+  return out.join('\n')
+}
+
 function genValidation(): string {
   const out: string[] = [
     header,
@@ -219,6 +312,7 @@ async function main(): Promise<void> {
     'errors.ts': genErrors(),
     'operations.ts': genOperations(),
     'validation-table.ts': genValidation(),
+    'codepipeline.ts': genCodePipeline(),
   }
   mkdirSync(outDir, { recursive: true })
   let drift = false

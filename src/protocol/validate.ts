@@ -91,6 +91,20 @@ class Checker {
       case 'structure':
         this.structure(rule, value as Record<string, unknown>, path)
         break
+      case 'map': {
+        const entries = Object.entries(value as Record<string, unknown>)
+        if (rule.min !== undefined && entries.length < rule.min)
+          this.#fail(value, path, `Member must have length greater than or equal to ${rule.min}`)
+        if (rule.max !== undefined && entries.length > rule.max)
+          this.#fail(value, path, `Member must have length less than or equal to ${rule.max}`)
+        for (const [k, v] of entries) {
+          this.check(rule.key, k, `${path}.${k}`)
+          if (v === null || v === undefined)
+            this.#fail(v, `${path}.${k}`, 'Member must not be null')
+          else this.check(rule.value, v, `${path}.${k}`)
+        }
+        break
+      }
       default:
         break
     }
@@ -134,6 +148,7 @@ class Checker {
         ok = Array.isArray(value)
         break
       case 'structure':
+      case 'map':
         ok = typeof value === 'object' && value !== null && !Array.isArray(value)
         break
     }

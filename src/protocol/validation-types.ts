@@ -14,6 +14,7 @@ export type ShapeRule =
   | { type: 'integer' | 'long'; min?: number; max?: number }
   | { type: 'boolean' | 'timestamp' }
   | { type: 'list'; member: string; min?: number; max?: number }
+  | { type: 'map'; key: string; value: string; min?: number; max?: number }
   | { type: 'structure'; members: Record<string, string>; required?: readonly string[] }
 
 export interface ValidationTable {
