@@ -117,12 +117,14 @@ export class CredentialKeeper {
         return current
       }
       // One refresh per installation across nodes: the lease holder refreshes, the others wait
-      // for the new version (or for the lease to lapse, if its holder died).
+      // for the new version (or for the lease to lapse, if its holder died). The lease is taken
+      // only at the version just read, so a refresh that landed in between is not repeated.
       const now = this.now()
       if (
         !(await this.store.installations.leaseRefresh(
           inst.accountId,
           inst.id,
+          inst.credentialVersion,
           now,
           now + REFRESH_LEASE_MS,
         ))

@@ -376,9 +376,16 @@ export interface Store {
     listFailing(limit: number): Promise<InstallationRecord[]>
     /**
      * Takes the installation's refresh lease until `until` unless another holder's lease is still
-     * running at `now`: one refresh at a time per installation across every node.
+     * running at `now` or the credential is no longer at `expectedVersion` (someone refreshed
+     * since it was read): one refresh at a time per installation across every node.
      */
-    leaseRefresh(accountId: string, id: string, now: number, until: number): Promise<boolean>
+    leaseRefresh(
+      accountId: string,
+      id: string,
+      expectedVersion: number,
+      now: number,
+      until: number,
+    ): Promise<boolean>
     /** Gives the refresh lease up (the refresh failed). */
     releaseRefresh(accountId: string, id: string): Promise<void>
     /**

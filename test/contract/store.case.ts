@@ -508,15 +508,17 @@ export function runStoreContract(factory: StoreFactory): void {
         statusReason: null,
       })
       // One refresh lease at a time; it lapses, and a credential write or a release frees it.
-      expect(await store.installations.leaseRefresh(A, inst.id, 100, 200)).toBe(true)
-      expect(await store.installations.leaseRefresh(A, inst.id, 150, 250)).toBe(false)
-      expect(await store.installations.leaseRefresh(A, inst.id, 200, 300)).toBe(true)
+      expect(await store.installations.leaseRefresh(A, inst.id, 2, 100, 200)).toBe(true)
+      expect(await store.installations.leaseRefresh(A, inst.id, 2, 150, 250)).toBe(false)
+      expect(await store.installations.leaseRefresh(A, inst.id, 2, 200, 300)).toBe(true)
       await store.installations.releaseRefresh(A, inst.id)
-      expect(await store.installations.leaseRefresh(A, inst.id, 201, 400)).toBe(true)
+      expect(await store.installations.leaseRefresh(A, inst.id, 2, 201, 400)).toBe(true)
       expect(
         await store.installations.updateCredential(A, inst.id, 2, 'v1.k.leased', 9_000, 6),
       ).toBe(true)
-      expect(await store.installations.leaseRefresh(A, inst.id, 202, 400)).toBe(true)
+      // A lease asked for at a stale version is refused: the refresh already happened.
+      expect(await store.installations.leaseRefresh(A, inst.id, 2, 202, 400)).toBe(false)
+      expect(await store.installations.leaseRefresh(A, inst.id, 3, 202, 400)).toBe(true)
       await store.installations.releaseRefresh(A, inst.id)
       // Re-installing replaces the credential and bumps the version.
       await store.installations.upsert({ ...inst, credentialCiphertext: 'v1.k.fresh' })

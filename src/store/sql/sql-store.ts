@@ -615,12 +615,19 @@ export class SqlStore implements Store {
         .execute()
       return rows.map(toInstallation)
     },
-    leaseRefresh: async (accountId: string, id: string, now: number, until: number) => {
+    leaseRefresh: async (
+      accountId: string,
+      id: string,
+      expectedVersion: number,
+      now: number,
+      until: number,
+    ) => {
       const r = await this.#db
         .updateTable('installations')
         .set({ refresh_lease_until: until })
         .where('account_id', '=', accountId)
         .where('id', '=', id)
+        .where('credential_version', '=', expectedVersion)
         .where((eb) =>
           eb.or([eb('refresh_lease_until', 'is', null), eb('refresh_lease_until', '<=', now)]),
         )
