@@ -359,14 +359,17 @@ describe('web console in Chromium', () => {
 })
 
 describe('console sessions expire', () => {
-  it('sends an expired session back to sign-in and refuses its forms', async () => {
-    const f = await startConnectFixture('sqlite', { 'console-session-ttl': '1' })
+  it('sends an expired session back to sign-in and refuses its forms (a 3-second session)', async () => {
+    const f = await startConnectFixture('sqlite', { 'console-session-ttl': '3' })
     const browser = await launchChromium()
     try {
       const page = await browser.newPage()
+      const signedInAt = Date.now()
       await signIn(page, f.server.url, f.server.credentials)
       await page.goto(`${f.server.url}/console/connections/new`)
-      await new Promise((r) => setTimeout(r, 1500))
+      // Still signed in here (the form is shown); then the 3-second session runs out.
+      expect(page.url()).toBe(`${f.server.url}/console/connections/new`)
+      await new Promise((r) => setTimeout(r, Math.max(0, signedInAt + 3500 - Date.now())))
       await page.getByLabel('Connection name').fill('too-late')
       await page.getByRole('button', { name: 'Create and connect' }).click()
       expect(await text(page, 'h1')).toBe('Your session has expired')
