@@ -101,6 +101,11 @@ describeApi('Query protocol (IAM, STS)', (f) => {
       expect(errorOf((await query('Action=ListUsers&MaxItems=ten')).text).code).toBe(
         'ValidationError',
       )
+      // Only digits make an integer (the property test found '1 ' taken as 1).
+      for (const v of ['1%20', '%201', '0x10', '1e2', '1.0'])
+        expect(errorOf((await query(`Action=ListUsers&MaxItems=${v}`)).text).code, v).toBe(
+          'ValidationError',
+        )
       expect(errorOf((await query('Action=CreateUser')).text).message).toMatch(
         /Value null at 'userName'/,
       )

@@ -59,8 +59,9 @@ function decodeValue(
     case 'long': {
       const text = params.get(name)
       if (text === undefined) return undefined
-      const n = Number(text)
-      if (text.trim() === '' || !Number.isSafeInteger(n))
+      // Digits only: Number() would also take ' 1', '1 ', '0x10' and '1e2'.
+      const n = /^-?\d{1,16}$/.test(text) ? Number(text) : NaN
+      if (!Number.isSafeInteger(n))
         throw new ValidationException(`Value '${text.slice(0, 64)}' at '${name}' is not an integer`)
       return n
     }
