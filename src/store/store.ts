@@ -7,6 +7,7 @@
  * Every method that changes several rows is atomic. Quotas and per-resource limits are enforced
  * inside the store's transactions so that concurrent callers on several nodes cannot exceed them.
  */
+import type { PipelineRepository } from './pipeline-store.js'
 
 export interface AccessKeyRecord {
   accessKeyId: string
@@ -232,6 +233,12 @@ export interface DeliveryRecord {
   /** The parsed provider event, as JSON. */
   event: string
   receivedAt: number
+  /** Where it came from (the pipelines engine maps it to pipelines by these). */
+  accountId?: string
+  installationId?: string
+  repository?: string
+  /** `Webhook` or `PollForSourceChanges`. */
+  triggerSource?: string
 }
 
 /** An OAuth application the operator registered with a provider (client id and sealed secret). */
@@ -424,6 +431,8 @@ export interface Store {
       repository: string,
     ): Promise<WebhookRecord | undefined>
     delete(id: string): Promise<boolean>
+    /** Every webhook Junction registered (the pipelines engine reconciles them). */
+    all(): Promise<WebhookRecord[]>
     /**
      * Records a verified delivery once: `duplicate` when the same delivery id was recorded for
      * the webhook before (a provider retry or a replay).
@@ -432,6 +441,8 @@ export interface Store {
     /** Deliveries of a webhook, oldest first, after `afterSeq`. */
     deliveries(webhookId: string, afterSeq: number, limit: number): Promise<DeliveryRecord[]>
   }
+
+  pipelines: PipelineRepository
 
   providerApps: {
     get(providerType: string): Promise<ProviderAppRecord | undefined>

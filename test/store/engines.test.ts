@@ -68,6 +68,7 @@ if (engines.includes('postgres')) {
           '0001_connections_hosts_tags',
           '0002_iam',
           '0003_providers',
+          '0004_pipelines',
         ])
       } finally {
         await shared.drop()

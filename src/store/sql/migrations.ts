@@ -278,6 +278,155 @@ function migrations(a: SqlDialectAdapter): Record<string, Migration> {
           .execute()
       },
     },
+    '0004_pipelines': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations predate the schema type
+      async up(db: Kysely<any>) {
+        // The event log becomes a work queue: each delivery (or poll finding) is taken by one node
+        // under a lease, processed once, and keeps what it started and why others did not match.
+        for (const [name, type] of [
+          ['account_id', 'text'],
+          ['installation_id', 'text'],
+          ['repository', 'text'],
+          ['trigger_source', 'text'],
+          ['lease_owner', 'text'],
+          ['lease_until', a.bigIntType],
+          ['processed_at', a.bigIntType],
+          ['result', 'text'],
+        ] as const)
+          await db.schema.alterTable('webhook_deliveries').addColumn(name, type).execute()
+        // Deliveries recorded before pipelines existed start nothing.
+        await db
+          .updateTable('webhook_deliveries')
+          .set({ processed_at: sql`received_at`, result: '[]' })
+          .execute()
+        await db.schema
+          .createIndex('webhook_deliveries_pending')
+          .on('webhook_deliveries')
+          .columns(['processed_at', 'seq'])
+          .execute()
+        await db.schema
+          .createIndex('webhook_deliveries_repository')
+          .on('webhook_deliveries')
+          .columns(['account_id', 'repository', 'seq'])
+          .execute()
+        await db.schema
+          .createTable('pipelines')
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('arn', 'text', (c) => c.notNull().unique())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('declaration', 'text', (c) => c.notNull())
+          .addColumn('tags', 'text', (c) => c.notNull())
+          .addColumn('created_at', a.bigIntType, (c) => c.notNull())
+          .addColumn('updated_at', a.bigIntType, (c) => c.notNull())
+          .addPrimaryKeyConstraint('pipelines_pk', ['account_id', 'name'])
+          .execute()
+        // What each pipeline's connection source actions watch: events map to pipelines by it.
+        await db.schema
+          .createTable('pipeline_sources')
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('pipeline_name', 'text', (c) => c.notNull())
+          .addColumn('action_name', 'text', (c) => c.notNull())
+          .addColumn('connection_arn', 'text', (c) => c.notNull())
+          .addColumn('repository', 'text', (c) => c.notNull())
+          .addColumn('repository_key', 'text', (c) => c.notNull())
+          .addColumn('branch', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('pipeline_sources_pk', [
+            'account_id',
+            'pipeline_name',
+            'action_name',
+          ])
+          .execute()
+        await db.schema
+          .createIndex('pipeline_sources_repository')
+          .on('pipeline_sources')
+          .columns(['account_id', 'repository_key'])
+          .execute()
+        await db.schema
+          .createTable('pipeline_executions')
+          .addColumn('seq', a.serialType, serialPrimaryKey)
+          .addColumn('id', 'text', (c) => c.notNull().unique())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('pipeline_name', 'text', (c) => c.notNull())
+          .addColumn('pipeline_version', 'integer', (c) => c.notNull())
+          .addColumn('declaration', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('status_summary', 'text')
+          .addColumn('execution_mode', 'text', (c) => c.notNull())
+          .addColumn('trigger_type', 'text', (c) => c.notNull())
+          .addColumn('trigger_detail', 'text', (c) => c.notNull())
+          .addColumn('source_revisions', 'text', (c) => c.notNull())
+          .addColumn('variables', 'text', (c) => c.notNull())
+          // Unique: the same delivery (or client token) never starts a pipeline twice.
+          .addColumn('dedupe_key', 'text', (c) => c.unique())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('current_stage', 'text')
+          .addColumn('stop_mode', 'text')
+          .addColumn('lease_owner', 'text')
+          .addColumn('lease_until', a.bigIntType)
+          .addColumn('created_at', a.bigIntType, (c) => c.notNull())
+          .addColumn('updated_at', a.bigIntType, (c) => c.notNull())
+          .execute()
+        await db.schema
+          .createIndex('pipeline_executions_pipeline')
+          .on('pipeline_executions')
+          .columns(['account_id', 'pipeline_name', 'seq'])
+          .execute()
+        await db.schema
+          .createIndex('pipeline_executions_active')
+          .on('pipeline_executions')
+          .columns(['status', 'lease_until'])
+          .execute()
+        await db.schema
+          .createTable('action_executions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('execution_id', 'text', (c) => c.notNull())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('pipeline_name', 'text', (c) => c.notNull())
+          .addColumn('stage_name', 'text', (c) => c.notNull())
+          .addColumn('action_name', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .addColumn('started_at', a.bigIntType, (c) => c.notNull())
+          .addColumn('updated_at', a.bigIntType, (c) => c.notNull())
+          .addUniqueConstraint('action_executions_once', [
+            'execution_id',
+            'stage_name',
+            'action_name',
+          ])
+          .execute()
+        await db.schema
+          .createIndex('action_executions_pipeline')
+          .on('action_executions')
+          .columns(['account_id', 'pipeline_name', 'started_at'])
+          .execute()
+        // One execution per stage at a time (QUEUED and SUPERSEDED modes).
+        await db.schema
+          .createTable('stage_locks')
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('pipeline_name', 'text', (c) => c.notNull())
+          .addColumn('stage_name', 'text', (c) => c.notNull())
+          .addColumn('execution_id', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('stage_locks_pk', ['account_id', 'pipeline_name', 'stage_name'])
+          .execute()
+        // The polling fallback's last seen head per watched branch.
+        await db.schema
+          .createTable('source_polls')
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('connection_arn', 'text', (c) => c.notNull())
+          .addColumn('repository', 'text', (c) => c.notNull())
+          .addColumn('branch', 'text', (c) => c.notNull())
+          .addColumn('last_commit', 'text')
+          .addColumn('checked_at', a.bigIntType, (c) => c.notNull())
+          .addPrimaryKeyConstraint('source_polls_pk', [
+            'account_id',
+            'connection_arn',
+            'repository',
+            'branch',
+          ])
+          .execute()
+      },
+    },
   }
 }
 

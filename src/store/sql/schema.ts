@@ -146,6 +146,82 @@ export interface Database {
     event_kind: string
     event: string
     received_at: number
+    account_id: string | null
+    installation_id: string | null
+    repository: string | null
+    trigger_source: string | null
+    lease_owner: string | null
+    lease_until: number | null
+    processed_at: number | null
+    result: string | null
+  }
+  pipelines: {
+    account_id: string
+    name: string
+    arn: string
+    version: number
+    declaration: string
+    tags: string
+    created_at: number
+    updated_at: number
+  }
+  pipeline_sources: {
+    account_id: string
+    pipeline_name: string
+    action_name: string
+    connection_arn: string
+    repository: string
+    repository_key: string
+    branch: string
+  }
+  pipeline_executions: {
+    seq: Generated<number>
+    id: string
+    account_id: string
+    pipeline_name: string
+    pipeline_version: number
+    declaration: string
+    status: string
+    status_summary: string | null
+    execution_mode: string
+    trigger_type: string
+    trigger_detail: string
+    source_revisions: string
+    variables: string
+    dedupe_key: string | null
+    state: string
+    current_stage: string | null
+    stop_mode: string | null
+    lease_owner: string | null
+    lease_until: number | null
+    created_at: number
+    updated_at: number
+  }
+  action_executions: {
+    id: string
+    execution_id: string
+    account_id: string
+    pipeline_name: string
+    stage_name: string
+    action_name: string
+    status: string
+    detail: string
+    started_at: number
+    updated_at: number
+  }
+  stage_locks: {
+    account_id: string
+    pipeline_name: string
+    stage_name: string
+    execution_id: string
+  }
+  source_polls: {
+    account_id: string
+    connection_arn: string
+    repository: string
+    branch: string
+    last_commit: string | null
+    checked_at: number
   }
   provider_apps: {
     provider_type: string

@@ -26,6 +26,7 @@ import type { SqlDialectAdapter } from './dialect-adapter.js'
 import { migrate } from './migrations.js'
 import { RowCache } from './row-cache.js'
 import { SqlIamRepository } from './iam-repository.js'
+import { SqlPipelineRepository } from './pipeline-repository.js'
 
 type Tx = Transaction<Database>
 
@@ -184,6 +185,7 @@ export class SqlStore implements Store {
     this.engine = adapter.engine
     this.#connectionCache = adapter.exclusiveAccess ? new RowCache(20_000) : undefined
     this.iam = new SqlIamRepository(db, adapter)
+    this.pipelines = new SqlPipelineRepository(db, adapter)
   }
 
   /** Runs a write to a connection and drops its cached row, whatever the outcome. */
@@ -312,6 +314,7 @@ export class SqlStore implements Store {
   }
 
   readonly iam: SqlIamRepository
+  readonly pipelines: SqlPipelineRepository
 
   resealSecrets(reseal: (ciphertext: string) => string): Promise<number> {
     return this.#db.transaction().execute(async (tx) => {
@@ -753,6 +756,10 @@ export class SqlStore implements Store {
       const r = await this.#db.deleteFrom('webhooks').where('id', '=', id).executeTakeFirst()
       return Number(r.numDeletedRows) === 1
     },
+    all: async (): Promise<WebhookRecord[]> => {
+      const rows = await this.#db.selectFrom('webhooks').selectAll().orderBy('id').execute()
+      return rows.map(toWebhook)
+    },
     recordDelivery: async (d: Omit<DeliveryRecord, 'seq'>): Promise<'recorded' | 'duplicate'> => {
       const r = await this.#db
         .insertInto('webhook_deliveries')
@@ -762,6 +769,10 @@ export class SqlStore implements Store {
           event_kind: d.eventKind,
           event: d.event,
           received_at: d.receivedAt,
+          account_id: d.accountId ?? null,
+          installation_id: d.installationId ?? null,
+          repository: d.repository ?? null,
+          trigger_source: d.triggerSource ?? null,
         })
         .onConflict((oc) => oc.columns(['webhook_id', 'delivery_id']).doNothing())
         .executeTakeFirst()

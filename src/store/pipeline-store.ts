@@ -1,0 +1,203 @@
+/**
+ * @module store/pipeline-store
+ * What the pipeline engine keeps: pipeline declarations (with the sources they watch), executions
+ * and their action executions, the stage locks of QUEUED and SUPERSEDED modes, the polling
+ * fallback's last seen heads, and the event log as a work queue. Work is shared between nodes by
+ * leases: a row is taken with a compare-and-set on its lease, so exactly one live node holds it,
+ * and a lease that runs out (the node died) lets another node take it.
+ */
+import type { DeliveryRecord, TagRecord } from './store.js'
+
+export interface PipelineRecord {
+  accountId: string
+  name: string
+  arn: string
+  version: number
+  /** The PipelineDeclaration as JSON. */
+  declaration: string
+  tags: TagRecord[]
+  createdAt: number
+  updatedAt: number
+}
+
+/** One connection source action of a pipeline: what it watches. */
+export interface PipelineSourceRecord {
+  accountId: string
+  pipelineName: string
+  actionName: string
+  connectionArn: string
+  repository: string
+  branch: string
+}
+
+export interface ExecutionRecord {
+  seq: number
+  id: string
+  accountId: string
+  pipelineName: string
+  pipelineVersion: number
+  /** The declaration the execution runs (a later update does not change a running execution). */
+  declaration: string
+  status: string
+  statusSummary: string | null
+  executionMode: string
+  triggerType: string
+  triggerDetail: string
+  /** JSON: `{ [sourceActionName]: { revisionType, revisionValue } }` overrides and trigger commits. */
+  sourceRevisions: string
+  /** JSON: resolved pipeline variables `{ name: value }`. */
+  variables: string
+  dedupeKey: string | null
+  /** JSON: the engine's progress (see pipelines/engine). */
+  state: string
+  currentStage: string | null
+  /** `STOP` or `ABANDON` once a stop was asked for. */
+  stopMode: string | null
+  leaseOwner: string | null
+  leaseUntil: number | null
+  createdAt: number
+  updatedAt: number
+}
+
+export type NewExecution = Omit<ExecutionRecord, 'seq'>
+
+export interface ActionExecutionRecord {
+  id: string
+  executionId: string
+  accountId: string
+  pipelineName: string
+  stageName: string
+  actionName: string
+  status: string
+  /** JSON: the ActionExecutionDetail's input and output as the API shows them. */
+  detail: string
+  startedAt: number
+  updatedAt: number
+}
+
+export interface PendingDelivery extends DeliveryRecord {
+  accountId: string
+  installationId: string
+  repository: string
+  triggerSource: string
+}
+
+export type ExecutionChanges = Partial<
+  Pick<
+    ExecutionRecord,
+    'status' | 'statusSummary' | 'state' | 'currentStage' | 'stopMode' | 'leaseOwner' | 'leaseUntil'
+  >
+>
+
+export interface PipelineRepository {
+  /** Creates the pipeline and its sources; `name-taken` when the account has one of that name. */
+  create(p: PipelineRecord, sources: PipelineSourceRecord[]): Promise<'created' | 'name-taken'>
+  get(accountId: string, name: string): Promise<PipelineRecord | undefined>
+  /** Pipelines in name order after `afterName`. */
+  list(accountId: string, afterName: string, limit: number): Promise<PipelineRecord[]>
+  /** Replaces declaration and sources if the version is still `expectedVersion`. */
+  update(
+    p: PipelineRecord,
+    sources: PipelineSourceRecord[],
+    expectedVersion: number,
+  ): Promise<boolean>
+  setTags(accountId: string, name: string, tags: TagRecord[]): Promise<boolean>
+  delete(accountId: string, name: string): Promise<boolean>
+  /** Sources watching a repository (case-insensitive) in an account. */
+  sourcesFor(accountId: string, repository: string): Promise<PipelineSourceRecord[]>
+  /** Every source of every pipeline (webhook reconciliation and polling), in key order. */
+  allSources(): Promise<PipelineSourceRecord[]>
+
+  executions: {
+    /** `duplicate` when an execution with the same dedupe key exists. */
+    create(e: NewExecution): Promise<'created' | 'duplicate'>
+    get(accountId: string, id: string): Promise<ExecutionRecord | undefined>
+    byDedupeKey(key: string): Promise<ExecutionRecord | undefined>
+    /** Newest first, with `seq` below `beforeSeq`. */
+    list(
+      accountId: string,
+      pipelineName: string,
+      beforeSeq: number,
+      limit: number,
+    ): Promise<ExecutionRecord[]>
+    /** Executions of the pipeline that are InProgress or Stopping. */
+    active(accountId: string, pipelineName: string): Promise<ExecutionRecord[]>
+    /**
+     * Takes up to `limit` unfinished executions whose lease is free or ran out at `now`, for
+     * `owner` until `until` (compare-and-set per row).
+     */
+    claim(owner: string, now: number, until: number, limit: number): Promise<ExecutionRecord[]>
+    /** Writes changes if `owner` still holds the lease; false when it lost it. */
+    update(id: string, owner: string, changes: ExecutionChanges, now: number): Promise<boolean>
+    /** Records a stop request (any node); false when the execution is not running. */
+    requestStop(
+      accountId: string,
+      id: string,
+      mode: string,
+      reason: string | null,
+      now: number,
+    ): Promise<boolean>
+  }
+
+  actions: {
+    /** Inserts or replaces the action execution of (execution, stage, action). */
+    put(a: ActionExecutionRecord): Promise<void>
+    forExecution(executionId: string): Promise<ActionExecutionRecord[]>
+    /** Newest first. */
+    list(
+      accountId: string,
+      pipelineName: string,
+      executionId: string | undefined,
+      offset: number,
+      limit: number,
+    ): Promise<ActionExecutionRecord[]>
+  }
+
+  stageLocks: {
+    /** True when the stage was free (or already held by this execution). */
+    acquire(
+      accountId: string,
+      pipelineName: string,
+      stage: string,
+      executionId: string,
+    ): Promise<boolean>
+    release(
+      accountId: string,
+      pipelineName: string,
+      stage: string,
+      executionId: string,
+    ): Promise<void>
+    /** Releases every stage the execution holds. */
+    releaseAll(executionId: string): Promise<void>
+  }
+
+  polls: {
+    get(
+      accountId: string,
+      connectionArn: string,
+      repository: string,
+      branch: string,
+    ): Promise<string | null | undefined>
+    put(
+      accountId: string,
+      connectionArn: string,
+      repository: string,
+      branch: string,
+      commit: string | null,
+      now: number,
+    ): Promise<void>
+  }
+
+  events: {
+    /** Takes up to `limit` unprocessed events whose lease is free or ran out, oldest first. */
+    claim(owner: string, now: number, until: number, limit: number): Promise<PendingDelivery[]>
+    /** Marks the event processed with its result, if `owner` still holds it. */
+    complete(seq: number, owner: string, result: string, now: number): Promise<boolean>
+    /** Recent events of an account (optionally one repository), newest first. */
+    recent(
+      accountId: string,
+      repository: string | undefined,
+      limit: number,
+    ): Promise<(PendingDelivery & { processedAt: number | null; result: string | null })[]>
+  }
+}
