@@ -34,7 +34,7 @@ import {
 } from '../http-util.js'
 import * as render from './render.js'
 import { DEFAULT_SCOPES, SandboxState, type SbRepository, type SbToken } from './state.js'
-import { actorOf, deliver, pushPayload, repoRef } from './webhooks.js'
+import { actorOf, deliver, pushPayload, redeliver, repoRef } from './webhooks.js'
 
 export interface BitbucketSandboxOptions {
   host?: string
@@ -798,12 +798,19 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
           'POST /_sandbox/failures {count, status, retryAfter?}',
           'GET /_sandbox/stats',
           'GET /_sandbox/deliveries',
+          'POST /_sandbox/deliveries/{id}/resend',
         ],
       })
     if (method === 'GET' && a === 'stats' && !b)
       return sendJson(res, 200, { ...state.stats, hooks: state.data.hooks.length })
     if (method === 'GET' && a === 'deliveries' && !b)
       return sendJson(res, 200, { deliveries: state.deliveries })
+    if (method === 'POST' && a === 'deliveries' && b && c === 'resend' && !d) {
+      const sent = redeliver(state, b)
+      if (!sent) throw new HttpError(404, `No delivery ${b} to resend`)
+      await sent
+      return sendJson(res, 200, { resent: b })
+    }
     if (method === 'GET' && a === 'hooks' && !b)
       return sendJson(res, 200, {
         hooks: state.data.hooks.map((h) => ({ ...h, secret: h.secret ? '(set)' : null })),

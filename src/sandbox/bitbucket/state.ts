@@ -120,6 +120,8 @@ export class SandboxState {
   /** Injected failures: the next `count` API requests answer `status` (retry tests). */
   failures: { count: number; status: number; retryAfter?: number } = { count: 0, status: 503 }
   readonly deliveries: SbDelivery[] = []
+  /** What each recent delivery sent (for a resend), by delivery id. */
+  readonly deliveryBodies = new Map<string, { event: string; body: Buffer }>()
   /** Authorization codes: single-use, 10 minutes, memory only. */
   readonly codes = new Map<string, { consumer: string; username: string; expiresAt: number }>()
   readonly #file: string

@@ -140,6 +140,27 @@ export function deliver(
   payload: unknown,
 ): Promise<void>[] {
   const body = Buffer.from(JSON.stringify(payload))
+  return sendTo(state, repo, event, body)
+}
+
+/**
+ * Sends a recorded delivery again, as Bitbucket's "Resend request" does: the same body and the
+ * same X-Request-UUID (a receiver sees a retry of a delivery it may already have).
+ */
+export function redeliver(state: SandboxState, id: string): Promise<void> | undefined {
+  const sent = state.deliveries.find((d) => d.id === id || d.id === `{${id}}`)
+  const body = sent && state.deliveryBodies.get(sent.id)
+  const h = sent && state.data.hooks.find((x) => x.uuid === sent.hook)
+  if (!sent || !body || !h) return undefined
+  return attempt(state, h, sent, body.event, body.body)
+}
+
+function sendTo(
+  state: SandboxState,
+  repo: SbRepository,
+  event: string,
+  body: Buffer,
+): Promise<void>[] {
   const hooks = state.data.hooks.filter(
     (h) =>
       h.workspace === repo.workspace &&
@@ -158,7 +179,20 @@ export function deliver(
       at: new Date().toISOString(),
     }
     state.deliveries.push(record)
-    if (state.deliveries.length > 1000) state.deliveries.shift()
+    state.deliveryBodies.set(record.id, { event, body })
+    if (state.deliveries.length > 1000) state.deliveryBodies.delete(state.deliveries.shift()!.id)
+    return attempt(state, h, record, event, body)
+  })
+}
+
+async function attempt(
+  _state: SandboxState,
+  h: SandboxState['data']['hooks'][number],
+  record: SbDelivery,
+  event: string,
+  body: Buffer,
+): Promise<void> {
+  {
     for (let attempt = 1; attempt <= 3; attempt++) {
       record.attempts = attempt
       const headers: Record<string, string> = {
@@ -185,5 +219,5 @@ export function deliver(
       }
       await new Promise((r) => setTimeout(r, 200 * attempt))
     }
-  })
+  }
 }
