@@ -35,6 +35,14 @@ export interface Config {
   credentialRecheckMs: number
   /** How long a console sign-in lasts. */
   consoleSessionTtlMs: number
+  pipelines: {
+    /** Whether Commands actions may run (they execute code from pipeline definitions). */
+    enableCommands: boolean
+    /** The longest a Commands action may run, whatever its timeoutInMinutes says. */
+    commandsTimeoutMs: number
+    /** How often branches of repositories without a webhook are polled. */
+    pollIntervalMs: number
+  }
 }
 
 export const defaults = {
@@ -51,6 +59,8 @@ export const defaults = {
   bitbucketApiUrl: 'https://api.bitbucket.org/2.0',
   credentialRecheckSeconds: 60,
   consoleSessionSeconds: 8 * 3600,
+  commandsTimeoutMinutes: 60,
+  pollIntervalSeconds: 60,
 } as const
 
 export interface ServeFlags {
@@ -71,6 +81,9 @@ export interface ServeFlags {
   'bitbucket-client-secret'?: string
   'credential-recheck-interval'?: string
   'console-session-ttl'?: string
+  'enable-commands'?: boolean
+  'commands-timeout'?: string
+  'poll-interval'?: string
 }
 
 export class ConfigError extends Error {}
@@ -168,6 +181,20 @@ export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = proc
         1,
         7 * 86_400,
       ) * 1000,
+    pipelines: {
+      enableCommands: flags['enable-commands'] === true,
+      commandsTimeoutMs:
+        integer(
+          'commands-timeout',
+          flags['commands-timeout'],
+          defaults.commandsTimeoutMinutes,
+          1,
+          24 * 60,
+        ) * 60_000,
+      pollIntervalMs:
+        integer('poll-interval', flags['poll-interval'], defaults.pollIntervalSeconds, 1, 86_400) *
+        1000,
+    },
   }
 }
 

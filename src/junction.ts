@@ -22,6 +22,7 @@ import { Signer } from './connect/signed.js'
 import { WebhookManager } from './connect/webhooks.js'
 import { ProviderRegistry, SUPPORTED_PROVIDERS } from './providers/registry.js'
 import { ProviderApps } from './connect/apps.js'
+import { PipelineEngine } from './pipelines/engine.js'
 import { ensureRootCredentials, type RootCredentials } from './bootstrap/root-credentials.js'
 
 export interface RunningJunction {
@@ -32,6 +33,8 @@ export interface RunningJunction {
   logger: Logger
   /** Provider webhooks Junction registered, and their ingress (pipelines use it). */
   webhooks: WebhookManager
+  /** The pipeline engine (executions, event processing, webhook reconciliation). */
+  pipelines: PipelineEngine
   /** Writes buffered log lines out synchronously (before the process exits). */
   flushLogs(): void
   /** Graceful stop: stop accepting, finish in-flight requests, close the store. */
@@ -107,6 +110,20 @@ export async function startJunction(
       now: Date.now,
     })
     const webhooks = new WebhookManager(store, keeper, currentPublicUrl, logger)
+    const engine = new PipelineEngine({
+      store,
+      connect,
+      keeper,
+      webhooks,
+      signer: new Signer(masterKey.derive('pipeline-links')),
+      dataDir: config.dataDir,
+      publicUrl: currentPublicUrl,
+      logger,
+      enableCommands: config.pipelines.enableCommands,
+      commandsTimeoutMs: config.pipelines.commandsTimeoutMs,
+      pollIntervalMs: config.pipelines.pollIntervalMs,
+    })
+    webhooks.onRecorded = () => engine.wake()
     const verifier = new SigV4Verifier<Principal>(credentials.lookup)
     const apiDeps = {
       verifier,
@@ -148,6 +165,17 @@ export async function startJunction(
     })
     const http = createHttpServer({
       ...apiDeps,
+      pipelines: {
+        verifier,
+        authorizer,
+        store,
+        engine,
+        pageTokens: apiDeps.context.pageTokens,
+        region: config.region,
+        partition: config.partition,
+        now: Date.now,
+      },
+      afterOperation: () => engine.pipelinesChanged(),
       console: consoleApp,
       extension: {
         verifier,
@@ -161,6 +189,7 @@ export async function startJunction(
         webhooks,
         csrfKey: masterKey.derive('handshake-csrf'),
         secure: secure(),
+        openLog: (token) => engine.openLogLink(token),
       },
       masterKey,
       credentials,
@@ -216,6 +245,7 @@ export async function startJunction(
         .load(SUPPORTED_PROVIDERS)
         .catch((err: unknown) => logger.warn({ err }, 'reloading provider applications failed'))
     }, 30_000).unref()
+    engine.run()
     let closing: Promise<void> | undefined
     return {
       url,
@@ -224,12 +254,14 @@ export async function startJunction(
       root,
       logger,
       webhooks,
+      pipelines: engine,
       flushLogs,
       close: () =>
         (closing ??= (async () => {
           clearInterval(sweeper)
           clearInterval(recheck)
           clearInterval(appReload)
+          await engine.stop()
           await http.drain()
           await store.close()
         })()),

@@ -48,6 +48,10 @@ junction serve flags:
   --bitbucket-client-secret <secret> Its secret (prefer JUNCTION_BITBUCKET_CLIENT_SECRET: argv is visible to ps)
   --credential-recheck-interval <s> Seconds between retries of installations in ERROR (default ${defaults.credentialRecheckSeconds})
   --console-session-ttl <s>  How long a console sign-in lasts (default ${defaults.consoleSessionSeconds})
+  --enable-commands          Let pipelines run Commands actions (they execute shell commands from the
+                             pipeline definition on this machine, as the Junction user)
+  --commands-timeout <min>   Longest a Commands action may run (default ${defaults.commandsTimeoutMinutes})
+  --poll-interval <s>        Seconds between polls of watched branches that have no webhook (default ${defaults.pollIntervalSeconds})
 
 Environment:
   JUNCTION_MASTER_KEY                 32-byte master key (base64 or hex) instead of <data-dir>/master.key
@@ -75,6 +79,9 @@ const serveOptions = {
   'bitbucket-client-secret': { type: 'string' },
   'credential-recheck-interval': { type: 'string' },
   'console-session-ttl': { type: 'string' },
+  'enable-commands': { type: 'boolean' },
+  'commands-timeout': { type: 'string' },
+  'poll-interval': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 

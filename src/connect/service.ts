@@ -666,6 +666,29 @@ export class ConnectService {
   }
 
   /**
+   * The tree at a commit as a zip stream, for a pipeline's source action: UseConnection with
+   * ProviderAction StartUploadArchiveToS3 (as on AWS), the commit resolved first.
+   */
+  async downloadArchive(caller: Caller, arn: string, repo: string, branch: string, commit: string) {
+    const { inst, provider } = await this.#forUse(
+      caller,
+      arn,
+      'StartUploadArchiveToS3',
+      repo,
+      branch,
+    )
+    return this.#run(inst, `Downloading ${repo} at ${commit}`, (c) =>
+      provider.downloadArchive(c, repo, commit),
+    )
+  }
+
+  /** The HTTPS clone URL of a repository (no credential in it), checked with UseConnection GitPull. */
+  async cloneUrl(caller: Caller, arn: string, repo: string, branch: string) {
+    const { inst, provider } = await this.#forUse(caller, arn, 'GitPull', repo, branch)
+    return this.#run(inst, `Reading ${repo}`, async (c) => provider.cloneCredentials(c, repo).url)
+  }
+
+  /**
    * Credentials for `git clone` over HTTPS: the connection's current access token (refreshed to
    * last at least five minutes). Needs GetConnectionToken and UseConnection (GitPull) on the
    * repository, since it hands the provider token itself to the caller.

@@ -19,6 +19,9 @@ export type IngressResult =
   | { status: 401 | 400 | 404; outcome: 'rejected'; reason: string }
 
 export class WebhookManager {
+  /** Called after a delivery is recorded (the pipelines engine wakes up to process it). */
+  onRecorded: (() => void) | undefined
+
   constructor(
     private readonly store: Store,
     private readonly keeper: CredentialKeeper,
@@ -127,8 +130,13 @@ export class WebhookManager {
       eventKind: event.kind,
       event: JSON.stringify(event),
       receivedAt: this.now(),
+      accountId: w.accountId,
+      installationId: w.installationId,
+      repository: w.repository,
+      triggerSource: 'Webhook',
     })
     if (outcome === 'duplicate') return { status: 200, outcome: 'duplicate' }
+    this.onRecorded?.()
     return { status: 202, outcome: 'recorded', event }
   }
 }

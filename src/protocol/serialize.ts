@@ -9,21 +9,31 @@ import type { AwsError } from '../errors/aws-error.js'
 
 export const CONTENT_TYPE = 'application/x-amz-json-1.0'
 
-export function writeResult(res: ServerResponse, requestId: string, output: unknown): void {
+export function writeResult(
+  res: ServerResponse,
+  requestId: string,
+  output: unknown,
+  contentType: string = CONTENT_TYPE,
+): void {
   const body = JSON.stringify(output ?? {})
   res.writeHead(200, {
-    'Content-Type': CONTENT_TYPE,
+    'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(body),
     'x-amzn-RequestId': requestId,
   })
   res.end(body)
 }
 
-export function writeError(res: ServerResponse, requestId: string, err: AwsError): void {
+export function writeError(
+  res: ServerResponse,
+  requestId: string,
+  err: AwsError,
+  contentType: string = CONTENT_TYPE,
+): void {
   const message = err.message.length > 600 ? `${err.message.slice(0, 597)}...` : err.message
   const body = JSON.stringify({ __type: err.code, Message: message })
   res.writeHead(err.statusCode, {
-    'Content-Type': CONTENT_TYPE,
+    'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(body),
     'x-amzn-RequestId': requestId,
     'X-Amzn-ErrorType': err.code,

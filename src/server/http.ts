@@ -25,6 +25,12 @@ import {
 } from './query.js'
 import { isExtensionTarget, runExtensionChain, type ExtensionDeps } from './extension.js'
 import { handleWeb, type WebDeps } from './web.js'
+import {
+  isPipelineTarget,
+  PIPELINE_CONTENT_TYPE,
+  runPipelineChain,
+  type PipelineApiDeps,
+} from '../pipelines/api.js'
 import type { ConsoleApp } from '../console/console.js'
 import { writeQueryError, writeQueryResult, type QueryService } from '../protocol/query/xml.js'
 
@@ -37,6 +43,10 @@ export interface HttpDeps extends QueryDeps {
   web?: WebDeps
   /** The web console under /console. */
   console?: ConsoleApp
+  /** The CodePipeline API subset. */
+  pipelines?: PipelineApiDeps
+  /** Called after a successful AWS API operation (the pipelines engine follows deletions). */
+  afterOperation?: (operation: string) => void
 }
 
 export interface JunctionServer {
@@ -69,6 +79,7 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
     let errorCode: string | undefined
     // The Query protocol (IAM, STS) answers in XML; everything else in AWS JSON.
     let queryService: QueryService | undefined
+    let contentType: string | undefined
     if (draining) res.setHeader('Connection', 'close')
     try {
       const url = req.url ?? '/'
@@ -120,9 +131,18 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
       ) {
         await runExtensionChain(api, deps.extension)
         writeResult(res, requestId, api.output)
+      } else if (
+        deps.pipelines &&
+        isPipelineTarget(req.headers['x-amz-target'] as string | undefined)
+      ) {
+        contentType = PIPELINE_CONTENT_TYPE
+        await runPipelineChain(api, deps.pipelines)
+        writeResult(res, requestId, api.output, contentType)
       } else {
         await runApiChain(api, deps)
         writeResult(res, requestId, api.output)
+        if (deps.afterOperation && api.operation === 'DeleteConnection')
+          deps.afterOperation(api.operation)
       }
     } catch (err) {
       if (err instanceof ClientClosedError) {
@@ -143,7 +163,7 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
       errorCode = awsError.code
       if (res.headersSent) res.destroy()
       else if (queryService) writeQueryError(res, requestId, queryService, awsError)
-      else writeError(res, requestId, awsError)
+      else writeError(res, requestId, awsError, contentType)
     } finally {
       const ms = performance.now() - started
       deps.logger.info(

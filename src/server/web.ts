@@ -5,10 +5,12 @@
  *   code, binds the handshake to this browser with an HttpOnly cookie, and shows the choice of
  *   installation (a real HTML form);
  * - `POST /oauth/<provider>/install` — the choice (CSRF-checked against the cookie) → AVAILABLE;
- * - `GET /connections/archive/<signed token>` — streams a zip through the connection.
+ * - `GET /connections/archive/<signed token>` — streams a zip through the connection;
+ * - `GET /pipelines/logs/<signed token>` — an action's captured output, as plain text.
  * Plain server-rendered HTML, no scripts, nothing from outside.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
@@ -26,6 +28,8 @@ export interface WebDeps {
   csrfKey: Buffer
   /** Whether the public URL is https (cookies get `Secure`). */
   secure: boolean
+  /** Opens a signed action-log link (`/pipelines/logs/<token>`) to its file. */
+  openLog?: (token: string) => string | undefined
 }
 
 const PROVIDERS: Record<string, string> = { bitbucket: 'Bitbucket' }
@@ -134,6 +138,31 @@ export async function handleWeb(
   path: string,
   deps: WebDeps,
 ): Promise<string | undefined> {
+  const log = /^\/pipelines\/logs\/([A-Za-z0-9._~-]{1,2048})$/.exec(path)
+  if (log && deps.openLog && (req.method === 'GET' || req.method === 'HEAD')) {
+    const file = deps.openLog(log[1]!)
+    let text: Buffer | undefined
+    try {
+      text = file === undefined ? undefined : readFileSync(file)
+    } catch {
+      text = Buffer.alloc(0) // no output yet
+    }
+    if (text === undefined) {
+      sendJson(res, 403, {
+        __type: 'AccessDeniedException',
+        Message: 'The log link is not valid or has expired',
+      })
+      return 'action-log'
+    }
+    res.writeHead(200, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': text.length,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    })
+    res.end(req.method === 'HEAD' ? undefined : text)
+    return 'action-log'
+  }
   const m = /^\/oauth\/([a-z]+)\/(callback|install)$/.exec(path)
   if (m && PROVIDERS[m[1]!]) {
     const providerType = PROVIDERS[m[1]!]!

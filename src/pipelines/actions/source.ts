@@ -1,0 +1,117 @@
+/**
+ * @module pipelines/actions/source
+ * The `CodeStarSourceConnection` source action (spec §7): as the pipeline role, with
+ * `UseConnection` and its FullRepositoryId/BranchName/ProviderAction keys, on an AVAILABLE
+ * connection, resolve the commit (trigger commit, `sourceRevisions` override, or branch head), write
+ * the artifact (`CODE_ZIP`: the tree at the commit, no `.git`; `CODEBUILD_CLONE_REF`: a JSON
+ * reference to clone through the connection) and emit the six output variables.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { AwsError } from '../../errors/aws-error.js'
+import { sourceConfig } from '../definition.js'
+import { stripTopFolder } from '../zip.js'
+import { failed, type ActionResult, type ActionRun } from './action.js'
+
+const MAX_MESSAGE_BYTES = 100 * 1024
+export const CLONE_REF_TYPE = 'junction/codebuild-clone-ref@1'
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const c of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(c))
+  return Buffer.concat(chunks)
+}
+
+function truncateUtf8(s: string, max: number): string {
+  const b = Buffer.from(s, 'utf8')
+  if (b.length <= max) return s
+  // Cut at a character boundary.
+  let end = max
+  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--
+  return b.subarray(0, end).toString('utf8')
+}
+
+export async function runSource(r: ActionRun): Promise<ActionResult> {
+  const cfg = sourceConfig({ ...r.action, configuration: r.configuration })
+  const conn = await r.store.connections.get(r.accountId, cfg.connectionArn)
+  if (!conn)
+    return failed(
+      `Connection ${cfg.connectionArn} no longer exists (it was deleted): update the pipeline to use another connection`,
+      'ConnectionNotFound',
+    )
+  const caller = r.caller(cfg.connectionArn)
+  const artifact = r.action.outputArtifacts?.[0]?.name ?? 'SourceArtifact'
+  try {
+    const branch = r.revision?.ref ?? cfg.branch
+    const commit = r.revision
+      ? await r.connect.getCommit(
+          caller,
+          cfg.connectionArn,
+          cfg.repository,
+          r.revision.revisionValue,
+        )
+      : (await r.connect.getBranch(caller, cfg.connectionArn, cfg.repository, cfg.branch)).commit
+    mkdirSync(r.artifactDir, { recursive: true })
+    let path: string
+    if (cfg.format === 'CODE_ZIP') {
+      const stream = await r.connect.downloadArchive(
+        caller,
+        cfg.connectionArn,
+        cfg.repository,
+        branch,
+        commit.id,
+      )
+      path = join(r.artifactDir, `${artifact}.zip`)
+      writeFileSync(path, stripTopFolder(await readAll(stream)))
+    } else {
+      const url = await r.connect.cloneUrl(caller, cfg.connectionArn, cfg.repository, branch)
+      path = join(r.artifactDir, `${artifact}.json`)
+      writeFileSync(
+        path,
+        JSON.stringify(
+          {
+            type: CLONE_REF_TYPE,
+            connectionArn: cfg.connectionArn,
+            providerType: conn.providerType,
+            fullRepositoryId: cfg.repository,
+            branch,
+            commitId: commit.id,
+            cloneUrl: url,
+            // Credentials are never stored in the artifact: a consumer asks the connection.
+            credentialHelper: `junction git-credential --connection-arn ${cfg.connectionArn}`,
+          },
+          null,
+          2,
+        ),
+      )
+    }
+    const message = truncateUtf8(commit.message, MAX_MESSAGE_BYTES)
+    const authorDate = new Date(commit.authorDate)
+    return {
+      status: 'Succeeded',
+      summary: message.split('\n')[0]!.slice(0, 200),
+      externalExecutionId: commit.id,
+      outputVariables: {
+        AuthorDate: Number.isNaN(authorDate.getTime())
+          ? commit.authorDate
+          : authorDate.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        BranchName: branch,
+        CommitId: commit.id,
+        CommitMessage: message,
+        ConnectionArn: cfg.connectionArn,
+        FullRepositoryName: cfg.repository,
+      },
+      artifacts: {
+        [artifact]: { path, kind: cfg.format === 'CODE_ZIP' ? 'zip' : 'clone-ref' },
+      },
+      revision: {
+        revisionId: commit.id,
+        revisionSummary: message.split('\n')[0]!.slice(0, 2048),
+        ...(Number.isNaN(authorDate.getTime()) ? {} : { created: authorDate.getTime() }),
+      },
+    }
+  } catch (err) {
+    if (err instanceof AwsError) return failed(`${err.code}: ${err.message}`, err.code)
+    throw err
+  }
+}

@@ -1,0 +1,922 @@
+/**
+ * @module pipelines/engine
+ * Runs pipelines. Three kinds of work, each shared between nodes through leases in the store:
+ *
+ * - **Events** (webhook deliveries and poll findings, already durable when they arrive here): a
+ *   node takes one, maps it to the pipelines whose connection source actions watch the repository,
+ *   decides per pipeline by its trigger filters (or DetectChanges on BranchName) and starts the
+ *   matching ones. Each start carries a dedupe key derived from the event, so a node that dies
+ *   after starting and before marking the event processed never causes a second execution when
+ *   another node processes it again. The event keeps the outcome: which pipelines it started and
+ *   why the others did not match.
+ * - **Executions**: a node takes an unfinished execution, renews its lease while it works, and
+ *   runs stages in order, actions of a stage by runOrder (equal runOrder in parallel). A node that
+ *   dies lets its lease run out; another node resumes from the last recorded step (an action that
+ *   was in progress runs again).
+ * - **Webhooks and polling**: Junction keeps one webhook per watched repository (registered when a
+ *   pipeline needs it and its connection is AVAILABLE, removed when none does); repositories whose
+ *   webhook cannot be registered are polled.
+ *
+ * Execution modes: PARALLEL runs executions independently; QUEUED lets one execution into a stage
+ * at a time (a stage lock), in start order; SUPERSEDED does the same and, at each stage boundary,
+ * an older execution gives way to a newer one (status Superseded).
+ */
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes, randomUUID } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { ActionDeclaration, PipelineDeclaration } from '../generated/codepipeline.js'
+import type { ConnectService, Caller } from '../connect/service.js'
+import type { CredentialKeeper } from '../connect/credentials.js'
+import type { WebhookManager } from '../connect/webhooks.js'
+import type { Signer } from '../connect/signed.js'
+import type { ProviderEvent } from '../providers/provider.js'
+import type { ConnectionRecord, Store } from '../store/store.js'
+import type {
+  ActionExecutionRecord,
+  ExecutionRecord,
+  PendingDelivery,
+  PipelineRecord,
+  PipelineSourceRecord,
+} from '../store/pipeline-store.js'
+import { isCommands, isSource, sourceConfig, triggerOf } from './definition.js'
+import { sourceChanges, type SourceChange } from './events.js'
+import { TriggerMatcher, needsChangedFiles } from './match-filters.js'
+import { emptyState, parseState, type ActionDetail, type ExecutionState } from './wire.js'
+import { artifactDir, logDir } from './artifacts.js'
+import { rolePrincipal } from './roles.js'
+import { resolveVariables, UnresolvedVariable } from './variables.js'
+import { runSource } from './actions/source.js'
+import { runCommands } from './actions/commands.js'
+import { failed, type ActionResult, type ActionRun } from './actions/action.js'
+
+export interface EngineDeps {
+  store: Store
+  connect: ConnectService
+  keeper: CredentialKeeper
+  webhooks: WebhookManager
+  signer: Signer
+  dataDir: string
+  publicUrl(): string
+  logger: Logger
+  enableCommands: boolean
+  commandsTimeoutMs: number
+  pollIntervalMs: number
+  /** How often the node looks for work other nodes made (its own work wakes it at once). */
+  tickMs?: number
+  /** How long a taken event or execution stays this node's without a renewal. */
+  leaseMs?: number
+  now?(): number
+}
+
+export interface StartRequest {
+  accountId: string
+  pipeline: PipelineRecord
+  triggerType: string
+  triggerDetail: string
+  sourceRevisions: Record<string, { revisionType: string; revisionValue: string; ref?: string }>
+  variables: Record<string, string>
+  dedupeKey: string | null
+}
+
+/** One pipeline's outcome for one event (the event log shows these). */
+export interface EventOutcome {
+  pipeline: string
+  action?: string
+  started?: string
+  reason: string
+}
+
+const LOG_LINK_TTL_MS = 60 * 60 * 1000
+const MAX_RUNNING = 16
+
+export class PipelineEngine {
+  readonly nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
+  readonly #d: EngineDeps
+  readonly #tickMs: number
+  readonly #leaseMs: number
+  readonly #now: () => number
+  #timers: NodeJS.Timeout[] = []
+  #busy = false
+  #again = false
+  #stopped = true
+  readonly #running = new Map<
+    string,
+    { abort: AbortController; actionAbort: AbortController; done: Promise<void> }
+  >()
+  #reconcileWanted = true
+  #removeWanted = false
+  /** Repositories whose webhook could not be registered: polled instead (key account|conn|repo). */
+  readonly #unhooked = new Set<string>()
+
+  constructor(d: EngineDeps) {
+    this.#d = d
+    this.#tickMs = d.tickMs ?? 200
+    this.#leaseMs = d.leaseMs ?? 15_000
+    this.#now = d.now ?? Date.now
+  }
+
+  run(): void {
+    this.#stopped = false
+    this.#timers.push(setInterval(() => this.wake(), this.#tickMs).unref())
+    this.#timers.push(
+      setInterval(() => {
+        this.#reconcileWanted = true
+        this.wake()
+      }, 30_000).unref(),
+    )
+    this.#timers.push(setInterval(() => void this.#poll(), this.#d.pollIntervalMs).unref())
+    this.wake()
+  }
+
+  /** Stops taking work and lets running executions go (their leases are released). */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    for (const t of this.#timers) clearInterval(t)
+    this.#timers = []
+    for (const r of this.#running.values()) r.abort.abort()
+    await Promise.allSettled([...this.#running.values()].map((r) => r.done))
+  }
+
+  /** Looks for work now (after a delivery, a start or a stop request on this node). */
+  wake(): void {
+    if (this.#stopped) return
+    if (this.#busy) {
+      this.#again = true
+      return
+    }
+    this.#busy = true
+    void (async () => {
+      try {
+        do {
+          this.#again = false
+          if (this.#reconcileWanted) await this.#reconcile()
+          await this.#processEvents()
+          await this.#claimExecutions()
+        } while (this.#again && !this.#stopped)
+      } catch (err) {
+        this.#d.logger.warn({ err }, 'pipeline engine tick failed')
+      } finally {
+        this.#busy = false
+      }
+    })()
+  }
+
+  /** A stop was recorded: an abandon kills the action running here at once (others see it soon). */
+  stopRequested(executionId: string, abandon: boolean): void {
+    if (abandon) this.#running.get(executionId)?.actionAbort.abort()
+    this.wake()
+  }
+
+  /** A pipeline was created, updated or deleted, or a connection deleted: webhooks follow. */
+  pipelinesChanged(): void {
+    this.#reconcileWanted = true
+    this.#removeWanted = true
+    this.wake()
+  }
+
+  /** Starts an execution (or returns the one an identical dedupe key started). */
+  async startExecution(req: StartRequest): Promise<{ id: string; created: boolean }> {
+    const decl = JSON.parse(req.pipeline.declaration) as PipelineDeclaration
+    const now = this.#now()
+    const id = randomUUID()
+    const r = await this.#d.store.pipelines.executions.create({
+      id,
+      accountId: req.accountId,
+      pipelineName: req.pipeline.name,
+      pipelineVersion: req.pipeline.version,
+      declaration: req.pipeline.declaration,
+      status: 'InProgress',
+      statusSummary: null,
+      executionMode: decl.executionMode ?? 'SUPERSEDED',
+      triggerType: req.triggerType,
+      triggerDetail: req.triggerDetail.slice(0, 1024),
+      sourceRevisions: JSON.stringify(req.sourceRevisions),
+      variables: JSON.stringify(req.variables),
+      dedupeKey: req.dedupeKey,
+      state: JSON.stringify(emptyState()),
+      currentStage: null,
+      stopMode: null,
+      leaseOwner: null,
+      leaseUntil: null,
+      createdAt: now,
+      updatedAt: now,
+    })
+    if (r === 'duplicate' && req.dedupeKey) {
+      const existing = await this.#d.store.pipelines.executions.byDedupeKey(req.dedupeKey)
+      if (existing) return { id: existing.id, created: false }
+    }
+    this.#d.logger.info(
+      { pipeline: req.pipeline.name, execution: id, trigger: req.triggerType },
+      'pipeline execution started',
+    )
+    this.wake()
+    return { id, created: true }
+  }
+
+  /** A link to an action's log (ListActionExecutions, GetPipelineState, the console). */
+  logUrl(a: ActionExecutionRecord): string | undefined {
+    const detail = JSON.parse(a.detail) as ActionDetail
+    if (!detail.hasLog) return undefined
+    const token = this.#d.signer.sign(
+      'action-log',
+      { a: a.accountId, p: a.pipelineName, e: a.executionId, x: a.id },
+      LOG_LINK_TTL_MS,
+    )
+    return `${this.#d.publicUrl()}/pipelines/logs/${token}`
+  }
+
+  /** The log file a link names, or undefined when the link is not valid. */
+  openLogLink(token: string): string | undefined {
+    const v = this.#d.signer.open<{ a: string; p: string; e: string; x: string }>(
+      'action-log',
+      token,
+    )
+    if (!v) return undefined
+    return this.logFile(v.a, v.p, v.e, v.x)
+  }
+
+  logFile(account: string, pipeline: string, execution: string, actionExecution: string): string {
+    return join(logDir(this.#d.dataDir, account, pipeline, execution), `${actionExecution}.log`)
+  }
+
+  // ---- webhooks and polling -------------------------------------------------------------------
+
+  async #connection(
+    cache: Map<string, ConnectionRecord | undefined>,
+    accountId: string,
+    arn: string,
+  ): Promise<ConnectionRecord | undefined> {
+    const key = `${accountId}|${arn}`
+    if (!cache.has(key)) cache.set(key, await this.#d.store.connections.get(accountId, arn))
+    return cache.get(key)
+  }
+
+  async #reconcile(): Promise<void> {
+    this.#reconcileWanted = false
+    const remove = this.#removeWanted
+    this.#removeWanted = false
+    const sources = await this.#d.store.pipelines.allSources()
+    const conns = new Map<string, ConnectionRecord | undefined>()
+    const wanted = new Set<string>()
+    for (const s of sources) {
+      const conn = await this.#connection(conns, s.accountId, s.connectionArn)
+      if (!conn || conn.status !== 'AVAILABLE' || !conn.installationId) continue
+      wanted.add(`${s.accountId}|${conn.installationId}|${s.repository.toLowerCase()}`)
+      const key = `${s.accountId}|${s.connectionArn}|${s.repository}`
+      try {
+        await this.#d.webhooks.ensure(s.accountId, s.connectionArn, s.repository)
+        this.#unhooked.delete(key)
+      } catch (err) {
+        if (!this.#unhooked.has(key))
+          this.#d.logger.warn(
+            { err: (err as Error).message, repository: s.repository },
+            'webhook could not be registered; polling the repository instead',
+          )
+        this.#unhooked.add(key)
+      }
+    }
+    if (!remove) return
+    for (const w of await this.#d.store.webhooks.all()) {
+      if (wanted.has(`${w.accountId}|${w.installationId}|${w.repository.toLowerCase()}`)) continue
+      try {
+        await this.#d.webhooks.remove(w.id)
+        this.#d.logger.info({ webhook: w.id, repository: w.repository }, 'webhook removed')
+      } catch (err) {
+        this.#d.logger.warn(
+          { err: (err as Error).message, webhook: w.id },
+          'webhook removal failed',
+        )
+        // Forget it anyway when the installation can no longer reach the provider.
+        await this.#d.store.webhooks.delete(w.id)
+      }
+    }
+  }
+
+  /** Polls watched branches of repositories without a webhook; a new head becomes an event. */
+  async #poll(): Promise<void> {
+    if (this.#stopped || this.#unhooked.size === 0) return
+    const seen = new Set<string>()
+    for (const s of await this.#d.store.pipelines.allSources()) {
+      const key = `${s.accountId}|${s.connectionArn}|${s.repository}`
+      const branchKey = `${key}|${s.branch}`
+      if (!this.#unhooked.has(key) || seen.has(branchKey)) continue
+      seen.add(branchKey)
+      try {
+        await this.#pollBranch(s)
+      } catch (err) {
+        this.#d.logger.warn(
+          { err: (err as Error).message, repository: s.repository },
+          'poll failed',
+        )
+      }
+    }
+  }
+
+  async #pollBranch(s: PipelineSourceRecord): Promise<void> {
+    const conn = await this.#d.store.connections.get(s.accountId, s.connectionArn)
+    if (!conn || conn.status !== 'AVAILABLE' || !conn.installationId) return
+    const inst = await this.#d.store.installations.get(s.accountId, conn.installationId)
+    if (!inst) return
+    const provider = this.#d.keeper.provider(inst.providerType)
+    const head = await this.#d.keeper.use(inst, (c) =>
+      provider.getBranch(c, s.repository, s.branch),
+    )
+    const last = await this.#d.store.pipelines.polls.get(
+      s.accountId,
+      s.connectionArn,
+      s.repository,
+      s.branch,
+    )
+    const now = this.#now()
+    await this.#d.store.pipelines.polls.put(
+      s.accountId,
+      s.connectionArn,
+      s.repository,
+      s.branch,
+      head.commit.id,
+      now,
+    )
+    if (last === undefined || last === head.commit.id) return
+    const event: ProviderEvent = {
+      kind: 'push',
+      deliveryId: `poll:${head.commit.id}`,
+      repository: { fullName: s.repository, id: '' },
+      changes: [
+        {
+          kind: 'branch',
+          name: s.branch,
+          ...(last ? { before: last } : {}),
+          after: head.commit.id,
+          created: last === null,
+          deleted: false,
+          forced: false,
+          commits: [{ id: head.commit.id, message: head.commit.message }],
+        },
+      ],
+    }
+    const r = await this.#d.store.webhooks.recordDelivery({
+      webhookId: 'poll',
+      deliveryId: `poll:${s.accountId}:${inst.id}:${s.repository}:${s.branch}:${head.commit.id}`,
+      eventKind: 'push',
+      event: JSON.stringify(event),
+      receivedAt: now,
+      accountId: s.accountId,
+      installationId: inst.id,
+      repository: s.repository,
+      triggerSource: 'PollForSourceChanges',
+    })
+    if (r === 'recorded') this.wake()
+  }
+
+  // ---- events ---------------------------------------------------------------------------------
+
+  async #processEvents(): Promise<void> {
+    for (;;) {
+      if (this.#stopped) return
+      const now = this.#now()
+      const batch = await this.#d.store.pipelines.events.claim(
+        this.nodeId,
+        now,
+        now + this.#leaseMs,
+        20,
+      )
+      if (batch.length === 0) return
+      for (const d of batch) {
+        let outcomes: EventOutcome[]
+        try {
+          outcomes = await this.#processEvent(d)
+        } catch (err) {
+          // Retried when the lease runs out (a provider outage while listing changed files).
+          this.#d.logger.warn(
+            { err: (err as Error).message, seq: d.seq },
+            'event processing failed',
+          )
+          continue
+        }
+        await this.#d.store.pipelines.events.complete(
+          d.seq,
+          this.nodeId,
+          JSON.stringify(outcomes),
+          this.#now(),
+        )
+      }
+    }
+  }
+
+  async #processEvent(d: PendingDelivery): Promise<EventOutcome[]> {
+    const event = JSON.parse(d.event) as ProviderEvent
+    if (event.kind !== 'push' && event.kind !== 'pull_request') return []
+    const sources = await this.#d.store.pipelines.sourcesFor(d.accountId, d.repository)
+    const conns = new Map<string, ConnectionRecord | undefined>()
+    const pipelines = new Map<string, { record: PipelineRecord; decl: PipelineDeclaration }>()
+    const candidates: {
+      s: PipelineSourceRecord
+      decl: PipelineDeclaration
+      record: PipelineRecord
+    }[] = []
+    const outcomes: EventOutcome[] = []
+    for (const s of sources) {
+      const conn = await this.#connection(conns, s.accountId, s.connectionArn)
+      if (!conn || conn.installationId !== d.installationId) {
+        outcomes.push({
+          pipeline: s.pipelineName,
+          action: s.actionName,
+          reason: conn
+            ? `its connection ${conn.name} reaches the repository through another installation`
+            : `its connection ${s.connectionArn} no longer exists`,
+        })
+        continue
+      }
+      let p = pipelines.get(s.pipelineName)
+      if (!p) {
+        const record = await this.#d.store.pipelines.get(s.accountId, s.pipelineName)
+        if (!record) continue
+        p = { record, decl: JSON.parse(record.declaration) as PipelineDeclaration }
+        pipelines.set(s.pipelineName, p)
+      }
+      candidates.push({ s, decl: p.decl, record: p.record })
+    }
+    if (candidates.length === 0) return outcomes
+    // Changed files are fetched once per event, and only when some filter asks for paths.
+    const probe =
+      event.kind === 'push'
+        ? ({ kind: 'push', ref: { type: 'branch', name: '' } } as const)
+        : ({ kind: 'pull_request', action: event.action, destinationBranch: '' } as const)
+    const needFiles = candidates.some((c) => {
+      const t = triggerOf(c.decl, c.s.actionName)
+      return t !== undefined && needsChangedFiles(t, probe)
+    })
+    const changes = await sourceChanges(event, this.#lookups(d), needFiles)
+    const startedPipelines = new Set<string>()
+    for (const c of candidates) {
+      if (startedPipelines.has(c.s.pipelineName)) {
+        outcomes.push({
+          pipeline: c.s.pipelineName,
+          action: c.s.actionName,
+          reason: 'the pipeline was already started by this event through another source action',
+        })
+        continue
+      }
+      const decision = this.#decide(c.decl, c.s, changes, event)
+      if (!decision.change) {
+        outcomes.push({
+          pipeline: c.s.pipelineName,
+          action: c.s.actionName,
+          reason: decision.reason,
+        })
+        continue
+      }
+      const change = decision.change
+      const triggerType =
+        d.triggerSource === 'PollForSourceChanges'
+          ? 'PollForSourceChanges'
+          : decision.filtered
+            ? 'WebhookV2'
+            : 'Webhook'
+      const started = await this.startExecution({
+        accountId: d.accountId,
+        pipeline: c.record,
+        triggerType,
+        triggerDetail: `${d.repository} ${change.event.kind === 'push' ? change.event.ref.type : 'pull request'} ${change.ref} at ${change.commit}`,
+        sourceRevisions: {
+          [c.s.actionName]: {
+            revisionType: 'COMMIT_ID',
+            revisionValue: change.commit,
+            ref: change.ref,
+          },
+        },
+        variables: Object.fromEntries(
+          (c.decl.variables ?? []).map((v) => [v.name, v.defaultValue ?? '']),
+        ),
+        dedupeKey: `event:${d.seq}:${c.s.pipelineName}`,
+      })
+      startedPipelines.add(c.s.pipelineName)
+      outcomes.push({
+        pipeline: c.s.pipelineName,
+        action: c.s.actionName,
+        started: started.id,
+        reason: decision.reason,
+      })
+    }
+    return outcomes
+  }
+
+  #decide(
+    decl: PipelineDeclaration,
+    s: PipelineSourceRecord,
+    changes: SourceChange[],
+    event: ProviderEvent,
+  ): { change?: SourceChange; reason: string; filtered?: boolean } {
+    const trigger = triggerOf(decl, s.actionName)
+    if (trigger) {
+      const matcher = new TriggerMatcher(trigger)
+      const reasons: string[] = []
+      for (const change of changes) {
+        const m = matcher.match(change.event)
+        if (m.matched) return { change, reason: m.reason, filtered: true }
+        reasons.push(m.reason)
+      }
+      return { reason: reasons.join('; ') || 'the event changes no ref' }
+    }
+    const source = findSource(decl, s.actionName)
+    if (source && !sourceConfig(source).detectChanges)
+      return { reason: 'DetectChanges is false and the action has no trigger' }
+    if (event.kind === 'pull_request')
+      return { reason: 'without a trigger only pushes to BranchName start the pipeline' }
+    for (const change of changes)
+      if (
+        change.event.kind === 'push' &&
+        change.event.ref.type === 'branch' &&
+        change.event.ref.name === s.branch
+      )
+        return { change, reason: `push to BranchName '${s.branch}'` }
+    const refs = changes.map((c) => c.ref).join(', ')
+    return { reason: `the push (${refs || 'no ref'}) is not to BranchName '${s.branch}'` }
+  }
+
+  #lookups(d: PendingDelivery) {
+    const store = this.#d.store
+    const keeper = this.#d.keeper
+    const inst = store.installations.get(d.accountId, d.installationId)
+    const use = async <T>(
+      fn: (
+        p: ReturnType<CredentialKeeper['provider']>,
+        c: Parameters<Parameters<CredentialKeeper['use']>[1]>[0],
+      ) => Promise<T>,
+    ) => {
+      const i = await inst
+      if (!i) throw new Error(`Installation ${d.installationId} is gone`)
+      const provider = keeper.provider(i.providerType)
+      return keeper.use(i, (c) => fn(provider, c))
+    }
+    return {
+      changedFiles: (commit: string, base?: string, fromMergeBase?: boolean) =>
+        use(async (p, c) => {
+          const files = await p.changedFiles(c, d.repository, commit, base, fromMergeBase)
+          return files.flatMap((f) =>
+            f.oldPath && f.oldPath !== f.path ? [f.path, f.oldPath] : [f.path],
+          )
+        }),
+      resolveCommit: (commit: string) =>
+        use(async (p, c) => (await p.getCommit(c, d.repository, commit)).id),
+    }
+  }
+
+  // ---- executions -----------------------------------------------------------------------------
+
+  async #claimExecutions(): Promise<void> {
+    if (this.#stopped) return
+    const room = MAX_RUNNING - this.#running.size
+    if (room <= 0) return
+    const now = this.#now()
+    const claimed = await this.#d.store.pipelines.executions.claim(
+      this.nodeId,
+      now,
+      now + this.#leaseMs,
+      room,
+    )
+    for (const e of claimed) {
+      if (this.#running.has(e.id)) continue
+      const abort = new AbortController()
+      const actionAbort = new AbortController()
+      const done = this.#runExecution(e, abort.signal, actionAbort)
+        .catch((err: unknown) =>
+          this.#d.logger.error({ err, execution: e.id }, 'pipeline execution step failed'),
+        )
+        .finally(() => this.#running.delete(e.id))
+      this.#running.set(e.id, { abort, actionAbort, done })
+    }
+  }
+
+  async #runExecution(
+    e: ExecutionRecord,
+    signal: AbortSignal,
+    actionAbort: AbortController,
+  ): Promise<void> {
+    const store = this.#d.store.pipelines
+    const owner = this.nodeId
+    let lost = false
+    let ended = false
+    signal.addEventListener('abort', () => actionAbort.abort())
+    // The lease is renewed while the node works; an ABANDON request kills the running action.
+    const heartbeat = setInterval(
+      () => {
+        void (async () => {
+          if (ended) return
+          const ok = await store.executions.update(
+            e.id,
+            owner,
+            { leaseUntil: this.#now() + this.#leaseMs },
+            this.#now(),
+          )
+          if (!ok) {
+            lost = true
+            actionAbort.abort()
+            return
+          }
+          const fresh = await store.executions.get(e.accountId, e.id)
+          if (fresh?.stopMode === 'ABANDON') actionAbort.abort()
+        })().catch(() => undefined)
+      },
+      Math.max(50, Math.min(1000, Math.floor(this.#leaseMs / 3))),
+    )
+    const release = (changes: Parameters<typeof store.executions.update>[2] = {}) =>
+      store.executions.update(
+        e.id,
+        owner,
+        { ...changes, leaseOwner: null, leaseUntil: null },
+        this.#now(),
+      )
+    const finish = async (status: string, summary: string | null) => {
+      await store.stageLocks.releaseAll(e.id)
+      const changes: Parameters<typeof store.executions.update>[2] = { status, currentStage: null }
+      if (summary !== null) changes.statusSummary = summary
+      await release(changes)
+      this.#d.logger.info(
+        { execution: e.id, pipeline: e.pipelineName, status },
+        'pipeline execution finished',
+      )
+      this.wake()
+    }
+    try {
+      const decl = JSON.parse(e.declaration) as PipelineDeclaration
+      const state = parseState(e)
+      const mode = e.executionMode
+      for (;;) {
+        if (signal.aborted || lost) {
+          if (!lost) await release()
+          return
+        }
+        const fresh = await store.executions.get(e.accountId, e.id)
+        if (!fresh || fresh.leaseOwner !== owner) return
+        if (fresh.stopMode) {
+          await this.#abandonRunning(e, fresh.stopMode === 'ABANDON')
+          await finish('Stopped', fresh.statusSummary)
+          return
+        }
+        if (state.stage >= decl.stages.length) {
+          await finish('Succeeded', null)
+          return
+        }
+        const stage = decl.stages[state.stage]!
+        if (mode !== 'PARALLEL') {
+          if (mode === 'SUPERSEDED') {
+            const newer = (await store.executions.active(e.accountId, e.pipelineName)).find(
+              (x) => x.seq > e.seq,
+            )
+            if (newer) {
+              await finish('Superseded', `Superseded by execution ${newer.id}`)
+              return
+            }
+          }
+          if (!(await store.stageLocks.acquire(e.accountId, e.pipelineName, stage.name, e.id))) {
+            // Another execution is in the stage: wait (look again shortly).
+            await store.executions.update(
+              e.id,
+              owner,
+              { leaseUntil: this.#now() + 250 },
+              this.#now(),
+            )
+            return
+          }
+          if (state.stage > 0)
+            await store.stageLocks.release(
+              e.accountId,
+              e.pipelineName,
+              decl.stages[state.stage - 1]!.name,
+              e.id,
+            )
+        }
+        await store.executions.update(e.id, owner, { currentStage: stage.name }, this.#now())
+        const outcome = await this.#runStage(
+          e,
+          decl,
+          state,
+          stage.name,
+          actionAbort.signal,
+          () => lost,
+        )
+        if (outcome === 'lost' || lost) return
+        if (outcome === 'aborted') {
+          if (signal.aborted) {
+            await release()
+            return
+          }
+          continue // an abandon request: the loop finishes as Stopped
+        }
+        if (outcome !== 'ok') {
+          await finish('Failed', outcome.failed)
+          return
+        }
+        state.stage++
+        if (
+          !(await store.executions.update(
+            e.id,
+            owner,
+            { state: JSON.stringify(state) },
+            this.#now(),
+          ))
+        )
+          return
+      }
+    } finally {
+      ended = true
+      clearInterval(heartbeat)
+    }
+  }
+
+  /** Marks actions still recorded InProgress as Abandoned (a stop with abandon). */
+  async #abandonRunning(e: ExecutionRecord, abandon: boolean): Promise<void> {
+    if (!abandon) return
+    for (const a of await this.#d.store.pipelines.actions.forExecution(e.id))
+      if (a.status === 'InProgress')
+        await this.#d.store.pipelines.actions.put({
+          ...a,
+          status: 'Abandoned',
+          updatedAt: this.#now(),
+        })
+  }
+
+  async #runStage(
+    e: ExecutionRecord,
+    decl: PipelineDeclaration,
+    state: ExecutionState,
+    stageName: string,
+    signal: AbortSignal,
+    isLost: () => boolean,
+  ): Promise<'ok' | 'lost' | 'aborted' | { failed: string }> {
+    const stage = decl.stages.find((s) => s.name === stageName)!
+    const done = new Map(
+      (await this.#d.store.pipelines.actions.forExecution(e.id))
+        .filter((a) => a.stageName === stageName && a.status === 'Succeeded')
+        .map((a) => [a.actionName, a]),
+    )
+    const orders = [...new Set(stage.actions.map((a) => a.runOrder ?? 1))].sort((x, y) => x - y)
+    for (const order of orders) {
+      const group = stage.actions.filter((a) => (a.runOrder ?? 1) === order && !done.has(a.name))
+      const results = await Promise.all(
+        group.map((a) => this.#runAction(e, decl, state, stageName, a, signal)),
+      )
+      if (isLost()) return 'lost'
+      if (signal.aborted) return 'aborted'
+      for (const [i, r] of results.entries()) {
+        const a = group[i]!
+        if (r.status !== 'Succeeded')
+          return { failed: `Action ${a.name} in stage ${stageName} failed: ${r.summary}` }
+        this.#absorb(state, a, r)
+      }
+      if (
+        !(await this.#d.store.pipelines.executions.update(
+          e.id,
+          this.nodeId,
+          { state: JSON.stringify(state) },
+          this.#now(),
+        ))
+      )
+        return 'lost'
+    }
+    return 'ok'
+  }
+
+  /** Takes an action's outputs into the execution state (variables, artifacts, revisions). */
+  #absorb(state: ExecutionState, a: ActionDeclaration, r: ActionResult): void {
+    if (r.outputVariables) state.outputs[a.namespace ?? `action:${a.name}`] = r.outputVariables
+    for (const [name, art] of Object.entries(r.artifacts ?? {})) state.artifacts[name] = art
+    if (r.revision && isSource(a))
+      state.revisions[a.name] = {
+        artifactName: a.outputArtifacts?.[0]?.name ?? a.name,
+        ...r.revision,
+      }
+  }
+
+  #scopes(e: ExecutionRecord, state: ExecutionState): Record<string, Record<string, string>> {
+    const scopes: Record<string, Record<string, string>> = {}
+    for (const [ns, vars] of Object.entries(state.outputs))
+      if (!ns.startsWith('action:')) scopes[ns] = vars
+    scopes['variables'] = JSON.parse(e.variables) as Record<string, string>
+    scopes['codepipeline'] = { PipelineExecutionId: e.id }
+    return scopes
+  }
+
+  async #runAction(
+    e: ExecutionRecord,
+    decl: PipelineDeclaration,
+    state: ExecutionState,
+    stageName: string,
+    a: ActionDeclaration,
+    signal: AbortSignal,
+  ): Promise<ActionResult> {
+    const id = randomUUID()
+    const startedAt = this.#now()
+    const scopes = this.#scopes(e, state)
+    const inputDetail: Record<string, unknown> = {
+      actionTypeId: a.actionTypeId,
+      configuration: a.configuration ?? {},
+      roleArn: decl.roleArn,
+      region: a.region,
+      inputArtifacts: (a.inputArtifacts ?? []).map((i) => ({ name: i.name })),
+    }
+    if (a.namespace) inputDetail['namespace'] = a.namespace
+    const base = {
+      id,
+      executionId: e.id,
+      accountId: e.accountId,
+      pipelineName: e.pipelineName,
+      stageName,
+      actionName: a.name,
+      startedAt,
+    }
+    const record = (status: string, detail: ActionDetail) =>
+      this.#d.store.pipelines.actions.put({
+        ...base,
+        status,
+        detail: JSON.stringify(detail),
+        updatedAt: this.#now(),
+      })
+    await record('InProgress', { pipelineVersion: e.pipelineVersion, input: inputDetail })
+    let result: ActionResult
+    const configuration: Record<string, string> = {}
+    try {
+      for (const [k, v] of Object.entries(a.configuration ?? {}))
+        configuration[k] = resolveVariables(v, scopes)
+      inputDetail['resolvedConfiguration'] = configuration
+      const revisions = JSON.parse(e.sourceRevisions) as StartRequest['sourceRevisions']
+      const rev = revisions[a.name]
+      const run: ActionRun = {
+        accountId: e.accountId,
+        pipelineName: e.pipelineName,
+        executionId: e.id,
+        actionExecutionId: id,
+        decl,
+        action: a,
+        state,
+        configuration,
+        scopes,
+        caller: (connectionArn) => this.#caller(decl, e.pipelineName, connectionArn),
+        artifactDir: artifactDir(this.#d.dataDir, e.accountId, e.pipelineName, e.id),
+        logFile: this.logFile(e.accountId, e.pipelineName, e.id, id),
+        signal,
+        store: this.#d.store,
+        connect: this.#d.connect,
+      }
+      if (rev)
+        run.revision = rev.ref
+          ? { revisionValue: rev.revisionValue, ref: rev.ref }
+          : { revisionValue: rev.revisionValue }
+      if (isSource(a)) result = await runSource(run)
+      else if (isCommands(a))
+        result = await runCommands(run, {
+          enabled: this.#d.enableCommands,
+          maxTimeoutMs: this.#d.commandsTimeoutMs,
+        })
+      else result = failed(`Junction cannot run action type ${a.actionTypeId.provider}`)
+    } catch (err) {
+      if (!(err instanceof UnresolvedVariable))
+        this.#d.logger.error({ err, action: a.name, execution: e.id }, 'action failed unexpectedly')
+      result = failed(
+        err instanceof UnresolvedVariable
+          ? err.message
+          : `Internal error: ${(err as Error).message}`,
+      )
+    }
+    if (signal.aborted) {
+      await record('Abandoned', {
+        pipelineVersion: e.pipelineVersion,
+        input: inputDetail,
+        summary: 'Abandoned',
+        ...(result.hasLog ? { hasLog: true } : {}),
+      })
+      return result
+    }
+    const output: Record<string, unknown> = {
+      outputArtifacts: Object.keys(result.artifacts ?? {}).map((name) => ({ name })),
+    }
+    if (result.outputVariables) output['outputVariables'] = result.outputVariables
+    const detail: ActionDetail = {
+      pipelineVersion: e.pipelineVersion,
+      input: inputDetail,
+      output,
+      summary: result.summary,
+    }
+    if (result.errorDetails) detail.errorDetails = result.errorDetails
+    if (result.externalExecutionId) detail.externalExecutionId = result.externalExecutionId
+    if (result.hasLog) detail.hasLog = true
+    await record(result.status, detail)
+    return result
+  }
+
+  #caller(decl: PipelineDeclaration, pipelineName: string, connectionArn: string): Caller {
+    return {
+      principal: rolePrincipal(decl.roleArn, pipelineName),
+      service:
+        connectionArn.split(':')[2] === 'codeconnections'
+          ? 'codeconnections'
+          : 'codestar-connections',
+    }
+  }
+}
+
+function findSource(decl: PipelineDeclaration, name: string): ActionDeclaration | undefined {
+  return decl.stages[0]?.actions.find((a) => a.name === name && isSource(a))
+}
