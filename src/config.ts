@@ -42,6 +42,10 @@ export interface Config {
     commandsTimeoutMs: number
     /** How often branches of repositories without a webhook are polled. */
     pollIntervalMs: number
+    /** False on an API-only node: it accepts calls and webhooks, other nodes do the work. */
+    worker: boolean
+    /** How long a node holds an event or execution without renewing (a dead node's work waits this long). */
+    leaseMs: number
   }
 }
 
@@ -61,6 +65,7 @@ export const defaults = {
   consoleSessionSeconds: 8 * 3600,
   commandsTimeoutMinutes: 60,
   pollIntervalSeconds: 60,
+  workLeaseSeconds: 15,
 } as const
 
 export interface ServeFlags {
@@ -84,6 +89,8 @@ export interface ServeFlags {
   'enable-commands'?: boolean
   'commands-timeout'?: string
   'poll-interval'?: string
+  'api-only'?: boolean
+  'work-lease'?: string
 }
 
 export class ConfigError extends Error {}
@@ -194,6 +201,9 @@ export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = proc
       pollIntervalMs:
         integer('poll-interval', flags['poll-interval'], defaults.pollIntervalSeconds, 1, 86_400) *
         1000,
+      worker: flags['api-only'] !== true,
+      leaseMs:
+        integer('work-lease', flags['work-lease'], defaults.workLeaseSeconds, 1, 3600) * 1000,
     },
   }
 }

@@ -122,6 +122,7 @@ export async function startJunction(
       enableCommands: config.pipelines.enableCommands,
       commandsTimeoutMs: config.pipelines.commandsTimeoutMs,
       pollIntervalMs: config.pipelines.pollIntervalMs,
+      leaseMs: config.pipelines.leaseMs,
     })
     webhooks.onRecorded = () => engine.wake()
     const verifier = new SigV4Verifier<Principal>(credentials.lookup)
@@ -245,7 +246,7 @@ export async function startJunction(
         .load(SUPPORTED_PROVIDERS)
         .catch((err: unknown) => logger.warn({ err }, 'reloading provider applications failed'))
     }, 30_000).unref()
-    engine.run()
+    if (config.pipelines.worker) engine.run()
     let closing: Promise<void> | undefined
     return {
       url,

@@ -52,6 +52,10 @@ junction serve flags:
                              pipeline definition on this machine, as the Junction user)
   --commands-timeout <min>   Longest a Commands action may run (default ${defaults.commandsTimeoutMinutes})
   --poll-interval <s>        Seconds between polls of watched branches that have no webhook (default ${defaults.pollIntervalSeconds})
+  --api-only                 Serve the API, console and webhooks, but leave events and executions to
+                             other nodes (PostgreSQL)
+  --work-lease <s>           Seconds a node holds an event or execution between renewals: how long a
+                             dead node's work waits before another node takes it (default ${defaults.workLeaseSeconds})
 
 Environment:
   JUNCTION_MASTER_KEY                 32-byte master key (base64 or hex) instead of <data-dir>/master.key
@@ -82,6 +86,8 @@ const serveOptions = {
   'enable-commands': { type: 'boolean' },
   'commands-timeout': { type: 'string' },
   'poll-interval': { type: 'string' },
+  'api-only': { type: 'boolean' },
+  'work-lease': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 

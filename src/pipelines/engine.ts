@@ -660,18 +660,47 @@ export class PipelineEngine {
           return
         }
         const stage = decl.stages[state.stage]!
-        if (mode !== 'PARALLEL') {
-          if (mode === 'SUPERSEDED') {
-            const newer = (await store.executions.active(e.accountId, e.pipelineName)).find(
-              (x) => x.seq > e.seq,
+        if (mode !== 'PARALLEL' && fresh.currentStage !== stage.name) {
+          // At the boundary: leave the previous stage (a newer execution may now enter it).
+          if (state.stage > 0)
+            await store.stageLocks.release(
+              e.accountId,
+              e.pipelineName,
+              decl.stages[state.stage - 1]!.name,
+              e.id,
             )
+          if (fresh.currentStage !== null)
+            await store.executions.update(e.id, owner, { currentStage: null }, this.#now())
+          const active = await store.executions.active(e.accountId, e.pipelineName)
+          const stageOf = (x: ExecutionRecord) => parseState(x).stage
+          // QUEUED: executions enter a stage in the order they started.
+          const olderWaiting =
+            mode === 'QUEUED' &&
+            active.some(
+              (x) => x.seq < e.seq && x.currentStage === null && stageOf(x) === state.stage,
+            )
+          const entered =
+            !olderWaiting &&
+            (await store.stageLocks.acquire(e.accountId, e.pipelineName, stage.name, e.id))
+          if (!entered) {
+            // SUPERSEDED: a newer execution waiting for the same stage (or past it) wins.
+            const newer =
+              mode === 'SUPERSEDED'
+                ? active.find((x) => x.seq > e.seq && stageOf(x) >= state.stage)
+                : undefined
             if (newer) {
               await finish('Superseded', `Superseded by execution ${newer.id}`)
               return
             }
-          }
-          if (!(await store.stageLocks.acquire(e.accountId, e.pipelineName, stage.name, e.id))) {
-            // Another execution is in the stage: wait (look again shortly).
+            this.#d.logger.debug(
+              {
+                execution: e.id,
+                stage: stage.name,
+                active: active.map((x) => [x.id, x.seq, stageOf(x), x.currentStage]),
+              },
+              'waiting for a stage',
+            )
+            // The stage is taken: look again shortly.
             await store.executions.update(
               e.id,
               owner,
@@ -680,13 +709,6 @@ export class PipelineEngine {
             )
             return
           }
-          if (state.stage > 0)
-            await store.stageLocks.release(
-              e.accountId,
-              e.pipelineName,
-              decl.stages[state.stage - 1]!.name,
-              e.id,
-            )
         }
         await store.executions.update(e.id, owner, { currentStage: stage.name }, this.#now())
         const outcome = await this.#runStage(

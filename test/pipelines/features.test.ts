@@ -1,0 +1,279 @@
+/**
+ * More of the pipeline engine on the sandbox Bitbucket: pull-request triggers (changed files from
+ * the merge base), CODEBUILD_CLONE_REF artifacts cloned through the connection, execution modes
+ * (SUPERSEDED and QUEUED), the polling fallback, and the Commands action refused without
+ * --enable-commands.
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import {
+  CreatePipelineCommand,
+  ListActionExecutionsCommand,
+  StartPipelineExecutionCommand,
+  type CodePipelineClient,
+} from '@aws-sdk/client-codepipeline'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  completeWithToken,
+  newConnection,
+  startConnectFixture,
+  stopConnectFixture,
+  type ConnectFixture,
+} from '../helpers/connect.js'
+import { testEngines } from '../helpers/engines.js'
+import { oauthCredentials, sandboxProvider } from '../helpers/bitbucket.js'
+import {
+  declaration,
+  executions,
+  finished,
+  pipelineClient,
+  pipelineRole,
+  waitFor,
+} from '../helpers/pipelines.js'
+
+const ACCOUNT = '000000000000'
+
+for (const engine of testEngines()) {
+  describe(`pipeline features [${engine}]`, () => {
+    let f: ConnectFixture
+    let cp: CodePipelineClient
+    let arn: string
+    let role: string
+    beforeAll(async () => {
+      f = await startConnectFixture(engine, { 'enable-commands': true, 'poll-interval': '1' })
+      cp = pipelineClient(f.server.url, f.server.credentials)
+      arn = await newConnection(f)
+      await completeWithToken(f, arn)
+      role = await pipelineRole(f.iam, 'pipeline-role')
+    })
+    afterAll(async () => {
+      cp?.destroy()
+      await stopConnectFixture(f)
+    })
+
+    const commit = (repo: string, branch: string, files: Record<string, string | null>) =>
+      f.sb.admin<{ commit: string }>(`repositories/${repo}/commits`, {
+        branch,
+        message: `change on ${branch}`,
+        author: 'alice',
+        files,
+      })
+    const logOf = async (pipelineName: string, id: string, action = 'Build') => {
+      const r = await cp.send(
+        new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId: id } }),
+      )
+      const a = r.actionExecutionDetails!.find((x) => x.actionName === action)!
+      return (await fetch(a.output!.executionResult!.externalExecutionUrl!)).text()
+    }
+    const afterFirst = async (name: string) => {
+      const [first] = await waitFor(`the first run of ${name}`, async () => {
+        const e = await executions(cp, name)
+        return e.length > 0 ? e : undefined
+      })
+      return finished(cp, name, first!.pipelineExecutionId!)
+    }
+
+    it('starts on a pull request that touches the filtered paths, with its source head', async () => {
+      await cp.send(
+        new CreatePipelineCommand({
+          pipeline: declaration({
+            name: 'pr-src',
+            roleArn: role,
+            connectionArn: arn,
+            commands: ['cat src/feature.c'],
+            triggers: [
+              {
+                providerType: 'CodeStarSourceConnection',
+                gitConfiguration: {
+                  sourceActionName: 'Source',
+                  pullRequest: [
+                    {
+                      events: ['OPEN', 'UPDATED'],
+                      branches: { includes: ['main'] },
+                      filePaths: { includes: ['src/**'] },
+                    },
+                  ],
+                },
+              },
+            ],
+          }),
+        }),
+      )
+      await afterFirst('pr-src')
+      const head = await commit('acme/app', 'feature/pr', { 'src/feature.c': 'int feature;\n' })
+      const alice = await oauthCredentials(f.sb, sandboxProvider(f.sb), f.world.alice)
+      const pr = await fetch(`${f.sb.apiUrl}/repositories/acme/app/pullrequests`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${alice.accessToken}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({
+          title: 'Feature',
+          source: { branch: { name: 'feature/pr' } },
+          destination: { branch: { name: 'main' } },
+        }),
+      })
+      expect(pr.status).toBe(201)
+      const run = await waitFor('the pull-request run', async () =>
+        (await executions(cp, 'pr-src')).find((e) => e.trigger!.triggerType === 'WebhookV2'),
+      )
+      const done = await finished(cp, 'pr-src', run.pipelineExecutionId!)
+      expect(done.status, done.statusSummary).toBe('Succeeded')
+      expect(done.artifactRevisions![0]!.revisionId).toBe(head.commit)
+      expect(await logOf('pr-src', run.pipelineExecutionId!)).toContain('int feature;')
+      const source = (
+        await cp.send(
+          new ListActionExecutionsCommand({
+            pipelineName: 'pr-src',
+            filter: { pipelineExecutionId: run.pipelineExecutionId },
+          }),
+        )
+      ).actionExecutionDetails!.find((a) => a.actionName === 'Source')!
+      expect(source.output!.outputVariables!['BranchName']).toBe('feature/pr')
+    })
+
+    it('writes a CODEBUILD_CLONE_REF reference without credentials, and Commands clone through it', async () => {
+      await cp.send(
+        new CreatePipelineCommand({
+          pipeline: declaration({
+            name: 'clone-ref',
+            roleArn: role,
+            connectionArn: arn,
+            format: 'CODEBUILD_CLONE_REF',
+            commands: ['git log --format=%s', 'git rev-parse HEAD', 'test -d .git'],
+          }),
+        }),
+      )
+      const done = await afterFirst('clone-ref')
+      expect(done.status, done.statusSummary).toBe('Succeeded')
+      const ref = readFileSync(
+        join(
+          f.server.dataDir,
+          'artifacts',
+          ACCOUNT,
+          'clone-ref',
+          done.pipelineExecutionId!,
+          'SourceArtifact.json',
+        ),
+        'utf8',
+      )
+      expect(JSON.parse(ref)).toMatchObject({
+        connectionArn: arn,
+        fullRepositoryId: 'acme/app',
+        branch: 'main',
+        commitId: done.artifactRevisions![0]!.revisionId,
+      })
+      expect(ref).not.toContain(f.world.acmeToken)
+      const log = await logOf('clone-ref', done.pipelineExecutionId!)
+      // Full history, checked out at the source commit.
+      expect(log).toContain('Second commit')
+      expect(log).toContain('Initial commit')
+      expect(log).toContain(done.artifactRevisions![0]!.revisionId!)
+      expect(log).not.toContain(f.world.acmeToken)
+    })
+
+    it('SUPERSEDED lets the newest waiting execution win; QUEUED runs every one in order', async () => {
+      for (const mode of ['SUPERSEDED', 'QUEUED'] as const) {
+        const name = `mode-${mode.toLowerCase()}`
+        await cp.send(
+          new CreatePipelineCommand({
+            pipeline: declaration({
+              name,
+              roleArn: role,
+              connectionArn: arn,
+              detectChanges: false,
+              executionMode: mode,
+              commands: ['sleep 2'],
+            }),
+          }),
+        )
+        await afterFirst(name)
+        const ids: string[] = []
+        for (let i = 0; i < 3; i++)
+          ids.push(
+            (await cp.send(new StartPipelineExecutionCommand({ name }))).pipelineExecutionId!,
+          )
+        const statuses: string[] = []
+        for (const id of ids) statuses.push((await finished(cp, name, id)).status!)
+        if (mode === 'SUPERSEDED') {
+          expect(statuses[2]).toBe('Succeeded')
+          expect(statuses).toContain('Superseded')
+        } else expect(statuses).toEqual(['Succeeded', 'Succeeded', 'Succeeded'])
+        // Never two executions in the Build stage at once.
+        const builds = (
+          await cp.send(new ListActionExecutionsCommand({ pipelineName: name }))
+        ).actionExecutionDetails!.filter(
+          (a) => a.actionName === 'Build' && a.status === 'Succeeded',
+        )
+        const spans = builds
+          .map((b) => [b.startTime!.getTime(), b.lastUpdateTime!.getTime()] as const)
+          .sort((x, y) => x[0] - y[0])
+        for (let i = 1; i < spans.length; i++)
+          expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1] - 5)
+      }
+    })
+
+    it('polls a repository whose webhook cannot be registered, and starts on a new head', async () => {
+      // The sandbox refuses the next webhook registrations (a provider outage).
+      await f.sb.admin('failures', { count: 1, status: 500 })
+      await cp.send(
+        new CreatePipelineCommand({
+          pipeline: declaration({
+            name: 'polled',
+            roleArn: role,
+            connectionArn: arn,
+            repository: 'acme/lib',
+            commands: ['cat lib.txt'],
+          }),
+        }),
+      )
+      await afterFirst('polled')
+      const hooks = (await f.sb.admin<{ hooks: { url: string; slug?: string }[] }>('hooks')).hooks
+      expect(hooks.filter((h) => JSON.stringify(h).includes('lib')).length).toBe(0)
+      // Let a poll record the current head first.
+      await waitFor('the first poll', async () =>
+        (await f.server.store.pipelines.polls.get(ACCOUNT, arn, 'acme/lib', 'main'))
+          ? true
+          : undefined,
+      )
+      const head = await commit('acme/lib', 'main', { 'lib.txt': 'lib v2\n' })
+      const run = await waitFor(
+        'the polled run',
+        async () =>
+          (await executions(cp, 'polled')).find(
+            (e) => e.trigger!.triggerType === 'PollForSourceChanges',
+          ),
+        15_000,
+      )
+      const done = await finished(cp, 'polled', run.pipelineExecutionId!)
+      expect(done.artifactRevisions![0]!.revisionId).toBe(head.commit)
+      expect(await logOf('polled', run.pipelineExecutionId!)).toContain('lib v2')
+    })
+  })
+}
+
+describe('Commands without --enable-commands', () => {
+  let f: ConnectFixture
+  afterAll(() => stopConnectFixture(f))
+  it('fails the action with a message that says why', async () => {
+    f = await startConnectFixture('sqlite')
+    const cp = pipelineClient(f.server.url, f.server.credentials)
+    const arn = await newConnection(f)
+    await completeWithToken(f, arn)
+    const role = await pipelineRole(f.iam, 'pipeline-role')
+    await cp.send(
+      new CreatePipelineCommand({
+        pipeline: declaration({ name: 'cmds', roleArn: role, connectionArn: arn }),
+      }),
+    )
+    const [first] = await waitFor('the first run', async () => {
+      const e = await executions(cp, 'cmds')
+      return e.length > 0 ? e : undefined
+    })
+    const done = await finished(cp, 'cmds', first!.pipelineExecutionId!)
+    expect(done.status).toBe('Failed')
+    expect(done.statusSummary).toMatch(/--enable-commands/)
+    cp.destroy()
+  })
+})
