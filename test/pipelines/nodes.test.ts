@@ -1,0 +1,229 @@
+/**
+ * Three Junction nodes on one PostgreSQL schema behind one URL (a small round-robin proxy that
+ * skips dead nodes). Pushes are accepted by whichever node the proxy picks; each delivery starts
+ * exactly one execution; a node killed with SIGKILL in the middle of a Commands action has its
+ * execution finished by another node once its lease runs out.
+ */
+import { randomBytes } from 'node:crypto'
+import { createServer, request, type Server } from 'node:http'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { CreatePipelineCommand } from '@aws-sdk/client-codepipeline'
+import { CreateConnectionCommand } from '@aws-sdk/client-codestar-connections'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { seedWorld, startSandbox, type Sandbox, type World } from '../helpers/bitbucket.js'
+import { RawClient, sdkClient } from '../helpers/client.js'
+import { freshPgSchema, pgUrl } from '../helpers/engines.js'
+import { iamClient } from '../helpers/iam.js'
+import { spawnServe, type ServeProcess } from '../helpers/process.js'
+import {
+  declaration,
+  executions,
+  finished,
+  pipelineClient,
+  pipelineRole,
+  waitFor,
+} from '../helpers/pipelines.js'
+
+/** Forwards each request to the next live node. */
+function roundRobin(targets: () => string[]): Promise<{ server: Server; url: string }> {
+  let n = 0
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks)
+      const live = targets()
+      const attempt = (tries: number) => {
+        const target = new URL(live[n++ % live.length]!)
+        const out = request(
+          {
+            host: target.hostname,
+            port: target.port,
+            method: req.method,
+            path: req.url,
+            headers: req.headers,
+          },
+          (up) => {
+            res.writeHead(up.statusCode ?? 502, up.headers)
+            up.pipe(res)
+          },
+        )
+        out.on('error', () => {
+          if (tries > 1) attempt(tries - 1)
+          else {
+            res.writeHead(502)
+            res.end()
+          }
+        })
+        out.end(body)
+      }
+      attempt(live.length)
+    })
+  })
+  return new Promise((r) =>
+    server.listen(0, '127.0.0.1', () =>
+      r({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` }),
+    ),
+  )
+}
+
+describe.skipIf(!pgUrl)('three nodes, one queue [postgres]', () => {
+  let sb: Sandbox
+  let world: World
+  const schema = pgUrl ? freshPgSchema() : undefined
+  const nodes: ServeProcess[] = []
+  const dead = new Set<ServeProcess>()
+  let proxy: { server: Server; url: string }
+  const shared = mkdtempSync(join(tmpdir(), 'junction-nodes-'))
+  const env = {
+    JUNCTION_MASTER_KEY: randomBytes(32).toString('hex'),
+    JUNCTION_ROOT_ACCESS_KEY_ID: 'JKIATHREETHREETHREE0',
+    JUNCTION_ROOT_SECRET_ACCESS_KEY: randomBytes(30).toString('base64url'),
+  }
+  const credentials = {
+    accessKeyId: env.JUNCTION_ROOT_ACCESS_KEY_ID,
+    secretAccessKey: env.JUNCTION_ROOT_SECRET_ACCESS_KEY,
+  }
+
+  beforeAll(async () => {
+    sb = await startSandbox()
+    world = await seedWorld(sb)
+    proxy = await roundRobin(() => nodes.filter((n) => !dead.has(n)).map((n) => n.url))
+    for (let i = 0; i < 3; i++) {
+      const dataDir = join(shared, `node-${i}`)
+      nodes.push(
+        await spawnServe(
+          [
+            '--data-dir',
+            dataDir,
+            '--database',
+            schema!.url,
+            '--public-url',
+            proxy.url,
+            '--bitbucket-url',
+            sb.url,
+            '--enable-commands',
+            '--work-lease',
+            '2',
+          ],
+          env,
+        ),
+      )
+    }
+  }, 60_000)
+  afterAll(async () => {
+    for (const n of nodes) n.child.kill('SIGKILL')
+    proxy?.server.close()
+    await sb?.stop()
+    await schema?.drop()
+    rmSync(shared, { recursive: true, force: true })
+  })
+
+  it('each delivery starts one execution, and a killed node’s execution is finished by another', async () => {
+    const raw = new RawClient(proxy.url, credentials)
+    const sdk = sdkClient(proxy.url, credentials)
+    const iam = iamClient(proxy.url, credentials)
+    const cp = pipelineClient(proxy.url, credentials)
+    const { ConnectionArn: arn } = await sdk.send(
+      new CreateConnectionCommand({ ProviderType: 'Bitbucket', ConnectionName: 'three' }),
+    )
+    const done = await raw.call({
+      target: 'JunctionConnections_20261128.CompleteConnection',
+      service: 'codestar-connections',
+      body: { ConnectionArn: arn, Workspace: 'acme', AccessToken: world.acmeToken },
+    })
+    expect(done.status, done.text).toBe(200)
+    const role = await pipelineRole(iam, 'pipeline-role')
+    const runs = join(shared, 'runs.txt')
+    await cp.send(
+      new CreatePipelineCommand({
+        pipeline: declaration({
+          name: 'three',
+          roleArn: role,
+          connectionArn: arn!,
+          executionMode: 'PARALLEL',
+          commands: [`echo "$CODEPIPELINE_EXECUTION_ID" >> ${runs}`, 'sleep 3'],
+        }),
+      }),
+    )
+    await waitFor('one webhook', async () =>
+      (await sb.admin<{ hooks: unknown[] }>('hooks')).hooks.length === 1 ? true : undefined,
+    )
+    const commits: string[] = []
+    for (let i = 0; i < 6; i++)
+      commits.push(
+        (
+          await sb.admin<{ commit: string }>('repositories/acme/app/commits', {
+            branch: 'main',
+            message: `push ${i}`,
+            author: 'alice',
+            files: { 'n.txt': `${i}\n` },
+          })
+        ).commit,
+      )
+    // Kill the node running one of the builds, in the middle of its Commands action.
+    const db = new pg.Client({ connectionString: pgUrl })
+    await db.connect()
+    const schemaName = new URL(schema!.url).searchParams.get('schema')!
+    const victim = await waitFor('a build in progress', async () => {
+      const { rows } = await db.query<{ lease_owner: string }>(
+        `select e.lease_owner from ${schemaName}.pipeline_executions e
+           join ${schemaName}.action_executions a on a.execution_id = e.id
+          where a.action_name = 'Build' and a.status = 'InProgress' and e.lease_owner is not null
+          limit 1`,
+      )
+      return rows[0]?.lease_owner
+    })
+    const held = new Set(
+      (
+        await db.query<{ id: string }>(
+          `select id from ${schemaName}.pipeline_executions where lease_owner = $1`,
+          [victim],
+        )
+      ).rows.map((r) => r.id),
+    )
+    const pid = Number(victim.split('-').at(-2))
+    const node = nodes.find((n) => n.child.pid === pid)!
+    expect(node).toBeDefined()
+    dead.add(node)
+    node.child.kill('SIGKILL')
+    await node.exited
+    const all = await waitFor(
+      'the six pushes to finish',
+      async () => {
+        const e = (await executions(cp, 'three')).filter(
+          (x) => x.trigger?.triggerType === 'Webhook',
+        )
+        return e.length === 6 && e.every((x) => x.status !== 'InProgress') ? e : undefined
+      },
+      60_000,
+    )
+    for (const e of all) {
+      const r = await finished(cp, 'three', e.pipelineExecutionId!)
+      expect(r.status, r.statusSummary).toBe('Succeeded')
+    }
+    expect(new Set(all.map((e) => e.sourceRevisions![0]!.revisionId))).toEqual(new Set(commits))
+    // Every delivery processed once, by some node, starting exactly one execution.
+    const { rows } = await db.query<{ result: string }>(
+      `select result from ${schemaName}.webhook_deliveries where trigger_source = 'Webhook'`,
+    )
+    expect(rows).toHaveLength(6)
+    for (const r of rows)
+      expect(
+        (JSON.parse(r.result) as { started?: string }[]).filter((o) => o.started),
+      ).toHaveLength(1)
+    // Every build ran; only those the killed node held may have run twice (an action that was in
+    // progress re-runs on takeover).
+    const ran = readFileSync(runs, 'utf8').trim().split('\n')
+    const counts = new Map<string, number>()
+    for (const id of ran) counts.set(id, (counts.get(id) ?? 0) + 1)
+    for (const e of all) expect(counts.get(e.pipelineExecutionId!) ?? 0).toBeGreaterThanOrEqual(1)
+    for (const [id, c] of counts) if (c > 1) expect(held.has(id), id).toBe(true)
+    expect([...counts.values()].every((c) => c <= 2)).toBe(true)
+    await db.end()
+    for (const c of [raw, sdk, iam, cp]) (c as { destroy?: () => void }).destroy?.()
+  }, 120_000)
+})
