@@ -616,7 +616,12 @@ export async function runPipelineChain(r: ApiRequest, deps: PipelineApiDeps): Pr
   let input: unknown = {}
   if (r.body.length > 0) {
     try {
-      input = JSON.parse(r.body.toString('utf8'))
+      // A member set to null is absent, as AWS reads it (the validator does the same).
+      input = JSON.parse(r.body.toString('utf8'), (_k, v: unknown) =>
+        v !== null && typeof v === 'object' && !Array.isArray(v)
+          ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null))
+          : v,
+      )
     } catch {
       throw new SerializationException('The request body is not valid JSON')
     }
