@@ -10,7 +10,11 @@
  *    against `git archive --format=zip` of the same commit, BENCH_ROUNDS (default 3) interleaved
  *    rounds, medians and the ratio (target ≤ 1.5).
  *
- * Not yet measurable: push-to-execution-started latency (pipelines and executions come later).
+ * 3. Push to execution started, through the sandbox Bitbucket and one Junction node (SQLite):
+ *    BENCH_PUSHES commits (default 200) to a repository watched by a pipeline; for each, the time
+ *    from the provider sending the webhook to the execution being recorded InProgress. The baseline
+ *    in the same run is a second webhook on the same repository answered by a bare node:http
+ *    server (the delivery's own cost); reports p50/p99 of both (target p99 < 250 ms).
  * Everything runs on loopback and stops by itself.
  */
 import { execFile } from 'node:child_process'
@@ -27,12 +31,19 @@ import {
 import { stripTopFolder } from '../src/pipelines/zip.js'
 import { BitbucketProvider } from '../src/providers/bitbucket/bitbucket-provider.js'
 import { startBitbucketSandbox } from '../src/sandbox/bitbucket/server.js'
+import { createServer } from 'node:http'
+import { pino } from 'pino'
+import { configFromFlags } from '../src/config.js'
+import { startJunction } from '../src/junction.js'
 
 const run = promisify(execFile)
 const PIPELINES = 10_000
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 2_000)
 const REPO_MB = Number(process.env['BENCH_REPO_MB'] ?? 50)
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3)
+const PUSHES = Number(process.env['BENCH_PUSHES'] ?? 200)
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 function matcherBench() {
@@ -192,16 +203,230 @@ async function codeZipBench() {
   }
 }
 
+async function pushLatencyBench() {
+  const dir = mkdtempSync(join(tmpdir(), 'junction-bench-push-'))
+  const sb = await startBitbucketSandbox({ port: 0, dataDir: join(dir, 'sandbox') })
+  // The baseline receiver: answers every delivery at once and notes when it arrived.
+  const arrivals = new Map<string, number>()
+  const bare = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as {
+        push: { changes: { new: { target: { hash: string } } }[] }
+      }
+      arrivals.set(body.push.changes[0]!.new.target.hash, Date.now())
+      res.writeHead(200).end()
+    })
+  })
+  await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r))
+  const env = {
+    JUNCTION_ROOT_ACCESS_KEY_ID: 'JKIABENCHBENCHBENCH0',
+    JUNCTION_ROOT_SECRET_ACCESS_KEY: randomBytes(30).toString('base64url'),
+  }
+  const junction = await startJunction(
+    configFromFlags({
+      host: '127.0.0.1',
+      port: '0',
+      'data-dir': join(dir, 'junction'),
+      'bitbucket-url': sb.url,
+    }),
+    { logger: pino({ level: 'warn' }), env },
+  )
+  try {
+    const admin = async (path: string, body: unknown) => {
+      const r = await fetch(`${sb.url}/_sandbox/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+      return (await r.json()) as Record<string, string>
+    }
+    await admin('users', { username: 'bench', password: 'bench-pw' })
+    await admin('workspaces', { slug: 'bench', admins: ['bench'] })
+    await admin('repositories', { workspace: 'bench', slug: 'app', files: { 'a.txt': 'a\n' } })
+    const { token } = await admin('access-tokens', { workspace: 'bench' })
+    await fetch(`${sb.apiUrl}/repositories/bench/app/hooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        description: 'baseline',
+        url: `http://127.0.0.1:${(bare.address() as { port: number }).port}/`,
+        active: true,
+        events: ['repo:push'],
+      }),
+    })
+    const { SignatureV4 } = await import('@smithy/signature-v4')
+    const { Hash } = await import('@smithy/hash-node')
+    const signer = (service: string) =>
+      new SignatureV4({
+        service,
+        region: 'us-east-1',
+        credentials: {
+          accessKeyId: env.JUNCTION_ROOT_ACCESS_KEY_ID,
+          secretAccessKey: env.JUNCTION_ROOT_SECRET_ACCESS_KEY,
+        },
+        sha256: Hash.bind(null, 'sha256'),
+      })
+    const u = new URL(junction.url)
+    const call = async (service: string, target: string, body: unknown) => {
+      const json = JSON.stringify(body)
+      const signed = await signer(service).sign({
+        method: 'POST',
+        protocol: 'http:',
+        hostname: u.hostname,
+        port: Number(u.port),
+        path: '/',
+        headers: {
+          host: u.host,
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': target,
+        },
+        body: json,
+      })
+      const { host: _h, ...headers } = signed.headers
+      const r = await fetch(`${junction.url}/`, { method: 'POST', headers, body: json })
+      const out = (await r.json()) as Record<string, unknown>
+      if (!r.ok) throw new Error(`${target}: ${JSON.stringify(out)}`)
+      return out
+    }
+    const { ConnectionArn: arn } = (await call(
+      'codestar-connections',
+      'CodeStar_connections_20191201.CreateConnection',
+      { ProviderType: 'Bitbucket', ConnectionName: 'bench' },
+    )) as { ConnectionArn: string }
+    await call('codestar-connections', 'JunctionConnections_20261128.CompleteConnection', {
+      ConnectionArn: arn,
+      Workspace: 'bench',
+      AccessToken: token,
+    })
+    // The root may pass any role; the role only has to exist and trust CodePipeline.
+    const roleArn = 'arn:aws:iam::000000000000:role/bench'
+    await junction.store.iam.roles.create(
+      {
+        id: 'AROABENCHBENCHBENCH0',
+        accountId: '000000000000',
+        name: 'bench',
+        path: '/',
+        arn: roleArn,
+        assumeRolePolicy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'codepipeline.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        }),
+        description: null,
+        maxSessionDuration: 3600,
+        createdAt: Date.now(),
+      },
+      100,
+    )
+    await call('codepipeline', 'CodePipeline_20150709.CreatePipeline', {
+      pipeline: {
+        name: 'bench',
+        roleArn,
+        pipelineType: 'V2',
+        executionMode: 'PARALLEL',
+        stages: [
+          {
+            name: 'Source',
+            actions: [
+              {
+                name: 'Source',
+                actionTypeId: {
+                  category: 'Source',
+                  owner: 'AWS',
+                  provider: 'CodeStarSourceConnection',
+                  version: '1',
+                },
+                configuration: {
+                  ConnectionArn: arn,
+                  FullRepositoryId: 'bench/app',
+                  BranchName: 'main',
+                },
+                outputArtifacts: [{ name: 'Src' }],
+              },
+            ],
+          },
+          {
+            name: 'Build',
+            actions: [
+              {
+                name: 'Build',
+                actionTypeId: {
+                  category: 'Compute',
+                  owner: 'AWS',
+                  provider: 'Commands',
+                  version: '1',
+                },
+                commands: ['true'],
+                inputArtifacts: [{ name: 'Src' }],
+              },
+            ],
+          },
+        ],
+      },
+    })
+    for (let i = 0; i < 100 && (await junction.store.webhooks.all()).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 50))
+    const store = junction.store.pipelines
+    const latencies: number[] = []
+    const baseline: number[] = []
+    for (let i = 0; i < PUSHES; i++) {
+      const { commit } = await admin('repositories/bench/app/commits', {
+        branch: 'main',
+        message: `push ${i}`,
+        files: { 'a.txt': `${i}\n` },
+      })
+      const deliveries = sb.state.deliveries
+      let startedAt: number | undefined
+      for (let t = 0; t < 400 && startedAt === undefined; t++) {
+        const [e] = await store.executions.list('000000000000', 'bench', Number.MAX_SAFE_INTEGER, 1)
+        if (e && JSON.parse(e.sourceRevisions)['Source']?.revisionValue === commit)
+          startedAt = e.createdAt
+        else await new Promise((r) => setTimeout(r, 5))
+      }
+      // The delivery to Junction's webhook left the provider at `at`.
+      const sent = deliveries.filter(
+        (d) => !d.url.includes(String((bare.address() as { port: number }).port)),
+      )
+      const at = Date.parse(sent.at(-1)!.at)
+      const baseAt = Date.parse(
+        deliveries
+          .filter((d) => d.url.includes(String((bare.address() as { port: number }).port)))
+          .at(-1)!.at,
+      )
+      if (startedAt === undefined) throw new Error(`push ${i} started no execution`)
+      latencies.push(startedAt - at)
+      baseline.push((arrivals.get(commit!) ?? baseAt) - baseAt)
+    }
+    return {
+      pushes: PUSHES,
+      junctionP50Ms: pct(latencies, 50),
+      junctionP99Ms: pct(latencies, 99),
+      junctionMaxMs: Math.max(...latencies),
+      bareReceiverP50Ms: pct(baseline, 50),
+      bareReceiverP99Ms: pct(baseline, 99),
+      targetP99Ms: 250,
+    }
+  } finally {
+    await junction.close()
+    await sb.close()
+    await new Promise((r) => bare.close(r))
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 const matcher = matcherBench()
 const codeZip = await codeZipBench()
-console.log(
-  JSON.stringify(
-    { matcher, codeZip, pushToExecution: 'not measurable yet: pipelines come with issue 6' },
-    null,
-    2,
-  ),
-)
+const pushToExecution = await pushLatencyBench()
+console.log(JSON.stringify({ matcher, codeZip, pushToExecution }, null, 2))
 console.log(
   `Trigger matcher: ${matcher.eventsPerSecond} events/s against ${matcher.pipelines} pipelines (${matcher.matchesPerEvent} matches per event)\n` +
-    `CODE_ZIP of ${codeZip.repositoryMb} MB: Junction ${codeZip.junctionCodeZipMs} ms vs git archive ${codeZip.gitArchiveMs} ms: ratio ${codeZip.ratio} (target ≤ 1.5)`,
+    `CODE_ZIP of ${codeZip.repositoryMb} MB: Junction ${codeZip.junctionCodeZipMs} ms vs git archive ${codeZip.gitArchiveMs} ms: ratio ${codeZip.ratio} (target ≤ 1.5)\n` +
+    `Push to execution started (${pushToExecution.pushes} pushes): p50 ${pushToExecution.junctionP50Ms} ms, p99 ${pushToExecution.junctionP99Ms} ms (target < 250 ms); a bare receiver of the same delivery: p50 ${pushToExecution.bareReceiverP50Ms} ms, p99 ${pushToExecution.bareReceiverP99Ms} ms`,
 )
