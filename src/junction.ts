@@ -145,7 +145,18 @@ export async function startJunction(
       },
     }
     const secure = () => publicUrl.startsWith('https:')
+    const pipelineApi = {
+      verifier,
+      authorizer,
+      store,
+      engine,
+      pageTokens: apiDeps.context.pageTokens,
+      region: config.region,
+      partition: config.partition,
+      now: Date.now,
+    }
     const consoleApp = new ConsoleApp({
+      pipelines: pipelineApi,
       api: apiDeps,
       connect,
       lookupKey: async (id) => credentials.lookup(id),
@@ -166,16 +177,7 @@ export async function startJunction(
     })
     const http = createHttpServer({
       ...apiDeps,
-      pipelines: {
-        verifier,
-        authorizer,
-        store,
-        engine,
-        pageTokens: apiDeps.context.pageTokens,
-        region: config.region,
-        partition: config.partition,
-        now: Date.now,
-      },
+      pipelines: pipelineApi,
       afterOperation: () => engine.pipelinesChanged(),
       console: consoleApp,
       extension: {

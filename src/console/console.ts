@@ -19,6 +19,8 @@ import { readBody } from '../server/read-body.js'
 import type { ProviderApps } from '../connect/apps.js'
 import { AccessDeniedException, InvalidInputException } from '../generated/errors.js'
 import { APP_JS, badge, copyable, esc, hidden, page, type Shell } from './html.js'
+import { pipelineRoutes } from './pipelines.js'
+import type { PipelineApiDeps } from '../pipelines/api.js'
 
 export interface ProviderAppInfo {
   providerType: string
@@ -43,6 +45,8 @@ export interface ConsoleDeps {
   sessionTtlMs: number
   apps: ProviderApps
   providerApps(): ProviderAppInfo[]
+  /** The CodePipeline subset (the pipeline pages). */
+  pipelines?: PipelineApiDeps
 }
 
 const COOKIE = 'junction_console'
@@ -122,7 +126,20 @@ interface RouteContext {
 }
 
 export class ConsoleApp {
-  constructor(private readonly d: ConsoleDeps) {}
+  constructor(private readonly d: ConsoleDeps) {
+    if (d.pipelines)
+      Object.assign(
+        this.#routes,
+        pipelineRoutes(d.pipelines, {
+          send,
+          redirect: (res, location) => redirect(res, location),
+          page: (s, title, body, flash) =>
+            page(this.#shell(s as Session, title, 'pipelines', flash), body),
+          flashParam: (kind, text) => this.#flashParam(kind, text),
+          flashOf: (u) => this.#flashOf(u),
+        }),
+      )
+  }
 
   /** `METHOD path` → the log name and the handler (GET covers HEAD). */
   readonly #routes: Record<string, { name: string; run(c: RouteContext): void | Promise<void> }> = {

@@ -26,7 +26,10 @@ td code,dd code{overflow-wrap:anywhere;word-break:break-all;font-size:.85rem}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:999px;font-size:.8rem;font-weight:600}
 .AVAILABLE{background:#d8f3dc;color:#1b5e20}.PENDING{background:#fff3cd;color:#7a5300}
 .ERROR,.VPC_CONFIG_FAILED_INITIALIZATION{background:#fde2e1;color:#8a1c1c}
-.VPC_CONFIG_INITIALIZING,.VPC_CONFIG_DELETING{background:#e3ecfa;color:#1c3f8a}
+.VPC_CONFIG_INITIALIZING,.VPC_CONFIG_DELETING,.InProgress,.Stopping{background:#e3ecfa;color:#1c3f8a}
+.Succeeded{background:#d8f3dc;color:#1b5e20}.Failed{background:#fde2e1;color:#8a1c1c}
+.Stopped,.Superseded,.Abandoned,.Cancelled{background:#eceef1;color:#3d4550}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85rem;margin:0}
 label{display:block;font-weight:600;margin:.6rem 0 .2rem}
 input[type=text],input[type=password],input[type=url],input[type=search],select,textarea{font:inherit;width:100%;max-width:32rem;padding:.4rem;border:1px solid #9aa4b2;border-radius:4px;background:#fff}
 textarea{min-height:5rem}
@@ -56,7 +59,7 @@ fieldset{border:1px solid #dde1e7;border-radius:6px;margin:.6rem 0;padding:.4rem
 export interface Shell {
   title: string
   /** Which nav item is current. */
-  nav?: 'connections' | 'hosts' | 'settings'
+  nav?: 'connections' | 'pipelines' | 'hosts' | 'settings'
   /** Signed-in principal and the CSRF token for the sign-out form. */
   user?: { arn: string; csrf: string }
   flash?: { kind: 'ok' | 'bad'; text: string }
@@ -66,7 +69,7 @@ export function page(s: Shell, body: string): string {
   const link = (key: Shell['nav'], href: string, text: string) =>
     `<a href="${href}"${s.nav === key ? ' aria-current="page"' : ''}>${text}</a>`
   const header = s.user
-    ? `<header><strong>Junction</strong><nav aria-label="Main">${link('connections', '/console', 'Connections')} ${link('hosts', '/console/hosts', 'Hosts')} ${link('settings', '/console/settings', 'Settings')}</nav>
+    ? `<header><strong>Junction</strong><nav aria-label="Main">${link('connections', '/console', 'Connections')} ${link('pipelines', '/console/pipelines', 'Pipelines')} ${link('hosts', '/console/hosts', 'Hosts')} ${link('settings', '/console/settings', 'Settings')}</nav>
 <span class="who">${esc(s.user.arn)}</span>
 <form method="post" action="/console/signout"><input type="hidden" name="csrf" value="${esc(s.user.csrf)}"><button class="secondary" type="submit">Sign out</button></form></header>`
     : `<header><strong>Junction</strong></header>`

@@ -635,3 +635,48 @@ export async function runPipelineChain(r: ApiRequest, deps: PipelineApiDeps): Pr
 }
 
 export const newExecutionId = (): string => randomUUID()
+
+/**
+ * Runs an operation as `principal` through the same validation and authorization as a signed
+ * request (the console's path to pipelines).
+ */
+export async function invokePipelineAs(
+  deps: PipelineApiDeps,
+  principal: Principal,
+  sourceIp: string | undefined,
+  op: PipelineOperationName,
+  input: Record<string, unknown>,
+): Promise<unknown> {
+  validateInput(codepipelineValidation, op, input)
+  const ctx: Ctx = { principal, deps, sourceIp }
+  await authorize(ctx, op, input)
+  return handlers[op](input, ctx)
+}
+
+/**
+ * The event log of the repositories a pipeline watches (newest first): every delivery or poll
+ * finding, and for each the pipelines it started and why the others did not match. Needs
+ * `codepipeline:ListPipelineExecutions` on the pipeline.
+ */
+export async function sourceEventsOf(
+  deps: PipelineApiDeps,
+  principal: Principal,
+  sourceIp: string | undefined,
+  pipelineName: string,
+  limit: number,
+) {
+  const ctx: Ctx = { principal, deps, sourceIp }
+  await authorize(ctx, 'ListPipelineExecutions', { pipelineName })
+  const p = await loadPipeline(ctx, pipelineName)
+  const repositories = new Set(
+    checkDeclarationSources(declarationOf(p)).map((a) => sourceConfig(a).repository),
+  )
+  const events = []
+  for (const r of repositories)
+    events.push(...(await deps.store.pipelines.events.recent(p.accountId, r, limit)))
+  return events.sort((a, b) => b.seq - a.seq).slice(0, limit)
+}
+
+function checkDeclarationSources(d: PipelineDeclaration) {
+  return (d.stages[0]?.actions ?? []).filter(isSource)
+}

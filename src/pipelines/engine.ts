@@ -192,7 +192,15 @@ export class PipelineEngine {
       triggerType: req.triggerType,
       triggerDetail: req.triggerDetail.slice(0, 1024),
       sourceRevisions: JSON.stringify(req.sourceRevisions),
-      variables: JSON.stringify(req.variables),
+      // Declared variables not given take their defaults.
+      variables: JSON.stringify({
+        ...Object.fromEntries(
+          (decl.variables ?? [])
+            .filter((v) => v.defaultValue !== undefined)
+            .map((v) => [v.name, v.defaultValue]),
+        ),
+        ...req.variables,
+      }),
       dedupeKey: req.dedupeKey,
       state: JSON.stringify(emptyState()),
       currentStage: null,
