@@ -142,6 +142,7 @@ export async function startJunction(
         vpcInitDelayMs: config.vpcInitDelayMs,
         pageTokens: new PageTokens(masterKey.derive('pagination')),
         now: Date.now,
+        onConnectionDeleted: () => engine.pipelinesChanged(),
       },
     }
     const secure = () => publicUrl.startsWith('https:')
@@ -178,7 +179,6 @@ export async function startJunction(
     const http = createHttpServer({
       ...apiDeps,
       pipelines: pipelineApi,
-      afterOperation: () => engine.pipelinesChanged(),
       console: consoleApp,
       extension: {
         verifier,

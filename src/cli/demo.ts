@@ -34,6 +34,8 @@ export async function demo(args: string[]): Promise<number> {
       'bitbucket-url': sb.url,
       'bitbucket-client-id': sb.consumer!.key,
       'bitbucket-client-secret': sb.consumer!.secret,
+      // A local trial: pipelines may run their Commands actions on this machine.
+      'enable-commands': true,
     },
     {},
   )
@@ -65,6 +67,11 @@ Junction demo is running (Ctrl-C stops it).
 
 3. Clone through the connection:
    git -c credential.useHttpPath=true -c 'credential.helper=!node ${resolve('dist/cli/main.js')} git-credential --data-dir ${dataDir} --endpoint-url ${junction.url} --connection-arn <arn>' clone ${sb.url}/${seeded.repository}.git
+
+4. A pipeline that builds on every push (Commands actions are enabled in the demo): see the README,
+   "Pipelines: from a push to a finished run". Push as the sandbox user:
+   git push http://${seeded.username}:${seeded.password}@${sb.url.replace(/^http:\/\//, '')}/${seeded.repository}.git main
+   Then watch it: ${junction.url}/console/pipelines
 `)
   await new Promise<void>((resolveStop) => {
     const stop = () => void Promise.all([junction.close(), sb.close()]).then(() => resolveStop())

@@ -33,6 +33,8 @@ export interface OperationContext {
   vpcInitDelayMs: number
   pageTokens: PageTokens
   now(): number
+  /** Told after a connection is deleted (the pipelines engine stops its webhooks). */
+  onConnectionDeleted: (() => void) | undefined
 }
 
 export type Input<K extends OperationName> = OperationMap[K]['input']

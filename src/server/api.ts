@@ -149,6 +149,7 @@ const steps: Step[] = [
       vpcInitDelayMs: c.vpcInitDelayMs,
       pageTokens: c.pageTokens,
       now: c.now,
+      onConnectionDeleted: c.onConnectionDeleted,
       service: r.service! as ArnService,
       accountId: r.principal!.accountId,
       principalArn: r.principal!.arn,

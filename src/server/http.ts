@@ -45,8 +45,6 @@ export interface HttpDeps extends QueryDeps {
   console?: ConsoleApp
   /** The CodePipeline API subset. */
   pipelines?: PipelineApiDeps
-  /** Called after a successful AWS API operation (the pipelines engine follows deletions). */
-  afterOperation?: (operation: string) => void
 }
 
 export interface JunctionServer {
@@ -141,8 +139,6 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
       } else {
         await runApiChain(api, deps)
         writeResult(res, requestId, api.output)
-        if (deps.afterOperation && api.operation === 'DeleteConnection')
-          deps.afterOperation(api.operation)
       }
     } catch (err) {
       if (err instanceof ClientClosedError) {

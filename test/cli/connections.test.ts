@@ -5,7 +5,7 @@
  * `junction git-credential` helper.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -51,6 +51,17 @@ describe('junction demo, connections complete/handshake and git-credential', () 
       env,
     })
     return JSON.parse(r.stdout) as Record<string, unknown>
+  }
+  /** Any AWS CLI command with the demo's root credentials (JSON answer, or {} when empty). */
+  const awsCli = async (...args: string[]) => {
+    const env = {
+      ...process.env,
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'data', 'credentials'),
+      AWS_CONFIG_FILE: '/dev/null',
+    }
+    const common = ['--profile', 'junction', '--region', 'us-east-1', '--endpoint-url', junctionUrl]
+    const r = await run('aws', [...common, ...args, '--output', 'json'], { env })
+    return (r.stdout.trim() ? JSON.parse(r.stdout) : {}) as Record<string, unknown>
   }
   const createConnection = async (name: string) =>
     String(
@@ -135,6 +146,86 @@ describe('junction demo, connections complete/handshake and git-credential', () 
     expect(
       (await junction(['git-credential', ...client(), '--connection-arn', arn, 'store'])).code,
     ).toBe(0)
+  })
+
+  it('runs the README pipeline walkthrough: a git push starts the pipeline, the build log shows it', async () => {
+    await awsCli(
+      'iam',
+      'create-role',
+      '--role-name',
+      'demo-pipeline',
+      '--assume-role-policy-document',
+      '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codepipeline.amazonaws.com"},"Action":"sts:AssumeRole"}]}',
+    )
+    await awsCli(
+      'iam',
+      'put-role-policy',
+      '--role-name',
+      'demo-pipeline',
+      '--policy-name',
+      'use-connections',
+      '--policy-document',
+      '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["codestar-connections:UseConnection","codestar-connections:GetConnectionToken"],"Resource":"*"}]}',
+    )
+    // pipeline.json exactly as the README writes it, with the connection's ARN.
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
+    const json = /cat > pipeline.json <<EOF\n([\s\S]*?)\nEOF/.exec(readme)![1]!.replace('$ARN', arn)
+    const file = join(dir, 'pipeline.json')
+    writeFileSync(file, json)
+    await awsCli('codepipeline', 'create-pipeline', '--cli-input-json', `file://${file}`)
+    const clone = join(dir, 'hello')
+    writeFileSync(join(clone, 'README.md'), 'change\n', { flag: 'a' })
+    const git = (...a: string[]) =>
+      run('git', ['-C', clone, '-c', 'user.name=Demo', '-c', 'user.email=demo@example.com', ...a], {
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      })
+    await git('commit', '-qam', 'Say more')
+    const head = (await git('rev-parse', 'HEAD')).stdout.trim()
+    await git(
+      'push',
+      '-q',
+      `http://demo:demo@${new URL(sandboxUrl).host}/demo-team/hello.git`,
+      'main',
+    )
+    let run1: { pipelineExecutionId: string; status: string } | undefined
+    for (let i = 0; i < 200 && run1?.status !== 'Succeeded'; i++) {
+      const list = (await awsCli(
+        'codepipeline',
+        'list-pipeline-executions',
+        '--pipeline-name',
+        'hello',
+      )) as {
+        pipelineExecutionSummaries: {
+          pipelineExecutionId: string
+          status: string
+          trigger: { triggerType: string }
+          sourceRevisions?: { revisionId: string }[]
+        }[]
+      }
+      run1 = list.pipelineExecutionSummaries.find(
+        (e) => e.trigger.triggerType === 'Webhook' && e.sourceRevisions?.[0]?.revisionId === head,
+      )
+      if (run1?.status === 'Failed') throw new Error(JSON.stringify(run1))
+      if (run1?.status !== 'Succeeded') await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(run1?.status).toBe('Succeeded')
+    const actions = (await awsCli(
+      'codepipeline',
+      'list-action-executions',
+      '--pipeline-name',
+      'hello',
+      '--filter',
+      `pipelineExecutionId=${run1!.pipelineExecutionId}`,
+    )) as {
+      actionExecutionDetails: {
+        actionName: string
+        output: { executionResult?: { externalExecutionUrl?: string } }
+      }[]
+    }
+    const build = actions.actionExecutionDetails.find((a) => a.actionName === 'Build')!
+    const log = await (await fetch(build.output.executionResult!.externalExecutionUrl!)).text()
+    expect(log).toContain(`built ${head}: Say more`)
+    expect(log).toContain('README.md')
   })
 
   it('prints a consent URL with junction connections handshake that a browser completes', async () => {

@@ -364,12 +364,13 @@ describe('console sessions expire', () => {
     const browser = await launchChromium()
     try {
       const page = await browser.newPage()
-      const signedInAt = Date.now()
       await signIn(page, f.server.url, f.server.credentials)
+      // The cookie's expiry is at least the server's (the browser counts Max-Age from receipt).
+      const cookie = (await page.context().cookies()).find((c) => c.name === 'junction_console')!
       await page.goto(`${f.server.url}/console/connections/new`)
       // Still signed in here (the form is shown); then the 3-second session runs out.
       expect(page.url()).toBe(`${f.server.url}/console/connections/new`)
-      await new Promise((r) => setTimeout(r, Math.max(0, signedInAt + 3500 - Date.now())))
+      await new Promise((r) => setTimeout(r, Math.max(0, cookie.expires * 1000 + 500 - Date.now())))
       await page.getByLabel('Connection name').fill('too-late')
       await page.getByRole('button', { name: 'Create and connect' }).click()
       expect(await text(page, 'h1')).toBe('Your session has expired')
