@@ -41,7 +41,7 @@ import type {
 } from '../store/pipeline-store.js'
 import { isCommands, isSource, sourceConfig, triggerOf } from './definition.js'
 import { sourceChanges, type SourceChange } from './events.js'
-import { TriggerMatcher, needsChangedFiles } from './match-filters.js'
+import { TriggerMatcher } from './match-filters.js'
 import { emptyState, parseState, type ActionDetail, type ExecutionState } from './wire.js'
 import { artifactDir, logDir } from './artifacts.js'
 import { rolePrincipal } from './roles.js'
@@ -89,6 +89,7 @@ export interface EventOutcome {
 
 const LOG_LINK_TTL_MS = 60 * 60 * 1000
 const MAX_RUNNING = 16
+const MAX_EVENT_ATTEMPTS = 5
 
 export class PipelineEngine {
   readonly nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
@@ -108,6 +109,8 @@ export class PipelineEngine {
   #removeWanted = false
   /** Repositories whose webhook could not be registered: polled instead (key account|conn|repo). */
   readonly #unhooked = new Set<string>()
+  /** Processing failures per event on this node (an event is given up after a few). */
+  readonly #failures = new Map<number, number>()
 
   constructor(d: EngineDeps) {
     this.#d = d
@@ -395,12 +398,22 @@ export class PipelineEngine {
         try {
           outcomes = await this.#processEvent(d)
         } catch (err) {
-          // Retried when the lease runs out (a provider outage while listing changed files).
+          // Retried when the lease runs out (a provider outage while listing changed files), up
+          // to a point: an event that keeps failing is closed with the reason in its outcome.
+          const attempts = (this.#failures.get(d.seq) ?? 0) + 1
+          this.#failures.set(d.seq, attempts)
           this.#d.logger.warn(
-            { err: (err as Error).message, seq: d.seq },
+            { err: (err as Error).message, seq: d.seq, attempts },
             'event processing failed',
           )
-          continue
+          if (attempts < MAX_EVENT_ATTEMPTS) continue
+          this.#failures.delete(d.seq)
+          outcomes = [
+            {
+              pipeline: '*',
+              reason: `not processed after ${attempts} attempts: ${(err as Error).message}`,
+            },
+          ]
         }
         await this.#d.store.pipelines.events.complete(
           d.seq,
@@ -446,16 +459,13 @@ export class PipelineEngine {
       candidates.push({ s, decl: p.decl, record: p.record })
     }
     if (candidates.length === 0) return outcomes
-    // Changed files are fetched once per event, and only when some filter asks for paths.
-    const probe =
-      event.kind === 'push'
-        ? ({ kind: 'push', ref: { type: 'branch', name: '' } } as const)
-        : ({ kind: 'pull_request', action: event.action, destinationBranch: '' } as const)
-    const needFiles = candidates.some((c) => {
-      const t = triggerOf(c.decl, c.s.actionName)
-      return t !== undefined && needsChangedFiles(t, probe)
-    })
-    const changes = await sourceChanges(event, this.#lookups(d), needFiles)
+    // Changed files are fetched once per event, and only when a filter's branches (or events)
+    // pass and its file paths decide: most events need no diff at all.
+    let changes = await sourceChanges(event, this.#lookups(d), false)
+    const needFiles = candidates.some(
+      (c) => this.#decide(c.decl, c.s, changes, event).needsFiles === true,
+    )
+    if (needFiles) changes = await sourceChanges(event, this.#lookups(d), true)
     const startedPipelines = new Set<string>()
     for (const c of candidates) {
       if (startedPipelines.has(c.s.pipelineName)) {
@@ -515,17 +525,19 @@ export class PipelineEngine {
     s: PipelineSourceRecord,
     changes: SourceChange[],
     event: ProviderEvent,
-  ): { change?: SourceChange; reason: string; filtered?: boolean } {
+  ): { change?: SourceChange; reason: string; filtered?: boolean; needsFiles?: boolean } {
     const trigger = triggerOf(decl, s.actionName)
     if (trigger) {
       const matcher = new TriggerMatcher(trigger)
       const reasons: string[] = []
+      let needsFiles = false
       for (const change of changes) {
         const m = matcher.match(change.event)
         if (m.matched) return { change, reason: m.reason, filtered: true }
         reasons.push(m.reason)
+        needsFiles ||= m.needsFiles === true
       }
-      return { reason: reasons.join('; ') || 'the event changes no ref' }
+      return { reason: reasons.join('; ') || 'the event changes no ref', needsFiles }
     }
     const source = findSource(decl, s.actionName)
     if (source && !sourceConfig(source).detectChanges)

@@ -81,6 +81,18 @@ describe('V2 trigger filters', () => {
     expect(m.match(push('main')).reason).toMatch(/changed files are not known/)
   })
 
+  it('asks for the changed files only when the branches pass and the file paths decide', () => {
+    const m = matcher({
+      push: [{ branches: { includes: ['main'] }, filePaths: { includes: ['src/**'] } }],
+    })
+    expect(m.match(push('feature/x')).needsFiles).toBeUndefined()
+    expect(m.match(push('main'))).toMatchObject({ matched: false, needsFiles: true })
+    expect(m.match(push('main', ['src/a.c']))).toMatchObject({ matched: true })
+    expect(m.match(push('main', ['docs/a.md'])).needsFiles).toBeUndefined()
+    const tags = matcher({ push: [{ tags: { includes: ['v*'] } }] })
+    expect(tags.match(push('main')).needsFiles).toBeUndefined()
+  })
+
   it('ORs filter entries, and push with pull-request filters', () => {
     const m = matcher({
       push: [{ branches: { includes: ['main'] } }, { tags: { includes: ['v*'] } }],

@@ -53,7 +53,14 @@ export interface MatchResult {
   matched: boolean
   /** Why, in one sentence, for the event log. */
   reason: string
+  /**
+   * True when a filter passed everything but its file paths and the event carried no changed
+   * files: ask again with them (they are fetched only when some filter needs them).
+   */
+  needsFiles?: boolean
 }
+
+const FILES_UNKNOWN = 'the changed files are not known'
 
 interface Criteria {
   includes?: GlobSet
@@ -145,7 +152,9 @@ export class TriggerMatcher {
         reasons.push(`pull-request filter ${i + 1}: ${why}`)
       }
     }
-    return { matched: false, reason: reasons.join('; ') }
+    const out: MatchResult = { matched: false, reason: reasons.join('; ') }
+    if (reasons.some((r) => r.endsWith(FILES_UNKNOWN))) out.needsFiles = true
+    return out
   }
 
   #refusePush(
@@ -163,7 +172,7 @@ export class TriggerMatcher {
       if (why) return why
     }
     if (f.filePaths) {
-      if (!e.changedFiles) return 'the changed files are not known'
+      if (!e.changedFiles) return FILES_UNKNOWN
       return refuseFiles(f.filePaths, e.changedFiles)
     }
     return undefined
@@ -180,7 +189,7 @@ export class TriggerMatcher {
       if (why) return why
     }
     if (f.filePaths) {
-      if (!e.changedFiles) return 'the changed files are not known'
+      if (!e.changedFiles) return FILES_UNKNOWN
       return refuseFiles(f.filePaths, e.changedFiles)
     }
     return undefined

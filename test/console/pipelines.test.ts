@@ -13,20 +13,13 @@ import {
   unlabelledControls,
 } from '../helpers/browser-chromium.js'
 import type { Credentials } from '../helpers/client.js'
-import {
-  completeWithToken,
-  newConnection,
-  startConnectFixture,
-  stopConnectFixture,
-  type ConnectFixture,
-} from '../helpers/connect.js'
+import { stopConnectFixture, type ConnectFixture } from '../helpers/connect.js'
 import { policy, userWithPolicy } from '../helpers/iam.js'
 import {
   declaration,
+  startPipelineFixture,
   executions,
   finished,
-  pipelineClient,
-  pipelineRole,
   waitFor,
 } from '../helpers/pipelines.js'
 
@@ -50,11 +43,7 @@ describe('pipeline pages in Chromium', () => {
   let role: string
   const url = (path: string) => `${f.server.url}${path}`
   beforeAll(async () => {
-    f = await startConnectFixture('sqlite', { 'enable-commands': true })
-    cp = pipelineClient(f.server.url, f.server.credentials)
-    arn = await newConnection(f)
-    await completeWithToken(f, arn)
-    role = await pipelineRole(f.iam, 'pipeline-role')
+    ;({ f, cp, arn, role } = await startPipelineFixture('sqlite', { 'enable-commands': true }))
     browser = await launchChromium()
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage()
   })

@@ -11,6 +11,15 @@ import {
 } from '@aws-sdk/client-codepipeline'
 import { CreateRoleCommand, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam'
 import { policy } from './iam.js'
+import {
+  completeWithToken,
+  newConnection,
+  startConnectFixture,
+  stopConnectFixture,
+  type ConnectFixture,
+} from './connect.js'
+import type { Engine } from './engines.js'
+import type { ServeFlags } from '../../src/config.js'
 import type { Credentials } from './client.js'
 
 export const pipelineClient = (url: string, credentials: Credentials) =>
@@ -144,4 +153,25 @@ export async function executions(
 ): Promise<PipelineExecutionSummary[]> {
   const r = await cp.send(new ListPipelineExecutionsCommand({ pipelineName }))
   return r.pipelineExecutionSummaries ?? []
+}
+
+/** Junction on the seeded sandbox with a completed connection, a pipeline role and a client. */
+export async function startPipelineFixture(
+  engine: Engine,
+  flags: ServeFlags = {},
+): Promise<{ f: ConnectFixture; cp: CodePipelineClient; arn: string; role: string }> {
+  const f = await startConnectFixture(engine, flags)
+  const cp = pipelineClient(f.server.url, f.server.credentials)
+  const arn = await newConnection(f)
+  await completeWithToken(f, arn)
+  const role = await pipelineRole(f.iam, 'pipeline-role')
+  return { f, cp, arn, role }
+}
+
+export async function stopPipelineFixture(p: {
+  f?: ConnectFixture
+  cp?: CodePipelineClient
+}): Promise<void> {
+  p.cp?.destroy()
+  await stopConnectFixture(p.f)
 }

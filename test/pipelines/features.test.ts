@@ -24,6 +24,8 @@ import { testEngines } from '../helpers/engines.js'
 import { oauthCredentials, sandboxProvider } from '../helpers/bitbucket.js'
 import {
   declaration,
+  startPipelineFixture,
+  stopPipelineFixture,
   executions,
   finished,
   pipelineClient,
@@ -40,16 +42,12 @@ for (const engine of testEngines()) {
     let arn: string
     let role: string
     beforeAll(async () => {
-      f = await startConnectFixture(engine, { 'enable-commands': true, 'poll-interval': '1' })
-      cp = pipelineClient(f.server.url, f.server.credentials)
-      arn = await newConnection(f)
-      await completeWithToken(f, arn)
-      role = await pipelineRole(f.iam, 'pipeline-role')
+      ;({ f, cp, arn, role } = await startPipelineFixture(engine, {
+        'enable-commands': true,
+        'poll-interval': '1',
+      }))
     })
-    afterAll(async () => {
-      cp?.destroy()
-      await stopConnectFixture(f)
-    })
+    afterAll(() => stopPipelineFixture({ f, cp }))
 
     const commit = (repo: string, branch: string, files: Record<string, string | null>) =>
       f.sb.admin<{ commit: string }>(`repositories/${repo}/commits`, {

@@ -26,17 +26,13 @@ import {
 import { DeleteConnectionCommand } from '@aws-sdk/client-codestar-connections'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { extractZip } from '../../src/pipelines/artifacts.js'
-import {
-  completeWithToken,
-  newConnection,
-  startConnectFixture,
-  stopConnectFixture,
-  type ConnectFixture,
-} from '../helpers/connect.js'
+import { completeWithToken, newConnection, type ConnectFixture } from '../helpers/connect.js'
 import { testEngines } from '../helpers/engines.js'
 import { policy, userWithPolicy } from '../helpers/iam.js'
 import {
   declaration,
+  startPipelineFixture,
+  stopPipelineFixture,
   executions,
   finished,
   pipelineClient,
@@ -62,16 +58,9 @@ for (const engine of testEngines()) {
     let arn: string
     let role: string
     beforeAll(async () => {
-      f = await startConnectFixture(engine, { 'enable-commands': true })
-      cp = pipelineClient(f.server.url, f.server.credentials)
-      arn = await newConnection(f)
-      await completeWithToken(f, arn)
-      role = await pipelineRole(f.iam, 'pipeline-role')
+      ;({ f, cp, arn, role } = await startPipelineFixture(engine, { 'enable-commands': true }))
     })
-    afterAll(async () => {
-      cp?.destroy()
-      await stopConnectFixture(f)
-    })
+    afterAll(() => stopPipelineFixture({ f, cp }))
 
     const hooks = async () =>
       (await f.sb.admin<{ hooks: { url: string }[] }>('hooks')).hooks.map((h) => h.url)

@@ -15,13 +15,7 @@ import { CreatePipelineCommand, type CodePipelineClient } from '@aws-sdk/client-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MasterKey } from '../../src/crypto/master-key.js'
 import type { PushEvent } from '../../src/providers/provider.js'
-import {
-  completeWithToken,
-  newConnection,
-  startConnectFixture,
-  stopConnectFixture,
-  type ConnectFixture,
-} from '../helpers/connect.js'
+import { type ConnectFixture } from '../helpers/connect.js'
 import { seedWorld, startSandbox, type Sandbox, type World } from '../helpers/bitbucket.js'
 import { testEngines } from '../helpers/engines.js'
 import { spawnServe, type ServeProcess } from '../helpers/process.js'
@@ -29,6 +23,8 @@ import { RawClient, sdkClient } from '../helpers/client.js'
 import { iamClient } from '../helpers/iam.js'
 import {
   declaration,
+  startPipelineFixture,
+  stopPipelineFixture,
   executions,
   finished,
   pipelineClient,
@@ -163,16 +159,9 @@ for (const engine of testEngines()) {
     let arn: string
     let role: string
     beforeAll(async () => {
-      f = await startConnectFixture(engine, { 'work-lease': '1' })
-      cp = pipelineClient(f.server.url, f.server.credentials)
-      arn = await newConnection(f)
-      await completeWithToken(f, arn)
-      role = await pipelineRole(f.iam, 'pipeline-role')
+      ;({ f, cp, arn, role } = await startPipelineFixture(engine, { 'work-lease': '1' }))
     })
-    afterAll(async () => {
-      cp?.destroy()
-      await stopConnectFixture(f)
-    })
+    afterAll(() => stopPipelineFixture({ f, cp }))
 
     it('a node that died after starting, before marking the event done, causes no second start', async () => {
       await cp.send(
@@ -254,6 +243,53 @@ for (const engine of testEngines()) {
       )
       expect(runs.map((r) => r.pipelineExecutionId)).toEqual([first.id])
     })
+
+    it('closes an event that keeps failing (the provider down) with the reason, after five tries', async () => {
+      await cp.send(
+        new CreatePipelineCommand({
+          pipeline: declaration({
+            name: 'paths',
+            roleArn: role,
+            connectionArn: arn,
+            triggers: [
+              {
+                providerType: 'CodeStarSourceConnection',
+                gitConfiguration: {
+                  sourceActionName: 'Source',
+                  push: [{ branches: { includes: ['main'] }, filePaths: { includes: ['src/**'] } }],
+                },
+              },
+            ],
+          }),
+        }),
+      )
+      await waitFor('the first run', async () =>
+        (await executions(cp, 'paths')).length ? true : undefined,
+      )
+      const pushed = await f.sb.admin<{ commit: string }>('repositories/acme/app/commits', {
+        branch: 'main',
+        message: 'while Bitbucket is down',
+        author: 'alice',
+        files: { 'src/down.c': 'x\n' },
+      })
+      // Every diff request now fails: the event cannot be decided.
+      await f.sb.admin('failures', { count: 100_000, status: 503 })
+      try {
+        const closed = await waitFor(
+          'the event to be given up',
+          async () => {
+            const e = (await f.server.store.pipelines.events.recent(ACCOUNT, 'acme/app', 5)).find(
+              (x) => x.event.includes(pushed.commit),
+            )
+            return e?.processedAt ? e : undefined
+          },
+          60_000,
+        )
+        expect(closed.result).toMatch(/not processed after 5 attempts: .*503/)
+      } finally {
+        await f.sb.admin('failures', { count: 0, status: 503 })
+      }
+    }, 90_000)
 
     it('a burst of 1,000 pushes, 100 of them delivered twice: every match started once, nothing else', async () => {
       const mk = (name: string, branches: string) =>
