@@ -42,6 +42,8 @@ export interface Config {
     commandsTimeoutMs: number
     /** How often branches of repositories without a webhook are polled. */
     pollIntervalMs: number
+    /** The artifact store: a folder (shared storage when several nodes run pipelines). */
+    artifactDir: string
     /** False on an API-only node: it accepts calls and webhooks, other nodes do the work. */
     worker: boolean
     /** How long a node holds an event or execution without renewing (a dead node's work waits this long). */
@@ -91,6 +93,7 @@ export interface ServeFlags {
   'poll-interval'?: string
   'api-only'?: boolean
   'work-lease'?: string
+  'artifact-dir'?: string
 }
 
 export class ConfigError extends Error {}
@@ -201,6 +204,7 @@ export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = proc
       pollIntervalMs:
         integer('poll-interval', flags['poll-interval'], defaults.pollIntervalSeconds, 1, 86_400) *
         1000,
+      artifactDir: resolve(flags['artifact-dir'] ?? join(dataDir, 'artifacts')),
       worker: flags['api-only'] !== true,
       leaseMs:
         integer('work-lease', flags['work-lease'], defaults.workLeaseSeconds, 1, 3600) * 1000,

@@ -116,7 +116,7 @@ export async function startJunction(
       keeper,
       webhooks,
       signer: new Signer(masterKey.derive('pipeline-links')),
-      dataDir: config.dataDir,
+      artifactDir: config.pipelines.artifactDir,
       publicUrl: currentPublicUrl,
       logger,
       enableCommands: config.pipelines.enableCommands,

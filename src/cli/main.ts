@@ -52,6 +52,8 @@ junction serve flags:
                              pipeline definition on this machine, as the Junction user)
   --commands-timeout <min>   Longest a Commands action may run (default ${defaults.commandsTimeoutMinutes})
   --poll-interval <s>        Seconds between polls of watched branches that have no webhook (default ${defaults.pollIntervalSeconds})
+  --artifact-dir <dir>       Where pipeline artifacts are kept (default <data-dir>/artifacts; shared
+                             storage when several nodes run pipelines)
   --api-only                 Serve the API, console and webhooks, but leave events and executions to
                              other nodes (PostgreSQL)
   --work-lease <s>           Seconds a node holds an event or execution between renewals: how long a
@@ -88,6 +90,7 @@ const serveOptions = {
   'poll-interval': { type: 'string' },
   'api-only': { type: 'boolean' },
   'work-lease': { type: 'string' },
+  'artifact-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 

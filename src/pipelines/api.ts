@@ -298,8 +298,11 @@ const handlers: Record<PipelineOperationName, Handler> = {
 
   async DeletePipeline(input, ctx) {
     // Deleting a pipeline that does not exist succeeds, as on AWS.
-    if (await ctx.deps.store.pipelines.delete(ctx.principal.accountId, str(input['name'])))
+    const name = str(input['name'])
+    if (await ctx.deps.store.pipelines.delete(ctx.principal.accountId, name)) {
+      ctx.deps.engine.forgetPipeline(ctx.principal.accountId, name)
       ctx.deps.engine.pipelinesChanged()
+    }
     return {}
   },
 

@@ -124,17 +124,3 @@ export function createZip(dir: string, files: string[]): Buffer {
   end.writeUInt32LE(offset, 16)
   return Buffer.concat([...locals, dirBuf, end])
 }
-
-/** Where an execution's artifacts live. */
-export function artifactDir(
-  dataDir: string,
-  accountId: string,
-  pipeline: string,
-  execution: string,
-) {
-  return join(dataDir, 'artifacts', accountId, pipeline, execution)
-}
-
-export function logDir(dataDir: string, accountId: string, pipeline: string, execution: string) {
-  return join(dataDir, 'logs', accountId, pipeline, execution)
-}

@@ -23,6 +23,7 @@
  */
 import { hostname } from 'node:os'
 import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { ActionDeclaration, PipelineDeclaration } from '../generated/codepipeline.js'
@@ -43,7 +44,6 @@ import { isCommands, isSource, sourceConfig, triggerOf } from './definition.js'
 import { sourceChanges, type SourceChange } from './events.js'
 import { TriggerMatcher } from './match-filters.js'
 import { emptyState, parseState, type ActionDetail, type ExecutionState } from './wire.js'
-import { artifactDir, logDir } from './artifacts.js'
 import { rolePrincipal } from './roles.js'
 import { resolveVariables, UnresolvedVariable } from './variables.js'
 import { runSource } from './actions/source.js'
@@ -56,7 +56,8 @@ export interface EngineDeps {
   keeper: CredentialKeeper
   webhooks: WebhookManager
   signer: Signer
-  dataDir: string
+  /** The artifact store (a folder): artifacts and action logs, per execution. */
+  artifactDir: string
   publicUrl(): string
   logger: Logger
   enableCommands: boolean
@@ -225,6 +226,11 @@ export class PipelineEngine {
     return { id, created: true }
   }
 
+  /** Removes a deleted pipeline's artifacts and logs. */
+  forgetPipeline(accountId: string, name: string): void {
+    rmSync(join(this.#d.artifactDir, accountId, name), { recursive: true, force: true })
+  }
+
   /** A link to an action's log (ListActionExecutions, GetPipelineState, the console). */
   logUrl(a: ActionExecutionRecord): string | undefined {
     const detail = JSON.parse(a.detail) as ActionDetail
@@ -248,7 +254,7 @@ export class PipelineEngine {
   }
 
   logFile(account: string, pipeline: string, execution: string, actionExecution: string): string {
-    return join(logDir(this.#d.dataDir, account, pipeline, execution), `${actionExecution}.log`)
+    return join(this.#d.artifactDir, account, pipeline, execution, 'logs', `${actionExecution}.log`)
   }
 
   // ---- webhooks and polling -------------------------------------------------------------------
@@ -896,7 +902,7 @@ export class PipelineEngine {
         configuration,
         scopes,
         caller: (connectionArn) => this.#caller(decl, e.pipelineName, connectionArn),
-        artifactDir: artifactDir(this.#d.dataDir, e.accountId, e.pipelineName, e.id),
+        artifactDir: join(this.#d.artifactDir, e.accountId, e.pipelineName, e.id),
         logFile: this.logFile(e.accountId, e.pipelineName, e.id, id),
         signal,
         store: this.#d.store,

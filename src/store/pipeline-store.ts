@@ -102,6 +102,7 @@ export interface PipelineRepository {
     expectedVersion: number,
   ): Promise<boolean>
   setTags(accountId: string, name: string, tags: TagRecord[]): Promise<boolean>
+  /** Deletes the pipeline with its sources, executions and action executions. */
   delete(accountId: string, name: string): Promise<boolean>
   /** Sources watching a repository (case-insensitive) in an account. */
   sourcesFor(accountId: string, repository: string): Promise<PipelineSourceRecord[]>

@@ -106,6 +106,9 @@ describe.skipIf(!pgUrl)('three nodes, one queue [postgres]', () => {
             '--bitbucket-url',
             sb.url,
             '--enable-commands',
+            // Shared storage for artifacts and logs, as several pipeline nodes need.
+            '--artifact-dir',
+            join(shared, 'artifacts'),
             '--work-lease',
             '2',
           ],

@@ -4,7 +4,7 @@
  * exactly the matching pipelines (with the reasons recorded), duplicates and forgeries refused,
  * stopping, and a deleted connection.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
@@ -608,6 +608,21 @@ for (const engine of testEngines()) {
       await cp.send(new DeletePipelineCommand({ name: 'lib' }))
       const gone = await rejects(cp.send(new GetPipelineCommand({ name: 'lib' })))
       expect(gone.name).toBe('PipelineNotFoundException')
+      // Its history, artifacts and logs went with it: a new pipeline of that name starts afresh.
+      expect(existsSync(join(f.server.dataDir, 'artifacts', ACCOUNT, 'lib'))).toBe(false)
+      await cp.send(
+        new CreatePipelineCommand({
+          pipeline: declaration({
+            name: 'lib',
+            roleArn: role,
+            connectionArn: arn,
+            repository: 'acme/lib',
+          }),
+        }),
+      )
+      const fresh = await executions(cp, 'lib')
+      expect(fresh.map((e) => e.trigger!.triggerType)).toEqual(['CreatePipeline'])
+      await finished(cp, 'lib', fresh[0]!.pipelineExecutionId!)
     })
   })
 }

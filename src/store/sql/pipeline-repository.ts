@@ -209,6 +209,18 @@ export class SqlPipelineRepository implements PipelineRepository {
         .where('account_id', '=', accountId)
         .where('pipeline_name', '=', name)
         .execute()
+      // Its history goes with it (a new pipeline of the same name starts afresh); a node running
+      // one of its executions loses the row and stops.
+      await tx
+        .deleteFrom('action_executions')
+        .where('account_id', '=', accountId)
+        .where('pipeline_name', '=', name)
+        .execute()
+      await tx
+        .deleteFrom('pipeline_executions')
+        .where('account_id', '=', accountId)
+        .where('pipeline_name', '=', name)
+        .execute()
       const r = await tx
         .deleteFrom('pipelines')
         .where('account_id', '=', accountId)
