@@ -65,7 +65,7 @@ export const defaults = {
   bitbucketApiUrl: 'https://api.bitbucket.org/2.0',
   credentialRecheckSeconds: 60,
   consoleSessionSeconds: 8 * 3600,
-  commandsTimeoutMinutes: 60,
+  commandsTimeoutSeconds: 3600,
   pollIntervalSeconds: 60,
   workLeaseSeconds: 15,
 } as const
@@ -197,10 +197,10 @@ export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = proc
         integer(
           'commands-timeout',
           flags['commands-timeout'],
-          defaults.commandsTimeoutMinutes,
+          defaults.commandsTimeoutSeconds,
           1,
-          24 * 60,
-        ) * 60_000,
+          86_400,
+        ) * 1000,
       pollIntervalMs:
         integer('poll-interval', flags['poll-interval'], defaults.pollIntervalSeconds, 1, 86_400) *
         1000,

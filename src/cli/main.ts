@@ -50,7 +50,7 @@ junction serve flags:
   --console-session-ttl <s>  How long a console sign-in lasts (default ${defaults.consoleSessionSeconds})
   --enable-commands          Let pipelines run Commands actions (they execute shell commands from the
                              pipeline definition on this machine, as the Junction user)
-  --commands-timeout <min>   Longest a Commands action may run (default ${defaults.commandsTimeoutMinutes})
+  --commands-timeout <s>     Longest a Commands action may run, in seconds (default ${defaults.commandsTimeoutSeconds})
   --poll-interval <s>        Seconds between polls of watched branches that have no webhook (default ${defaults.pollIntervalSeconds})
   --artifact-dir <dir>       Where pipeline artifacts are kept (default <data-dir>/artifacts; shared
                              storage when several nodes run pipelines)

@@ -251,6 +251,147 @@ for (const engine of testEngines()) {
   })
 }
 
+describe('the Commands action', () => {
+  let f: ConnectFixture
+  let cp: CodePipelineClient
+  let arn: string
+  let role: string
+  beforeAll(async () => {
+    process.env['JUNCTION_TEST_SECRET_ENV'] = 'must-not-leak'
+    ;({ f, cp, arn, role } = await startPipelineFixture('sqlite', {
+      'enable-commands': true,
+      'commands-timeout': '2',
+    }))
+  })
+  afterAll(async () => {
+    delete process.env['JUNCTION_TEST_SECRET_ENV']
+    await stopPipelineFixture({ f, cp })
+  })
+
+  const compute = (name: string, extra: Record<string, unknown>) => ({
+    name,
+    actionTypeId: { category: 'Compute', owner: 'AWS', provider: 'Commands', version: '1' },
+    ...extra,
+  })
+
+  it('runs actions by runOrder, passes artifacts and variables on, in a clean environment', async () => {
+    const base = declaration({
+      name: 'chain',
+      roleArn: role,
+      connectionArn: arn,
+      detectChanges: false,
+    })
+    const pipeline = {
+      ...base,
+      stages: [
+        base.stages![0]!,
+        {
+          name: 'Build',
+          actions: [
+            compute('Make', {
+              runOrder: 1,
+              namespace: 'Make',
+              inputArtifacts: [{ name: 'SourceArtifact' }],
+              outputArtifacts: [{ name: 'Out', files: ['out/**'] }],
+              outputVariables: ['VERSION'],
+              environmentVariables: [
+                { name: 'GREETING', value: 'hello #{SourceVariables.BranchName}' },
+              ],
+              commands: [
+                'mkdir -p out/bin',
+                'echo "$GREETING" > out/a.txt',
+                'printf "#!/bin/sh\\necho tool\\n" > out/bin/tool && chmod +x out/bin/tool',
+                'env | sort > out/env.txt',
+                'export VERSION=1.2.3',
+              ],
+            }),
+            compute('Check', {
+              runOrder: 2,
+              inputArtifacts: [{ name: 'Out' }, { name: 'SourceArtifact' }],
+              commands: [
+                'cat out/a.txt',
+                './out/bin/tool',
+                'echo version=#{Make.VERSION}',
+                'test -f "$JUNCTION_SRC_DIR_SourceArtifact/README.md"',
+                'cat out/env.txt',
+              ],
+            }),
+          ],
+        },
+        {
+          name: 'Later',
+          actions: [
+            compute('Fail', {
+              inputArtifacts: [{ name: 'Out' }],
+              commands: ['echo about to fail', 'exit 3', 'echo never'],
+            }),
+          ],
+        },
+      ],
+    }
+    await cp.send(new CreatePipelineCommand({ pipeline: pipeline as never }))
+    const [first] = await waitFor('the run', async () => {
+      const e = await executions(cp, 'chain')
+      return e.length ? e : undefined
+    })
+    const done = await finished(cp, 'chain', first!.pipelineExecutionId!)
+    // The last stage fails: the execution fails, naming the action and why.
+    expect(done.status).toBe('Failed')
+    expect(done.statusSummary).toMatch(/Action Fail in stage Later failed: .*status 3/)
+    const actions = (
+      await cp.send(
+        new ListActionExecutionsCommand({
+          pipelineName: 'chain',
+          filter: { pipelineExecutionId: first!.pipelineExecutionId },
+        }),
+      )
+    ).actionExecutionDetails!
+    const by = (n: string) => actions.find((a) => a.actionName === n)!
+    expect(by('Make').output!.outputVariables).toEqual({ VERSION: '1.2.3' })
+    expect(by('Make').lastUpdateTime!.getTime()).toBeLessThanOrEqual(
+      by('Check').startTime!.getTime(),
+    )
+    const log = await (
+      await fetch(by('Check').output!.executionResult!.externalExecutionUrl!)
+    ).text()
+    expect(log).toContain('hello main')
+    expect(log).toContain('tool')
+    expect(log).toContain('version=1.2.3')
+    expect(log).not.toContain('JUNCTION_TEST_SECRET_ENV')
+    expect(log).not.toContain('TEST_DATABASE_URL')
+    expect(log).toMatch(/^GREETING=hello main$/m)
+    const failLog = await (
+      await fetch(by('Fail').output!.executionResult!.externalExecutionUrl!)
+    ).text()
+    expect(failLog).toContain('about to fail')
+    expect(failLog).not.toContain('never')
+    expect(failLog).toMatch(/exited with status 3/)
+  })
+
+  it('stops commands at the time limit', async () => {
+    await cp.send(
+      new CreatePipelineCommand({
+        pipeline: declaration({
+          name: 'slow',
+          roleArn: role,
+          connectionArn: arn,
+          detectChanges: false,
+          commands: ['echo started', 'sleep 30', 'echo finished'],
+        }),
+      }),
+    )
+    const [first] = await waitFor('the run', async () => {
+      const e = await executions(cp, 'slow')
+      return e.length ? e : undefined
+    })
+    const started = Date.now()
+    const done = await finished(cp, 'slow', first!.pipelineExecutionId!)
+    expect(done.status).toBe('Failed')
+    expect(done.statusSummary).toMatch(/exceeded the time limit of 2 seconds/)
+    expect(Date.now() - started).toBeLessThan(20_000)
+  })
+})
+
 describe('Commands without --enable-commands', () => {
   let f: ConnectFixture
   afterAll(() => stopConnectFixture(f))

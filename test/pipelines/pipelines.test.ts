@@ -4,6 +4,7 @@
  * exactly the matching pipelines (with the reasons recorded), duplicates and forgeries refused,
  * stopping, and a deleted connection.
  */
+import { createHmac } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -393,10 +394,12 @@ for (const engine of testEngines()) {
         await f.sb.admin<{ deliveries: { id: string; status: number }[] }>('deliveries')
       ).deliveries.at(-1)!
       expect(resent.status).toBe(200)
-      // A forged delivery (wrong signature) and an unsigned one: 401, nothing recorded.
+      // A forged delivery (a made-up signature), a stale one (signed with a secret that is not the
+      // webhook's) and an unsigned one: 401, nothing recorded.
       const body = JSON.stringify({ push: { changes: [] } })
       const url = `${f.server.url}/webhooks/${w.id}`
-      for (const signature of ['sha256=' + '0'.repeat(64), undefined]) {
+      const stale = `sha256=${createHmac('sha256', 'an-old-secret').update(body).digest('hex')}`
+      for (const signature of ['sha256=' + '0'.repeat(64), stale, undefined]) {
         const r = await fetch(url, {
           method: 'POST',
           headers: {

@@ -161,10 +161,14 @@ export async function runCommands(r: ActionRun, o: CommandsOptions): Promise<Act
     )
     const secondsTaken = ((Date.now() - started) / 1000).toFixed(1)
     if (outcome.aborted) return { ...failed('The action was abandoned'), hasLog: true }
+    const limit =
+      limitMs % 60_000 === 0
+        ? `${limitMs / 60_000} minutes`
+        : `${Math.round(limitMs / 1000)} seconds`
     if (outcome.timedOut) {
-      append(`\n[junction] stopped after the time limit of ${limitMs / 60_000} minutes\n`)
+      append(`\n[junction] stopped after the time limit of ${limit}\n`)
       return {
-        ...failed(`The commands exceeded the time limit of ${limitMs / 60_000} minutes`, 'Timeout'),
+        ...failed(`The commands exceeded the time limit of ${limit}`, 'Timeout'),
         hasLog: true,
       }
     }
