@@ -44,6 +44,8 @@ export interface Config {
     pollIntervalMs: number
     /** The artifact store: a folder (shared storage when several nodes run pipelines). */
     artifactDir: string
+    /** How long a finished execution's artifacts and logs are kept (0: for ever). */
+    artifactRetentionMs: number
     /** False on an API-only node: it accepts calls and webhooks, other nodes do the work. */
     worker: boolean
     /** How long a node holds an event or execution without renewing (a dead node's work waits this long). */
@@ -68,6 +70,7 @@ export const defaults = {
   commandsTimeoutSeconds: 3600,
   pollIntervalSeconds: 60,
   workLeaseSeconds: 15,
+  artifactRetentionDays: 30,
 } as const
 
 export interface ServeFlags {
@@ -94,6 +97,7 @@ export interface ServeFlags {
   'api-only'?: boolean
   'work-lease'?: string
   'artifact-dir'?: string
+  'artifact-retention'?: string
 }
 
 export class ConfigError extends Error {}
@@ -205,6 +209,14 @@ export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = proc
         integer('poll-interval', flags['poll-interval'], defaults.pollIntervalSeconds, 1, 86_400) *
         1000,
       artifactDir: resolve(flags['artifact-dir'] ?? join(dataDir, 'artifacts')),
+      artifactRetentionMs:
+        integer(
+          'artifact-retention',
+          flags['artifact-retention'],
+          defaults.artifactRetentionDays,
+          0,
+          3650,
+        ) * 86_400_000,
       worker: flags['api-only'] !== true,
       leaseMs:
         integer('work-lease', flags['work-lease'], defaults.workLeaseSeconds, 1, 3600) * 1000,

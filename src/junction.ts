@@ -117,6 +117,7 @@ export async function startJunction(
       webhooks,
       signer: new Signer(masterKey.derive('pipeline-links')),
       artifactDir: config.pipelines.artifactDir,
+      artifactRetentionMs: config.pipelines.artifactRetentionMs,
       publicUrl: currentPublicUrl,
       logger,
       enableCommands: config.pipelines.enableCommands,

@@ -54,6 +54,7 @@ junction serve flags:
   --poll-interval <s>        Seconds between polls of watched branches that have no webhook (default ${defaults.pollIntervalSeconds})
   --artifact-dir <dir>       Where pipeline artifacts are kept (default <data-dir>/artifacts; shared
                              storage when several nodes run pipelines)
+  --artifact-retention <days> Days a finished execution's artifacts and logs are kept, 0 for ever (default ${defaults.artifactRetentionDays})
   --api-only                 Serve the API, console and webhooks, but leave events and executions to
                              other nodes (PostgreSQL)
   --work-lease <s>           Seconds a node holds an event or execution between renewals: how long a
@@ -91,6 +92,7 @@ const serveOptions = {
   'api-only': { type: 'boolean' },
   'work-lease': { type: 'string' },
   'artifact-dir': { type: 'string' },
+  'artifact-retention': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 

@@ -23,7 +23,7 @@
  */
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { rmSync } from 'node:fs'
+import { readdirSync, rmSync, statSync } from 'node:fs'
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { ActionDeclaration, PipelineDeclaration } from '../generated/codepipeline.js'
@@ -58,6 +58,8 @@ export interface EngineDeps {
   signer: Signer
   /** The artifact store (a folder): artifacts and action logs, per execution. */
   artifactDir: string
+  /** How long a finished execution's artifacts and logs are kept (0: for ever). */
+  artifactRetentionMs: number
   publicUrl(): string
   logger: Logger
   enableCommands: boolean
@@ -91,6 +93,7 @@ export interface EventOutcome {
 const LOG_LINK_TTL_MS = 60 * 60 * 1000
 const MAX_RUNNING = 16
 const MAX_EVENT_ATTEMPTS = 5
+const ARTIFACT_SWEEP_MS = 60 * 60 * 1000
 
 export class PipelineEngine {
   readonly nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
@@ -130,7 +133,46 @@ export class PipelineEngine {
       }, 30_000).unref(),
     )
     this.#timers.push(setInterval(() => void this.#poll(), this.#d.pollIntervalMs).unref())
+    if (this.#d.artifactRetentionMs > 0)
+      this.#timers.push(
+        setInterval(() => {
+          this.sweepArtifacts(this.#now()).catch((err: unknown) =>
+            this.#d.logger.warn({ err }, 'sweeping old artifacts failed'),
+          )
+        }, ARTIFACT_SWEEP_MS).unref(),
+      )
     this.wake()
+  }
+
+  /**
+   * Deletes the artifacts and logs of executions that finished more than the retention ago (or
+   * whose execution no longer exists); returns how many execution folders were removed.
+   */
+  async sweepArtifacts(now: number): Promise<number> {
+    const root = this.#d.artifactDir
+    const before = now - this.#d.artifactRetentionMs
+    let removed = 0
+    const dirs = (p: string) => {
+      try {
+        return readdirSync(p, { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => e.name)
+      } catch {
+        return []
+      }
+    }
+    for (const account of dirs(root))
+      for (const pipeline of dirs(join(root, account)))
+        for (const id of dirs(join(root, account, pipeline))) {
+          const dir = join(root, account, pipeline, id)
+          if (statSync(dir).mtimeMs > before) continue
+          const e = await this.#d.store.pipelines.executions.get(account, id)
+          if (e && (e.status === 'InProgress' || e.status === 'Stopping')) continue
+          if (e && e.updatedAt > before) continue
+          rmSync(dir, { recursive: true, force: true })
+          removed++
+        }
+    return removed
   }
 
   /** Stops taking work and lets running executions go (their leases are released). */

@@ -4,7 +4,7 @@
  * (SUPERSEDED and QUEUED), the polling fallback, and the Commands action refused without
  * --enable-commands.
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   CreatePipelineCommand,
@@ -389,6 +389,21 @@ describe('the Commands action', () => {
     expect(done.status).toBe('Failed')
     expect(done.statusSummary).toMatch(/exceeded the time limit of 2 seconds/)
     expect(Date.now() - started).toBeLessThan(20_000)
+  })
+
+  it("keeps finished executions' artifacts and logs for the retention, then sweeps them", async () => {
+    const root = join(f.server.dataDir, 'artifacts', ACCOUNT)
+    const folders = () =>
+      readdirSync(root).flatMap((p) => readdirSync(join(root, p)).map((e) => `${p}/${e}`))
+    const before = folders()
+    expect(before.length).toBeGreaterThanOrEqual(2)
+    expect(await f.server.pipelines.sweepArtifacts(Date.now())).toBe(0)
+    expect(folders()).toEqual(before)
+    const day = 86_400_000
+    expect(await f.server.pipelines.sweepArtifacts(Date.now() + 31 * day)).toBe(before.length)
+    expect(folders()).toEqual([])
+    // The records stay.
+    expect((await executions(cp, 'chain')).length).toBe(1)
   })
 })
 
