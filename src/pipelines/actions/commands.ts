@@ -115,7 +115,16 @@ export async function runCommands(r: ActionRun, o: CommandsOptions): Promise<Act
     const capture = (r.action.outputVariables ?? [])
       .map((v) => `printf '%s=%s\\0' ${quote(v)} "\${${v}-}" >> ${quote(varsFile)}`)
       .join('\n')
+    // A watchdog in the commands' process group kills the group within a second of Junction's
+    // process dying (even by SIGKILL), so a node that dies leaves no commands running when
+    // another node takes the execution over. It is stopped when the commands end.
+    const watchdog = [
+      `( while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -KILL 0 ) >/dev/null 2>&1 &`,
+      '__junction_watchdog=$!',
+      "trap 'kill $__junction_watchdog 2>/dev/null' EXIT",
+    ]
     const script = [
+      ...watchdog,
       'set -e',
       ...commands.map((c) => `printf '%s\\n' ${quote(`$ ${c}`)}\n${c}`),
       capture,
