@@ -37,6 +37,7 @@ describe('V2 trigger filters', () => {
     expect(no).toEqual({
       matched: false,
       reason: "push filter 1: branch 'dev' is not included by [main, release/**]",
+      needsFiles: false,
     })
   })
 
@@ -48,6 +49,7 @@ describe('V2 trigger filters', () => {
     expect(m.match(push('release/old-1'))).toEqual({
       matched: false,
       reason: "push filter 1: branch 'release/old-1' is excluded by 'release/old*'",
+      needsFiles: false,
     })
   })
 
@@ -85,12 +87,12 @@ describe('V2 trigger filters', () => {
     const m = matcher({
       push: [{ branches: { includes: ['main'] }, filePaths: { includes: ['src/**'] } }],
     })
-    expect(m.match(push('feature/x')).needsFiles).toBeUndefined()
+    expect(m.match(push('feature/x')).needsFiles).toBe(false)
     expect(m.match(push('main'))).toMatchObject({ matched: false, needsFiles: true })
     expect(m.match(push('main', ['src/a.c']))).toMatchObject({ matched: true })
-    expect(m.match(push('main', ['docs/a.md'])).needsFiles).toBeUndefined()
+    expect(m.match(push('main', ['docs/a.md'])).needsFiles).toBe(false)
     const tags = matcher({ push: [{ tags: { includes: ['v*'] } }] })
-    expect(tags.match(push('main')).needsFiles).toBeUndefined()
+    expect(tags.match(push('main')).needsFiles).toBe(false)
   })
 
   it('ORs filter entries, and push with pull-request filters', () => {
@@ -102,6 +104,7 @@ describe('V2 trigger filters', () => {
     expect(m.match(push('v1.0', undefined, 'tag'))).toEqual({
       matched: true,
       reason: "push filter 2 matches tag 'v1.0'",
+      needsFiles: false,
     })
     expect(m.match(push('dev')).reason).toBe(
       "push filter 1: branch 'dev' is not included by [main]; push filter 2: branch 'dev' was pushed, the filter is about tags",

@@ -57,7 +57,7 @@ export interface MatchResult {
    * True when a filter passed everything but its file paths and the event carried no changed
    * files: ask again with them (they are fetched only when some filter needs them).
    */
-  needsFiles?: boolean
+  needsFiles: boolean
 }
 
 const FILES_UNKNOWN = 'the changed files are not known'
@@ -127,34 +127,38 @@ export class TriggerMatcher {
 
   match(event: TriggerEvent): MatchResult {
     const reasons: string[] = []
+    // Every result has the same shape (one hidden class for the JIT: this runs per pipeline).
+    let needsFiles = false
     if (event.kind === 'push') {
       if (this.#push.length === 0)
-        return { matched: false, reason: 'the trigger has no push filter' }
-      for (const [i, f] of this.#push.entries()) {
-        const why = this.#refusePush(f, event)
+        return { matched: false, reason: 'the trigger has no push filter', needsFiles }
+      for (let i = 0; i < this.#push.length; i++) {
+        const why = this.#refusePush(this.#push[i]!, event)
         if (!why)
           return {
             matched: true,
             reason: `push filter ${i + 1} matches ${event.ref.type} '${event.ref.name}'`,
+            needsFiles,
           }
+        if (why === FILES_UNKNOWN) needsFiles = true
         reasons.push(`push filter ${i + 1}: ${why}`)
       }
     } else {
       if (this.#pr.length === 0)
-        return { matched: false, reason: 'the trigger has no pull-request filter' }
-      for (const [i, f] of this.#pr.entries()) {
-        const why = this.#refusePullRequest(f, event)
+        return { matched: false, reason: 'the trigger has no pull-request filter', needsFiles }
+      for (let i = 0; i < this.#pr.length; i++) {
+        const why = this.#refusePullRequest(this.#pr[i]!, event)
         if (!why)
           return {
             matched: true,
             reason: `pull-request filter ${i + 1} matches ${event.action} into '${event.destinationBranch}'`,
+            needsFiles,
           }
+        if (why === FILES_UNKNOWN) needsFiles = true
         reasons.push(`pull-request filter ${i + 1}: ${why}`)
       }
     }
-    const out: MatchResult = { matched: false, reason: reasons.join('; ') }
-    if (reasons.some((r) => r.endsWith(FILES_UNKNOWN))) out.needsFiles = true
-    return out
+    return { matched: false, reason: reasons.join('; '), needsFiles }
   }
 
   #refusePush(

@@ -33,10 +33,11 @@ export async function spawnServe(
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`junction did not start:\n${out}\n${err}`)),
-      20_000,
-    )
+    const timer = setTimeout(() => {
+      // Never leave a half-started server behind.
+      child.kill('SIGKILL')
+      reject(new Error(`junction did not start:\n${out}\n${err}`))
+    }, 20_000)
     const check = () => {
       const line = out.split('\n').find((l) => l.includes('junction is listening'))
       if (line) {
