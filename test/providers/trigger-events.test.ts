@@ -133,6 +133,7 @@ describe('trigger changes from Bitbucket deliveries', () => {
       matched: false,
       reason:
         "push filter 1: none of the 1 changed file passes the file path filter (file 'README.md' is not included by [services/api/**])",
+      needsFiles: false,
     })
   })
 })
