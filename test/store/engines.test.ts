@@ -69,6 +69,7 @@ if (engines.includes('postgres')) {
           '0002_iam',
           '0003_providers',
           '0004_pipelines',
+          '0005_console_sessions',
         ])
       } finally {
         await shared.drop()

@@ -427,6 +427,33 @@ function migrations(a: SqlDialectAdapter): Record<string, Migration> {
           .execute()
       },
     },
+    '0005_console_sessions': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations predate the schema type
+      async up(db: Kysely<any>) {
+        // Console sign-ins, revocable on every node: the cookie carries only the signed session
+        // id; the row is keyed by its SHA-256 and goes away on sign-out, on deactivation or
+        // deletion of the access key it was opened with, and when it expires.
+        await db.schema
+          .createTable('console_sessions')
+          .addColumn('id_hash', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('access_key_id', 'text', (c) => c.notNull())
+          .addColumn('principal_arn', 'text', (c) => c.notNull())
+          .addColumn('created_at', a.bigIntType, (c) => c.notNull())
+          .addColumn('expires_at', a.bigIntType, (c) => c.notNull())
+          .execute()
+        await db.schema
+          .createIndex('console_sessions_key')
+          .on('console_sessions')
+          .column('access_key_id')
+          .execute()
+        await db.schema
+          .createIndex('console_sessions_expiry')
+          .on('console_sessions')
+          .column('expires_at')
+          .execute()
+      },
+    },
   }
 }
 

@@ -117,6 +117,14 @@ export interface Database {
     created_at: number
     updated_at: number
   }
+  console_sessions: {
+    id_hash: string
+    account_id: string
+    access_key_id: string
+    principal_arn: string
+    created_at: number
+    expires_at: number
+  }
   handshakes: {
     id: string
     account_id: string
