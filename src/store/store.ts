@@ -241,6 +241,20 @@ export interface DeliveryRecord {
   triggerSource?: string
 }
 
+/**
+ * A console sign-in. The browser's cookie carries the signed session id; the store keeps only its
+ * SHA-256, so a copy of the database opens no session.
+ */
+export interface ConsoleSessionRecord {
+  idHash: string
+  accountId: string
+  /** The access key the session was opened with: deactivating or deleting it ends the session. */
+  accessKeyId: string
+  principalArn: string
+  createdAt: number
+  expiresAt: number
+}
+
 /** An OAuth application the operator registered with a provider (client id and sealed secret). */
 export interface ProviderAppRecord {
   providerType: string
@@ -464,6 +478,24 @@ export interface Store {
       now: number,
     ): Promise<HandshakeRecord | undefined>
     /** Removes handshakes that expired before `now`. */
+    deleteExpired(now: number): Promise<number>
+  }
+
+  /**
+   * Console sessions, shared by every node on the database. Deactivating (`accessKeys.setStatus`
+   * to `Inactive`) or deleting an access key deletes its sessions in the same transaction.
+   */
+  consoleSessions: {
+    /**
+     * Records a session unless its access key is missing or inactive (checked under the key's row
+     * lock, so a sign-in racing a deactivation cannot outlive it); false when refused.
+     */
+    create(s: ConsoleSessionRecord): Promise<boolean>
+    /** The session unless it is unknown or expired at `now`. */
+    get(idHash: string, now: number): Promise<ConsoleSessionRecord | undefined>
+    /** Ends one session (sign-out); false when it did not exist. */
+    delete(idHash: string): Promise<boolean>
+    /** Removes sessions that expired before `now`. */
     deleteExpired(now: number): Promise<number>
   }
 

@@ -566,6 +566,71 @@ export function runStoreContract(factory: StoreFactory): void {
       expect(await store.handshakes.get('hs-1')).toBeUndefined()
     })
 
+    it('keeps console sessions until sign-out, expiry, or their key is deactivated or deleted', async () => {
+      const key = (id: string, accountId = A) => ({
+        accessKeyId: id,
+        accountId,
+        principalArn: `arn:aws:iam::${accountId}:user/sess`,
+        secretCiphertext: 'v1.x.y',
+        status: 'Active' as const,
+        createdAt: 1,
+        kind: 'user' as const,
+        userName: 'sess',
+      })
+      const session = (idHash: string, accessKeyId: string, expiresAt = 10_000) => ({
+        idHash,
+        accountId: A,
+        accessKeyId,
+        principalArn: `arn:aws:iam::${A}:user/sess`,
+        createdAt: 1,
+        expiresAt,
+      })
+      await store.accessKeys.put(key('JKIASESSIONONE'))
+      await store.accessKeys.put(key('JKIASESSIONTWO'))
+      await store.accessKeys.put(key('JKIASESSIONB', B))
+      expect(await store.consoleSessions.create(session('s1', 'JKIASESSIONONE'))).toBe(true)
+      expect(await store.consoleSessions.create(session('s2', 'JKIASESSIONONE'))).toBe(true)
+      expect(await store.consoleSessions.create(session('s3', 'JKIASESSIONTWO'))).toBe(true)
+      // No session for a missing key, or for a key of another account.
+      expect(await store.consoleSessions.create(session('sx', 'JKIAMISSING'))).toBe(false)
+      expect(await store.consoleSessions.create(session('sy', 'JKIASESSIONB'))).toBe(false)
+      expect(await store.consoleSessions.get('sx', 2)).toBeUndefined()
+      expect(await store.consoleSessions.get('s1', 2)).toEqual(session('s1', 'JKIASESSIONONE'))
+      expect(await store.consoleSessions.get('s1', 10_000)).toBeUndefined() // expired
+      // Sign-out ends one session.
+      expect(await store.consoleSessions.delete('s1')).toBe(true)
+      expect(await store.consoleSessions.delete('s1')).toBe(false)
+      expect(await store.consoleSessions.get('s1', 2)).toBeUndefined()
+      expect(await store.consoleSessions.get('s2', 2)).toBeDefined()
+      // Deactivation ends the key's sessions for good; an inactive key opens none.
+      expect(await store.accessKeys.setStatus(A, 'sess', 'JKIASESSIONONE', 'Inactive')).toBe(true)
+      expect(await store.consoleSessions.get('s2', 2)).toBeUndefined()
+      expect(await store.consoleSessions.create(session('s4', 'JKIASESSIONONE'))).toBe(false)
+      expect(await store.accessKeys.setStatus(A, 'sess', 'JKIASESSIONONE', 'Active')).toBe(true)
+      expect(await store.consoleSessions.get('s2', 2)).toBeUndefined()
+      expect(await store.consoleSessions.get('s3', 2)).toBeDefined() // another key's
+      // Deleting the key ends its sessions.
+      expect(await store.accessKeys.delete(A, 'sess', 'JKIASESSIONTWO')).toBe(true)
+      expect(await store.consoleSessions.get('s3', 2)).toBeUndefined()
+      // A sign-in racing a deactivation never outlives it.
+      for (let i = 0; i < 10; i++) {
+        expect(await store.accessKeys.setStatus(A, 'sess', 'JKIASESSIONONE', 'Active')).toBe(true)
+        const [created] = await Promise.all([
+          store.consoleSessions.create(session(`race-${i}`, 'JKIASESSIONONE')),
+          store.accessKeys.setStatus(A, 'sess', 'JKIASESSIONONE', 'Inactive'),
+        ])
+        expect(typeof created).toBe('boolean')
+        expect(await store.consoleSessions.get(`race-${i}`, 2)).toBeUndefined()
+      }
+      // Expired sessions are swept; live ones stay.
+      expect(await store.accessKeys.setStatus(A, 'sess', 'JKIASESSIONONE', 'Active')).toBe(true)
+      expect(await store.consoleSessions.create(session('old', 'JKIASESSIONONE', 50))).toBe(true)
+      expect(await store.consoleSessions.create(session('new', 'JKIASESSIONONE', 500))).toBe(true)
+      expect(await store.consoleSessions.deleteExpired(100)).toBeGreaterThanOrEqual(1)
+      expect(await store.consoleSessions.get('old', 10)).toBeUndefined()
+      expect(await store.consoleSessions.get('new', 10)).toBeDefined()
+    })
+
     it('keeps one webhook per repository and records each delivery once', async () => {
       const w = {
         id: 'f'.repeat(32),

@@ -11,6 +11,7 @@ import type {
   HandshakeRecord,
   InstallationRecord,
   AccessKeyRecord,
+  ConsoleSessionRecord,
   ConnectionRecord,
   CreateResult,
   HostDeleteResult,
@@ -270,32 +271,40 @@ export class SqlStore implements Store {
         .execute()
       return rows.map(toAccessKey)
     },
-    setStatus: async (
+    setStatus: (
       accountId: string,
       userName: string,
       accessKeyId: string,
       status: 'Active' | 'Inactive',
-    ) => {
-      const r = await this.#db
-        .updateTable('access_keys')
-        .set({ status })
-        .where('access_key_id', '=', accessKeyId)
-        .where('account_id', '=', accountId)
-        .where('kind', '=', 'user')
-        .where('user_name', '=', userName)
-        .executeTakeFirst()
-      return Number(r.numUpdatedRows) === 1
-    },
-    delete: async (accountId: string, userName: string, accessKeyId: string) => {
-      const r = await this.#db
-        .deleteFrom('access_keys')
-        .where('access_key_id', '=', accessKeyId)
-        .where('account_id', '=', accountId)
-        .where('kind', '=', 'user')
-        .where('user_name', '=', userName)
-        .executeTakeFirst()
-      return Number(r.numDeletedRows) === 1
-    },
+    ) =>
+      this.#db.transaction().execute(async (tx) => {
+        const r = await tx
+          .updateTable('access_keys')
+          .set({ status })
+          .where('access_key_id', '=', accessKeyId)
+          .where('account_id', '=', accountId)
+          .where('kind', '=', 'user')
+          .where('user_name', '=', userName)
+          .executeTakeFirst()
+        if (Number(r.numUpdatedRows) !== 1) return false
+        // A deactivated key's console sessions end, and stay ended if it is reactivated.
+        if (status === 'Inactive')
+          await tx.deleteFrom('console_sessions').where('access_key_id', '=', accessKeyId).execute()
+        return true
+      }),
+    delete: (accountId: string, userName: string, accessKeyId: string) =>
+      this.#db.transaction().execute(async (tx) => {
+        const r = await tx
+          .deleteFrom('access_keys')
+          .where('access_key_id', '=', accessKeyId)
+          .where('account_id', '=', accountId)
+          .where('kind', '=', 'user')
+          .where('user_name', '=', userName)
+          .executeTakeFirst()
+        if (Number(r.numDeletedRows) !== 1) return false
+        await tx.deleteFrom('console_sessions').where('access_key_id', '=', accessKeyId).execute()
+        return true
+      }),
     touch: async (accessKeyId: string, at: number) => {
       await this.#db
         .updateTable('access_keys')
@@ -891,6 +900,66 @@ export class SqlStore implements Store {
     deleteExpired: async (now: number): Promise<number> => {
       const r = await this.#db
         .deleteFrom('handshakes')
+        .where('expires_at', '<', now)
+        .executeTakeFirst()
+      return Number(r.numDeletedRows)
+    },
+  }
+
+  consoleSessions = {
+    create: (c: ConsoleSessionRecord): Promise<boolean> =>
+      this.#db.transaction().execute(async (tx) => {
+        // Locks the key's row (a no-op write): a concurrent deactivation or deletion either
+        // finished first (no active row: refused) or waits for this insert and then removes it.
+        const key = await tx
+          .updateTable('access_keys')
+          .set((eb) => ({ status: eb.ref('status') }))
+          .where('access_key_id', '=', c.accessKeyId)
+          .where('account_id', '=', c.accountId)
+          .where('status', '=', 'Active')
+          .executeTakeFirst()
+        if (Number(key.numUpdatedRows) !== 1) return false
+        await tx
+          .insertInto('console_sessions')
+          .values({
+            id_hash: c.idHash,
+            account_id: c.accountId,
+            access_key_id: c.accessKeyId,
+            principal_arn: c.principalArn,
+            created_at: c.createdAt,
+            expires_at: c.expiresAt,
+          })
+          .execute()
+        return true
+      }),
+    get: async (idHash: string, now: number): Promise<ConsoleSessionRecord | undefined> => {
+      const r = await this.#db
+        .selectFrom('console_sessions')
+        .selectAll()
+        .where('id_hash', '=', idHash)
+        .where('expires_at', '>', now)
+        .executeTakeFirst()
+      return (
+        r && {
+          idHash: r.id_hash,
+          accountId: r.account_id,
+          accessKeyId: r.access_key_id,
+          principalArn: r.principal_arn,
+          createdAt: Number(r.created_at),
+          expiresAt: Number(r.expires_at),
+        }
+      )
+    },
+    delete: async (idHash: string): Promise<boolean> => {
+      const r = await this.#db
+        .deleteFrom('console_sessions')
+        .where('id_hash', '=', idHash)
+        .executeTakeFirst()
+      return Number(r.numDeletedRows) === 1
+    },
+    deleteExpired: async (now: number): Promise<number> => {
+      const r = await this.#db
+        .deleteFrom('console_sessions')
         .where('expires_at', '<', now)
         .executeTakeFirst()
       return Number(r.numDeletedRows)
