@@ -135,5 +135,8 @@ export async function explain(
     if (missing.length)
       out.write(`  context keys the policies read but the request lacks: ${missing.join(', ')}\n`)
   }
+  // The principal's real ARN (its path included), which may differ from what --principal said.
+  const principal = /<JunctionPrincipalArn>([^<]*)</.exec(text)?.[1]
+  if (principal) out.write(`(decided for ${unescape(principal)})\n`)
   return 0
 }

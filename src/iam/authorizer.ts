@@ -16,6 +16,8 @@ import {
   type Evaluation,
   type NamedPolicy,
 } from './policy/evaluate.js'
+import { combine, type DecidedBy } from './policy/combine.js'
+import { evaluateResourcePolicy, type Caller } from './policy/resource-policy.js'
 import type { Principal } from './principal.js'
 
 const DYNAMIC_KEYS = ['aws:CurrentTime', 'aws:EpochTime', 'aws:SourceIp'] as const
@@ -108,6 +110,7 @@ export class Authorizer {
       policies.push(compile(`inline policy ${i.name} of ${kind} ${owner}`, i.name, i.document))
     for (const m of found?.managed ?? [])
       policies.push(compile(`managed policy ${m.arn}`, m.arn, m.document))
+    // The real ARNs (paths included) from the store, never what a caller wrote.
     let principalArn = p.arn
     let userId = p.accessKeyId
     if (kind === 'role') {
@@ -118,7 +121,10 @@ export class Authorizer {
       }
     } else {
       const user = await this.store.iam.users.get(p.accountId, owner)
-      if (user) userId = user.id
+      if (user) {
+        principalArn = user.arn
+        userId = user.id
+      }
     }
     const out: CompiledPrincipal = {
       version,
@@ -212,6 +218,72 @@ export class Authorizer {
       }
     }
     return { evaluation }
+  }
+
+  /** Who the caller is, for a resource-based policy's `Principal`. */
+  caller(p: Principal, compiled: CompiledPrincipal, partition: string): Caller {
+    return p.kind === 'session'
+      ? { arn: p.arn, roleArn: compiled.principalArn, accountId: p.accountId, partition }
+      : { arn: compiled.principalArn, accountId: p.accountId, partition }
+  }
+
+  /**
+   * Decides with the resource's own policy too (a role's trust policy, `undefined` when the
+   * resource does not exist): an explicit deny in any policy wins (see `combine`). Every implicit
+   * denial carries the same message, so that it says nothing of whether the resource exists or
+   * what its policy says.
+   */
+  decideWithResource(
+    p: Principal,
+    compiled: CompiledPrincipal,
+    q: AuthorizationQuestion,
+    resource: {
+      policy: NamedPolicy | undefined
+      required: boolean
+      crossAccount?: boolean
+      partition: string
+    },
+    explain = false,
+  ): Decision & { by: DecidedBy } {
+    const identity = evaluate(compiled.policies, q, true)
+    const session = compiled.sessionPolicy ? evaluate([compiled.sessionPolicy], q, true) : undefined
+    const onResource = resource.policy
+      ? evaluateResourcePolicy(
+          resource.policy,
+          this.caller(p, compiled, resource.partition),
+          q,
+          true,
+        )
+      : undefined
+    const combined = combine({
+      identity,
+      ...(session ? { session } : {}),
+      ...(onResource ? { resource: onResource } : {}),
+      resourceRequired: resource.required,
+      crossAccount: resource.crossAccount ?? false,
+    })
+    const deciding =
+      combined.by === 'identity' ? identity : combined.by === 'session' ? session : onResource
+    const evaluation: Evaluation = {
+      decision: combined.decision,
+      deciding: deciding?.deciding ?? [],
+      trace: explain
+        ? [...identity.trace, ...(session?.trace ?? []), ...(onResource?.trace ?? [])]
+        : [],
+    }
+    if (combined.decision === 'allowed') return { evaluation, by: combined.by }
+    const who = `User: ${p.arn} is not authorized to perform: ${q.action} on resource: ${q.resource}`
+    const deny = evaluation.deciding[0]
+    const statement = deny ? ` (statement ${deny.sid ?? deny.index + 1})` : ''
+    const message =
+      combined.decision === 'implicitDeny'
+        ? `${who} because no policy allows it: the resource-based policy must allow the caller, and the caller's own policies too unless it names the caller directly`
+        : combined.by === 'identity'
+          ? `${who} with an explicit deny in an identity-based policy: ${deny?.policyId ?? ''}${statement}`
+          : combined.by === 'session'
+            ? `${who} with an explicit deny in a session policy`
+            : `${who} with an explicit deny in a resource-based policy${statement}`
+    return { evaluation, message, by: combined.by }
   }
 
   /** Throws AccessDeniedException unless allowed. */

@@ -89,8 +89,9 @@ export async function runQueryChain(r: QueryRequest, deps: QueryDeps): Promise<v
     sourceIp: req.socket.remoteAddress,
     now: deps.context.now,
   }
-  const wanted = op.authorize?.(input, ctx)
-  if (wanted && principal.kind !== 'root') {
+  // The resource's real ARN is looked up (IAM paths); the root may do everything.
+  const wanted = principal.kind === 'root' ? undefined : await op.authorize?.(input, ctx)
+  if (wanted) {
     const compiled = await deps.authorizer.compiled(principal)
     const context = deps.authorizer.baseContext(principal, compiled, {
       sourceIp: ctx.sourceIp,

@@ -47,9 +47,21 @@ export interface IamCallContext {
 
 export type Input = Record<string, unknown>
 
+export interface AuthorizeOn {
+  action: string
+  resource: string
+}
+
 export interface IamOperation {
   service: 'iam' | 'sts'
-  /** The IAM action and resource to authorize; undefined for calls every principal may make. */
-  authorize?(input: Input, ctx: IamCallContext): { action: string; resource: string } | undefined
+  /**
+   * The IAM action and the resource's real ARN (path included, looked up when the resource
+   * exists) to authorize before `handle`; undefined for calls every principal may make. It never
+   * throws for a resource that does not exist: that is `handle`'s to say, once authorized.
+   */
+  authorize?(
+    input: Input,
+    ctx: IamCallContext,
+  ): AuthorizeOn | undefined | Promise<AuthorizeOn | undefined>
   handle(input: Input, ctx: IamCallContext): Promise<XmlObject | undefined>
 }

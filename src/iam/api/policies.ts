@@ -17,14 +17,14 @@ import {
   str,
 } from './common.js'
 import { DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity } from './errors.js'
-import { roleArn, noSuchRole } from './roles.js'
+import { roleArnOf, userArnOf } from './arns.js'
+import { noSuchRole } from './roles.js'
 import { noSuchUser } from './users.js'
 
 const ownerOf = (kind: OwnerKind) => (kind === 'user' ? 'UserName' : 'RoleName')
+/** The owner's real ARN (path included), or its path-less ARN when it does not exist. */
 const ownerArn = (ctx: IamCallContext, kind: OwnerKind, name: string) =>
-  kind === 'user'
-    ? iamArn(ctx.partition, ctx.principal.accountId, 'user', '/', name)
-    : roleArn(ctx, name)
+  kind === 'user' ? userArnOf(ctx, name) : roleArnOf(ctx, name)
 const noSuchOwner = (kind: OwnerKind, name: string) =>
   kind === 'user' ? noSuchUser(name) : noSuchRole(name)
 const Kind = (kind: OwnerKind) => (kind === 'user' ? 'User' : 'Role')
@@ -38,9 +38,9 @@ const noSuchPolicy = (arn: string) =>
 function inlineOperations(kind: OwnerKind): Record<string, IamOperation> {
   const K = Kind(kind)
   const owner = (input: Input) => required(input, ownerOf(kind))
-  const auth = (action: string) => (input: Input, ctx: IamCallContext) => ({
+  const auth = (action: string) => async (input: Input, ctx: IamCallContext) => ({
     action: `iam:${action}`,
-    resource: ownerArn(ctx, kind, owner(input)),
+    resource: await ownerArn(ctx, kind, owner(input)),
   })
   return {
     [`Put${K}Policy`]: {

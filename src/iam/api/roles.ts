@@ -3,6 +3,7 @@
  * IAM roles with their trust (assume-role) policies.
  */
 import { iamArn } from '../principal.js'
+import { roleArnOf } from './arns.js'
 import type { IamCallContext, IamOperation } from './context.js'
 import {
   checkPolicy,
@@ -57,9 +58,9 @@ export const roleOperations: Record<string, IamOperation> = {
   },
   GetRole: {
     service: 'iam',
-    authorize: (input, ctx) => ({
+    authorize: async (input, ctx) => ({
       action: 'iam:GetRole',
-      resource: roleArn(ctx, required(input, 'RoleName')),
+      resource: await roleArnOf(ctx, required(input, 'RoleName')),
     }),
     async handle(input, ctx) {
       const name = required(input, 'RoleName')
@@ -85,9 +86,9 @@ export const roleOperations: Record<string, IamOperation> = {
   },
   DeleteRole: {
     service: 'iam',
-    authorize: (input, ctx) => ({
+    authorize: async (input, ctx) => ({
       action: 'iam:DeleteRole',
-      resource: roleArn(ctx, required(input, 'RoleName')),
+      resource: await roleArnOf(ctx, required(input, 'RoleName')),
     }),
     async handle(input, ctx) {
       const name = required(input, 'RoleName')
@@ -102,9 +103,9 @@ export const roleOperations: Record<string, IamOperation> = {
   },
   UpdateAssumeRolePolicy: {
     service: 'iam',
-    authorize: (input, ctx) => ({
+    authorize: async (input, ctx) => ({
       action: 'iam:UpdateAssumeRolePolicy',
-      resource: roleArn(ctx, required(input, 'RoleName')),
+      resource: await roleArnOf(ctx, required(input, 'RoleName')),
     }),
     async handle(input, ctx) {
       const name = required(input, 'RoleName')

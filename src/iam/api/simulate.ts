@@ -16,43 +16,52 @@ interface ContextEntry {
   ContextKeyValues?: string[]
 }
 
-/** The principal a PolicySourceArn names (a user or a role, as a session of that role). */
-async function principalFor(arn: string, ctx: IamCallContext): Promise<Principal> {
-  const m = /^arn:[\w-]+:iam::(\d{12}):(user|role)\/(?:.*\/)?([\w+=,.@-]+)$/.exec(arn)
-  if (!m || m[1] !== ctx.principal.accountId)
-    throw new InvalidInput(`PolicySourceArn must be a user or role of this account: ${arn}`)
+const SOURCE_ARN = /^arn:[\w-]+:iam::(\d{12}):(user|role)\/(?:.*\/)?([\w+=,.@-]+)$/
+
+/** The user or role a PolicySourceArn names (by its name), when it exists in this account. */
+async function sourceOf(arn: string, ctx: IamCallContext) {
+  const m = SOURCE_ARN.exec(arn)
+  if (!m || m[1] !== ctx.principal.accountId) return undefined
   const [, accountId, type, name] = m as unknown as [string, string, 'user' | 'role', string]
-  if (type === 'user') {
-    if (!(await ctx.store.iam.users.get(accountId, name)))
-      throw new NoSuchEntity(`The user with name ${name} cannot be found.`)
-    return {
-      arn,
-      accountId,
-      accessKeyId: `simulate:${arn}`,
-      kind: 'user',
-      isRoot: false,
-      userName: name,
-    }
-  }
-  if (!(await ctx.store.iam.roles.get(accountId, name)))
-    throw new NoSuchEntity(`The role with name ${name} cannot be found.`)
+  const record =
+    type === 'user'
+      ? await ctx.store.iam.users.get(accountId, name)
+      : await ctx.store.iam.roles.get(accountId, name)
+  return { accountId, type, name, record }
+}
+
+/**
+ * The principal a PolicySourceArn names: a user, or a role (as a session of that role), with its
+ * real ARN (path included), which is also what the call was authorized on.
+ */
+async function principalFor(arn: string, ctx: IamCallContext): Promise<Principal> {
+  const source = await sourceOf(arn, ctx)
+  if (!source)
+    throw new InvalidInput(`PolicySourceArn must be a user or role of this account: ${arn}`)
+  const { accountId, type, name, record } = source
+  if (!record) throw new NoSuchEntity(`The ${type} with name ${name} cannot be found.`)
   return {
-    arn,
+    arn: record.arn,
     accountId,
-    accessKeyId: `simulate:${arn}`,
-    kind: 'session',
+    accessKeyId: `simulate:${record.arn}`,
     isRoot: false,
-    roleName: name,
+    ...(type === 'user'
+      ? { kind: 'user' as const, userName: name }
+      : { kind: 'session' as const, roleName: name }),
   }
 }
 
 export const simulateOperations: Record<string, IamOperation> = {
   SimulatePrincipalPolicy: {
     service: 'iam',
-    authorize: (input) => ({
-      action: 'iam:SimulatePrincipalPolicy',
-      resource: required(input, 'PolicySourceArn'),
-    }),
+    // On the named user's or role's real ARN when it exists (else the ARN as passed).
+    authorize: async (input, ctx) => {
+      const arn = required(input, 'PolicySourceArn')
+      return {
+        action: 'iam:SimulatePrincipalPolicy',
+        resource: (await sourceOf(arn, ctx))?.record?.arn ?? arn,
+      }
+    },
     async handle(input, ctx) {
       const principal = await principalFor(required(input, 'PolicySourceArn'), ctx)
       const compiled = await ctx.authorizer.compiled(principal)
@@ -100,7 +109,8 @@ export const simulateOperations: Record<string, IamOperation> = {
             ),
           })
         }
-      return { EvaluationResults: results, IsTruncated: false }
+      // Junction's addition: whom the results are about (the real ARN, path included).
+      return { EvaluationResults: results, IsTruncated: false, JunctionPrincipalArn: principal.arn }
     },
   },
 }

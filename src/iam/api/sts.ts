@@ -7,54 +7,12 @@
 import { randomBytes } from 'node:crypto'
 import { AccessDeniedException } from '../../generated/errors.js'
 import { ValidationException } from '../../errors/common.js'
-import type { RequestContext } from '../policy/context.js'
-import { parsePolicy, type PolicyDocument } from '../policy/document.js'
-import { evaluateClause } from '../policy/conditions.js'
-import { wildcardMatch } from '../policy/wildcard.js'
+import { parsePolicy } from '../policy/document.js'
 import type { Principal } from '../principal.js'
 import { newSecretAccessKey } from '../../domain/ids.js'
 import type { IamOperation } from './context.js'
 import { checkPolicy, iamId, required, str } from './common.js'
 import { PackedPolicyTooLarge } from './errors.js'
-
-type Trust = 'denied' | 'direct' | 'account' | 'none'
-
-/**
- * Whether a trust policy lets `caller` assume the role: `direct` when it names the caller (enough
- * by itself), `account` when it names the caller's account or everyone (then the caller's own
- * policies must allow sts:AssumeRole too).
- */
-export function trustDecision(
-  doc: PolicyDocument,
-  callerArns: string[],
-  accountId: string,
-  partition: string,
-  ctx: RequestContext,
-): Trust {
-  let result: Trust = 'none'
-  for (const st of doc.statements) {
-    const actions = st.action ?? []
-    const actionOk = st.action
-      ? actions.some((a) => wildcardMatch(a, 'sts:AssumeRole', true))
-      : !(st.notAction ?? []).some((a) => wildcardMatch(a, 'sts:AssumeRole', true))
-    if (!actionOk) continue
-    const principals = st.principal === '*' ? ['*'] : (st.principal?.['AWS'] ?? [])
-    let match: Trust = 'none'
-    for (const p of principals) {
-      if (callerArns.includes(p)) match = 'direct'
-      else if (
-        match === 'none' &&
-        (p === '*' || p === accountId || p === `arn:${partition}:iam::${accountId}:root`)
-      )
-        match = 'account'
-    }
-    if (match === 'none') continue
-    if (!st.condition.every((c) => evaluateClause(c.operator, c.key, c.values, ctx))) continue
-    if (st.effect === 'Deny') return 'denied'
-    if (match === 'direct' || result === 'none') result = match
-  }
-  return result
-}
 
 const SESSION_TOKEN_BYTES = 96
 
@@ -87,8 +45,11 @@ export const stsOperations: Record<string, IamOperation> = {
       const roleName = parts[5]?.startsWith('role/') ? parts[5].split('/').pop()! : undefined
       if (parts[4] !== p.accountId || !roleName)
         throw denied(' because the role is not in this account')
-      const role = await ctx.store.iam.roles.get(p.accountId, roleName)
-      if (!role || role.arn !== roleArn) throw denied(' because the role does not exist')
+      // The role's real ARN (path included) must be the one passed; a role that does not exist
+      // (or another path) is decided like a role whose trust policy does not allow the caller,
+      // so that the answer says nothing of which roles exist.
+      const found = await ctx.store.iam.roles.get(p.accountId, roleName)
+      const role = found && found.arn === roleArn ? found : undefined
 
       const compiled = await ctx.authorizer.compiled(p)
       const context = ctx.authorizer.baseContext(p, compiled, {
@@ -97,28 +58,21 @@ export const stsOperations: Record<string, IamOperation> = {
       })
       context.set('sts:RoleSessionName', sessionName)
       if (str(input, 'ExternalId')) context.set('sts:ExternalId', str(input, 'ExternalId')!)
-      const callerArns = [p.arn, compiled.principalArn]
-      const trust = trustDecision(
-        parsePolicy(role.assumeRolePolicy, 'trust'),
-        callerArns,
-        p.accountId,
-        ctx.partition,
-        context,
+      const decision = ctx.authorizer.decideWithResource(
+        p,
+        compiled,
+        { action: 'sts:AssumeRole', resource: roleArn, context },
+        {
+          policy: role && {
+            name: `the trust policy of role ${role.name}`,
+            id: `trust policy of ${role.arn}`,
+            document: parsePolicy(role.assumeRolePolicy, 'trust'),
+          },
+          required: true,
+          partition: ctx.partition,
+        },
       )
-      if (trust === 'denied') throw denied(' with an explicit deny in the role trust policy')
-      if (trust === 'none')
-        throw denied(" because the role's trust policy does not name this principal or its account")
-      if (trust === 'account') {
-        const d = ctx.authorizer.decide(p, compiled, {
-          action: 'sts:AssumeRole',
-          resource: roleArn,
-          context,
-        })
-        if (d.message)
-          throw new AccessDeniedException(
-            `${d.message} (the trust policy trusts the account, so an identity policy must allow sts:AssumeRole too)`,
-          )
-      }
+      if (decision.message || !role) throw new AccessDeniedException(decision.message ?? roleArn)
 
       const duration = (input['DurationSeconds'] as number | undefined) ?? 3600
       if (duration > role.maxSessionDuration)

@@ -4,6 +4,7 @@
  */
 import { newAccessKeyId, newSecretAccessKey } from '../../domain/ids.js'
 import { iamArn } from '../principal.js'
+import { keyUserArnOf, userArnOf } from './arns.js'
 import type { IamCallContext, IamOperation, Input } from './context.js'
 import { decodeMarker, iamId, keyOwner, maxItems, page, required, str, userXml } from './common.js'
 import { DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity } from './errors.js'
@@ -11,12 +12,13 @@ import { DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity } from
 const userArn = (ctx: IamCallContext, name: string, path = '/') =>
   iamArn(ctx.partition, ctx.principal.accountId, 'user', path, name)
 
-/** The ARN a user-scoped call is authorized on (the user's real path when it exists). */
-function userResource(input: Input, ctx: IamCallContext, key = 'UserName'): string {
+/**
+ * The ARN a user-scoped call is authorized on: the named user's (or the calling user's) real
+ * ARN, path included, when it exists.
+ */
+function userResource(input: Input, ctx: IamCallContext, key = 'UserName'): Promise<string> {
   const name = str(input, key) ?? ctx.principal.userName
-  return name
-    ? userArn(ctx, name)
-    : iamArn(ctx.partition, ctx.principal.accountId, 'user', '/', '*')
+  return name ? userArnOf(ctx, name) : Promise.resolve(userArn(ctx, '*'))
 }
 
 export const noSuchUser = (name: string) =>
@@ -56,7 +58,10 @@ export const userOperations: Record<string, IamOperation> = {
   },
   GetUser: {
     service: 'iam',
-    authorize: (input, ctx) => ({ action: 'iam:GetUser', resource: userResource(input, ctx) }),
+    authorize: async (input, ctx) => ({
+      action: 'iam:GetUser',
+      resource: await userResource(input, ctx),
+    }),
     async handle(input, ctx) {
       const name = str(input, 'UserName') ?? ctx.principal.userName
       if (!name && ctx.principal.kind === 'root')
@@ -93,7 +98,10 @@ export const userOperations: Record<string, IamOperation> = {
   },
   DeleteUser: {
     service: 'iam',
-    authorize: (input, ctx) => ({ action: 'iam:DeleteUser', resource: userResource(input, ctx) }),
+    authorize: async (input, ctx) => ({
+      action: 'iam:DeleteUser',
+      resource: await userResource(input, ctx),
+    }),
     async handle(input, ctx) {
       const name = required(input, 'UserName')
       const result = await ctx.store.iam.users.delete(ctx.principal.accountId, name)
@@ -104,9 +112,9 @@ export const userOperations: Record<string, IamOperation> = {
   },
   CreateAccessKey: {
     service: 'iam',
-    authorize: (input, ctx) => ({
+    authorize: async (input, ctx) => ({
       action: 'iam:CreateAccessKey',
-      resource: userResource(input, ctx),
+      resource: await userResource(input, ctx),
     }),
     async handle(input, ctx) {
       const name = keyOwner(input, ctx)
@@ -142,9 +150,9 @@ export const userOperations: Record<string, IamOperation> = {
   },
   ListAccessKeys: {
     service: 'iam',
-    authorize: (input, ctx) => ({
+    authorize: async (input, ctx) => ({
       action: 'iam:ListAccessKeys',
-      resource: userResource(input, ctx),
+      resource: await userResource(input, ctx),
     }),
     async handle(input, ctx) {
       const name = keyOwner(input, ctx)
@@ -163,9 +171,9 @@ export const userOperations: Record<string, IamOperation> = {
   },
   GetAccessKeyLastUsed: {
     service: 'iam',
-    authorize: (_input, ctx) => ({
+    authorize: async (input, ctx) => ({
       action: 'iam:GetAccessKeyLastUsed',
-      resource: userArn(ctx, '*'),
+      resource: await keyUserArnOf(ctx, required(input, 'AccessKeyId')),
     }),
     async handle(input, ctx) {
       const key = await ctx.store.accessKeys.get(required(input, 'AccessKeyId'))
@@ -183,9 +191,9 @@ export const userOperations: Record<string, IamOperation> = {
   },
   UpdateAccessKey: {
     service: 'iam',
-    authorize: (input, ctx) => ({
+    authorize: async (input, ctx) => ({
       action: 'iam:UpdateAccessKey',
-      resource: userResource(input, ctx),
+      resource: await userResource(input, ctx),
     }),
     async handle(input, ctx) {
       const name = keyOwner(input, ctx)
@@ -205,9 +213,9 @@ export const userOperations: Record<string, IamOperation> = {
   },
   DeleteAccessKey: {
     service: 'iam',
-    authorize: (input, ctx) => ({
+    authorize: async (input, ctx) => ({
       action: 'iam:DeleteAccessKey',
-      resource: userResource(input, ctx),
+      resource: await userResource(input, ctx),
     }),
     async handle(input, ctx) {
       const name = keyOwner(input, ctx)
