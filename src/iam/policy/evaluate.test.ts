@@ -1,12 +1,15 @@
 /**
  * The evaluator's table: each row is a policy, a request and the expected decision. Rows cover
  * every condition operator (and its IfExists form), the set operators on multivalued keys,
- * wildcards, NotAction/NotResource, policy variables, explicit deny and absent keys.
+ * wildcards, NotAction/NotResource, policy variables, explicit deny and absent keys. A second
+ * table combines policy types (identity, session, a role's trust policy, both accounts).
  */
 import { describe, expect, it } from 'vitest'
 import { RequestContext } from './context.js'
 import { parsePolicy } from './document.js'
+import { combine, type DecidedBy } from './combine.js'
 import { evaluate, type Decision } from './evaluate.js'
+import { evaluateResourcePolicy, type Caller } from './resource-policy.js'
 
 const ARN =
   'arn:aws:codestar-connections:us-east-1:111122223333:connection/0f9b1c2d-0000-4000-8000-000000000001'
@@ -1156,5 +1159,354 @@ describe('evaluate (policy table)', () => {
       expect(explained.decision).toBe(row.expect)
       expect(explained.trace).toHaveLength(doc.statements.length)
       if (row.expect !== 'implicitDeny') expect(explained.deciding.length).toBeGreaterThan(0)
+    })
+})
+
+// --- Across policy types: the caller's identity policies, its session policy and the resource's
+// policy (a role trust policy), combined as in AWS's evaluation logic. The caller is a user with
+// a path, or a session of a role with a path; `crossAccount` puts the caller in another account.
+const ACCOUNT = '111122223333'
+const OTHER = '444455556666'
+const USER_ARN = `arn:aws:iam::${ACCOUNT}:user/team/alice`
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/ci/deploy`
+const SESSION_ARN = `arn:aws:sts::${ACCOUNT}:assumed-role/deploy/s1`
+const TARGET = `arn:aws:iam::${ACCOUNT}:role/prod/target`
+
+interface CrossRow {
+  name: string
+  identity: unknown[]
+  session?: unknown[]
+  resource?: unknown[]
+  /** The resource policy must allow (a trust policy); default true. */
+  required?: boolean
+  caller?: 'user' | 'session'
+  crossAccount?: boolean
+  context?: Record<string, string | string[]>
+  expect: Decision
+  /** The policy type that decided an explicit deny. */
+  by?: DecidedBy
+}
+
+const trusts = (principal: unknown, extra: Record<string, unknown> = {}) => ({
+  Effect: 'Allow',
+  Principal: principal,
+  Action: 'sts:AssumeRole',
+  ...extra,
+})
+const distrusts = (principal: unknown, extra: Record<string, unknown> = {}) => ({
+  ...trusts(principal, extra),
+  Effect: 'Deny',
+})
+const mayAssume = allow({ Action: 'sts:AssumeRole', Resource: TARGET })
+const mayNotAssume = deny({
+  Action: 'sts:AssumeRole',
+  Resource: `arn:aws:iam::${ACCOUNT}:role/prod/*`,
+})
+
+const crossRows: CrossRow[] = [
+  {
+    name: 'identity deny beats a trust policy naming the user ARN',
+    identity: [mayNotAssume],
+    resource: [trusts({ AWS: USER_ARN })],
+    expect: 'explicitDeny',
+    by: 'identity',
+  },
+  {
+    name: 'identity deny beats a trust policy naming the account root',
+    identity: [mayAssume, mayNotAssume],
+    resource: [trusts({ AWS: `arn:aws:iam::${ACCOUNT}:root` })],
+    expect: 'explicitDeny',
+    by: 'identity',
+  },
+  {
+    name: 'identity deny beats a trust policy naming the account id',
+    identity: [mayNotAssume],
+    resource: [trusts({ AWS: ACCOUNT })],
+    expect: 'explicitDeny',
+    by: 'identity',
+  },
+  {
+    name: 'identity deny beats a trust policy naming everyone',
+    identity: [mayNotAssume],
+    resource: [trusts('*')],
+    expect: 'explicitDeny',
+    by: 'identity',
+  },
+  {
+    name: 'a trust policy naming the user ARN allows without an identity policy',
+    identity: [],
+    resource: [trusts({ AWS: USER_ARN })],
+    expect: 'allowed',
+  },
+  {
+    name: 'a trust policy naming the user without her path does not name her',
+    identity: [],
+    resource: [trusts({ AWS: `arn:aws:iam::${ACCOUNT}:user/alice` })],
+    expect: 'implicitDeny',
+  },
+  {
+    name: 'a trust policy naming the account root needs an identity allow',
+    identity: [],
+    resource: [trusts({ AWS: `arn:aws:iam::${ACCOUNT}:root` })],
+    expect: 'implicitDeny',
+  },
+  {
+    name: 'a trust policy naming the account root and an identity allow allow',
+    identity: [mayAssume],
+    resource: [trusts({ AWS: `arn:aws:iam::${ACCOUNT}:root` })],
+    expect: 'allowed',
+  },
+  {
+    name: 'an identity allow alone does not open a role whose trust names someone else',
+    identity: [mayAssume],
+    resource: [trusts({ AWS: `arn:aws:iam::${ACCOUNT}:user/bob` })],
+    expect: 'implicitDeny',
+  },
+  {
+    name: 'an identity allow alone does not open a role that trusts a service only',
+    identity: [allow()],
+    resource: [trusts({ Service: 'codepipeline.amazonaws.com' })],
+    expect: 'implicitDeny',
+  },
+  {
+    name: 'an identity allow alone does not open a role that does not exist (no trust policy)',
+    identity: [allow()],
+    expect: 'implicitDeny',
+  },
+  {
+    name: 'a trust deny naming the user beats an identity allow and a trust allow of the account',
+    identity: [mayAssume],
+    resource: [trusts({ AWS: ACCOUNT }), distrusts({ AWS: USER_ARN })],
+    expect: 'explicitDeny',
+    by: 'resource',
+  },
+  {
+    name: 'a trust deny naming the account beats a trust allow naming the user',
+    identity: [],
+    resource: [trusts({ AWS: USER_ARN }), distrusts({ AWS: `arn:aws:iam::${ACCOUNT}:root` })],
+    expect: 'explicitDeny',
+    by: 'resource',
+  },
+  {
+    name: 'a trust deny for another user does not apply',
+    identity: [],
+    resource: [trusts({ AWS: USER_ARN }), distrusts({ AWS: `arn:aws:iam::${ACCOUNT}:user/bob` })],
+    expect: 'allowed',
+  },
+  {
+    name: 'a trust allow whose condition fails does not allow',
+    identity: [],
+    resource: [
+      trusts({ AWS: USER_ARN }, { Condition: { StringEquals: { 'sts:ExternalId': 'x' } } }),
+    ],
+    context: { 'sts:ExternalId': 'y' },
+    expect: 'implicitDeny',
+  },
+  {
+    name: 'a trust deny whose condition holds denies',
+    identity: [],
+    resource: [
+      trusts({ AWS: USER_ARN }),
+      distrusts(
+        { AWS: ACCOUNT },
+        { Condition: { StringLike: { 'sts:RoleSessionName': 'tmp-*' } } },
+      ),
+    ],
+    context: { 'sts:RoleSessionName': 'tmp-1' },
+    expect: 'explicitDeny',
+    by: 'resource',
+  },
+  {
+    name: 'a trust statement for another action does not allow',
+    identity: [],
+    resource: [trusts({ AWS: USER_ARN }, { Action: 'sts:TagSession' })],
+    expect: 'implicitDeny',
+  },
+  {
+    name: 'a trust statement with sts:* allows',
+    identity: [],
+    resource: [trusts({ AWS: USER_ARN }, { Action: 'sts:*' })],
+    expect: 'allowed',
+  },
+  // Role sessions: the session policy.
+  {
+    name: 'session: a session policy deny beats a trust naming the role',
+    caller: 'session',
+    identity: [allow()],
+    session: [allow(), deny({ Action: 'sts:AssumeRole' })],
+    resource: [trusts({ AWS: ROLE_ARN })],
+    expect: 'explicitDeny',
+    by: 'session',
+  },
+  {
+    name: 'session: a session policy deny beats a trust naming the session ARN',
+    caller: 'session',
+    identity: [],
+    session: [deny({ Action: 'sts:*' })],
+    resource: [trusts({ AWS: SESSION_ARN })],
+    expect: 'explicitDeny',
+    by: 'session',
+  },
+  {
+    name: 'session: a session policy that does not allow limits a trust naming the role',
+    caller: 'session',
+    identity: [],
+    session: [allow({ Action: 'codestar-connections:List*' })],
+    resource: [trusts({ AWS: ROLE_ARN })],
+    expect: 'implicitDeny',
+  },
+  {
+    name: 'session: a session policy does not limit a trust naming the session ARN',
+    caller: 'session',
+    identity: [],
+    session: [allow({ Action: 'codestar-connections:List*' })],
+    resource: [trusts({ AWS: SESSION_ARN })],
+    expect: 'allowed',
+  },
+  {
+    name: 'session: without a session policy a trust naming the role allows',
+    caller: 'session',
+    identity: [],
+    resource: [trusts({ AWS: ROLE_ARN })],
+    expect: 'allowed',
+  },
+  {
+    name: 'session: a trust naming the role without its path does not name it',
+    caller: 'session',
+    identity: [],
+    resource: [trusts({ AWS: `arn:aws:iam::${ACCOUNT}:role/deploy` })],
+    expect: 'implicitDeny',
+  },
+  {
+    name: 'session: a trust naming the account needs identity and session allows',
+    caller: 'session',
+    identity: [mayAssume],
+    session: [allow({ Action: 'sts:AssumeRole' })],
+    resource: [trusts({ AWS: ACCOUNT })],
+    expect: 'allowed',
+  },
+  {
+    name: 'session: a trust naming the account with an identity allow but no session allow',
+    caller: 'session',
+    identity: [mayAssume],
+    session: [allow({ Action: 'codestar-connections:*' })],
+    resource: [trusts({ AWS: ACCOUNT })],
+    expect: 'implicitDeny',
+  },
+  {
+    name: 'session: an identity deny of the role beats a trust naming the session ARN',
+    caller: 'session',
+    identity: [deny({ Action: 'sts:AssumeRole' })],
+    resource: [trusts({ AWS: SESSION_ARN })],
+    expect: 'explicitDeny',
+    by: 'identity',
+  },
+  // Both accounts: the caller in another account needs both its own policies and the trust.
+  {
+    name: 'cross-account: a trust naming the caller directly still needs her identity allow',
+    crossAccount: true,
+    identity: [],
+    resource: [trusts({ AWS: `arn:aws:iam::${OTHER}:user/team/alice` })],
+    expect: 'implicitDeny',
+  },
+  {
+    name: "cross-account: a trust naming the caller's account root and an identity allow allow",
+    crossAccount: true,
+    identity: [mayAssume],
+    resource: [trusts({ AWS: `arn:aws:iam::${OTHER}:root` })],
+    expect: 'allowed',
+  },
+  {
+    name: "cross-account: a trust naming the role's own account does not name the caller",
+    crossAccount: true,
+    identity: [mayAssume],
+    resource: [trusts({ AWS: `arn:aws:iam::${ACCOUNT}:root` })],
+    expect: 'implicitDeny',
+  },
+  {
+    name: 'cross-account: an identity deny beats a trust naming the caller',
+    crossAccount: true,
+    identity: [mayAssume, mayNotAssume],
+    resource: [trusts({ AWS: `arn:aws:iam::${OTHER}:user/team/alice` })],
+    expect: 'explicitDeny',
+    by: 'identity',
+  },
+  {
+    name: 'cross-account: an identity allow without any trust does not allow',
+    crossAccount: true,
+    identity: [allow()],
+    expect: 'implicitDeny',
+  },
+  // A resource-based policy that is not required (not a trust policy): the union of allows.
+  {
+    name: 'resource allow + identity allow allow',
+    required: false,
+    identity: [mayAssume],
+    resource: [trusts({ AWS: USER_ARN })],
+    expect: 'allowed',
+  },
+  {
+    name: 'identity allow alone allows when the resource policy says nothing',
+    required: false,
+    identity: [mayAssume],
+    resource: [trusts({ AWS: `arn:aws:iam::${ACCOUNT}:user/bob` })],
+    expect: 'allowed',
+  },
+  {
+    name: 'a resource allow naming the account alone does not allow',
+    required: false,
+    identity: [],
+    resource: [trusts({ AWS: ACCOUNT })],
+    expect: 'implicitDeny',
+  },
+  {
+    name: 'a resource deny beats an identity allow',
+    required: false,
+    identity: [allow()],
+    resource: [distrusts('*')],
+    expect: 'explicitDeny',
+    by: 'resource',
+  },
+]
+
+describe('evaluate across policy types (identity, session, trust; both accounts)', () => {
+  it('has the cross-policy cases', () => expect(crossRows.length).toBeGreaterThanOrEqual(30))
+  const named = (name: string, statements: unknown[], kind: 'identity' | 'trust' = 'identity') => ({
+    name,
+    id: name,
+    document: parsePolicy(JSON.stringify({ Version: '2012-10-17', Statement: statements }), kind),
+  })
+  for (const row of crossRows)
+    it(row.name, () => {
+      const accountId = row.crossAccount ? OTHER : ACCOUNT
+      const rewrite = (arn: string) => arn.replace(`::${ACCOUNT}:`, `::${accountId}:`)
+      const caller: Caller =
+        row.caller === 'session'
+          ? { arn: rewrite(SESSION_ARN), roleArn: rewrite(ROLE_ARN), accountId, partition: 'aws' }
+          : { arn: rewrite(USER_ARN), accountId, partition: 'aws' }
+      const q = {
+        action: 'sts:AssumeRole',
+        resource: TARGET,
+        context: new RequestContext(row.context ?? {}),
+      }
+      const identityPolicies = row.identity.length ? [named('identity', row.identity)] : []
+      for (const explain of [false, true]) {
+        const identity = evaluate(identityPolicies, q, explain)
+        const session = row.session
+          ? evaluate([named('session', row.session)], q, explain)
+          : undefined
+        const resource = row.resource
+          ? evaluateResourcePolicy(named('trust', row.resource, 'trust'), caller, q, explain)
+          : undefined
+        const out = combine({
+          identity,
+          ...(session ? { session } : {}),
+          ...(resource ? { resource } : {}),
+          resourceRequired: row.required ?? true,
+          crossAccount: row.crossAccount ?? false,
+        })
+        expect(out.decision).toBe(row.expect)
+        if (row.by) expect(out.by).toBe(row.by)
+      }
     })
 })
