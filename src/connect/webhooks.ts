@@ -2,11 +2,12 @@
  * @module connect/webhooks
  * Provider webhooks Junction registers for itself: one per repository and installation, each with
  * its own random secret (sealed at rest), delivered to `<public-url>/webhooks/<id>`. The ingress
- * verifies every delivery with that secret, answers fast, and records each delivery id once in
- * a durable log (a provider's retry or a replay is acknowledged, not recorded again). Pipelines
- * (issue 6) consume the log and decide what to start.
+ * verifies every delivery with that secret, answers fast, and records each delivery once in a
+ * durable log, keyed by its delivery id and by the SHA-256 of the signed body (a provider's
+ * retry, or a replay of a signed body under a fresh unsigned id, is acknowledged with 200 and not
+ * recorded again). Pipelines (issue 6) consume the log and decide what to start.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import { WebhookRejected } from '../providers/errors.js'
 import type { ProviderEvent, RawWebhook } from '../providers/provider.js'
@@ -124,6 +125,10 @@ export class WebhookManager {
     if (event.kind === 'ignored') return { status: 200, outcome: 'ignored', reason: event.reason }
     if (event.repository.fullName.toLowerCase() !== w.repository.toLowerCase())
       return { status: 400, outcome: 'rejected', reason: 'The delivery is for another repository' }
+    // Deduplicated on what the signature covers: the raw body. The delivery id (Bitbucket's
+    // X-Request-UUID) is not signed, so a captured delivery resent with a fresh id is the same
+    // body and is acknowledged without starting anything again.
+    const bodyDigest = createHash('sha256').update(req.body).digest('hex')
     const outcome = await this.store.webhooks.recordDelivery({
       webhookId: w.id,
       deliveryId: event.deliveryId,
@@ -134,8 +139,20 @@ export class WebhookManager {
       installationId: w.installationId,
       repository: w.repository,
       triggerSource: 'Webhook',
+      bodyDigest,
     })
     if (outcome === 'duplicate') return { status: 200, outcome: 'duplicate' }
+    if (outcome === 'replay') {
+      this.logger.warn(
+        { webhook: id, delivery: event.deliveryId, bodyDigest },
+        'webhook delivery replayed: this signed body was recorded before under another delivery id',
+      )
+      return {
+        status: 200,
+        outcome: 'duplicate',
+        reason: 'This body was delivered before under another delivery id',
+      }
+    }
     this.onRecorded?.()
     return { status: 202, outcome: 'recorded', event }
   }

@@ -239,6 +239,11 @@ export interface DeliveryRecord {
   repository?: string
   /** `Webhook` or `PollForSourceChanges`. */
   triggerSource?: string
+  /**
+   * SHA-256 (hex) of the signed raw body: what the provider's signature covers. A webhook records
+   * each body once, whatever delivery id comes with it (Bitbucket's X-Request-UUID is unsigned).
+   */
+  bodyDigest?: string
 }
 
 /**
@@ -449,9 +454,10 @@ export interface Store {
     all(): Promise<WebhookRecord[]>
     /**
      * Records a verified delivery once: `duplicate` when the same delivery id was recorded for
-     * the webhook before (a provider retry or a replay).
+     * the webhook before (a provider retry), `replay` when the same signed body was recorded
+     * under another delivery id (`bodyDigest`, kept as long as the delivery).
      */
-    recordDelivery(d: Omit<DeliveryRecord, 'seq'>): Promise<'recorded' | 'duplicate'>
+    recordDelivery(d: Omit<DeliveryRecord, 'seq'>): Promise<'recorded' | 'duplicate' | 'replay'>
     /** Deliveries of a webhook, oldest first, after `afterSeq`. */
     deliveries(webhookId: string, afterSeq: number, limit: number): Promise<DeliveryRecord[]>
   }

@@ -1,11 +1,13 @@
 /**
  * Junction's own webhooks on the sandbox Bitbucket: registered once per repository with their own
- * secret, deliveries verified and recorded once, forged, replayed and oversized ones refused.
+ * secret, deliveries verified and recorded once, forged, replayed and oversized ones refused; a
+ * captured signed delivery resent with a fresh (unsigned) X-Request-UUID starts nothing.
  */
-import { createHmac } from 'node:crypto'
+import { createHmac, randomUUID } from 'node:crypto'
+import { CreatePipelineCommand, type CodePipelineClient } from '@aws-sdk/client-codepipeline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MasterKey } from '../../src/crypto/master-key.js'
-import type { PushEvent } from '../../src/providers/provider.js'
+import type { PushEvent, RawWebhook } from '../../src/providers/provider.js'
 import {
   completeWithToken,
   newConnection,
@@ -14,6 +16,15 @@ import {
   type ConnectFixture,
 } from '../helpers/connect.js'
 import { testEngines } from '../helpers/engines.js'
+import {
+  declaration,
+  executions,
+  startPipelineFixture,
+  stopPipelineFixture,
+  waitFor,
+} from '../helpers/pipelines.js'
+
+const ACCOUNT = '000000000000'
 
 for (const engine of testEngines()) {
   describe(`webhook ingress [${engine}]`, () => {
@@ -144,6 +155,93 @@ for (const engine of testEngines()) {
       expect((await f.sb.admin<{ hooks: unknown[] }>('hooks')).hooks).toHaveLength(0)
       const body = Buffer.from('{}')
       expect((await post(hookId, body, { 'x-hub-signature': sign(body) })).status).toBe(404)
+    })
+  })
+}
+
+for (const engine of testEngines()) {
+  describe(`webhook replay with a fresh delivery id [${engine}]`, () => {
+    let f: ConnectFixture
+    let cp: CodePipelineClient
+    let arn: string
+    let role: string
+    beforeAll(async () => {
+      ;({ f, cp, arn, role } = await startPipelineFixture(engine))
+    })
+    afterAll(() => stopPipelineFixture({ f, cp }))
+
+    it('starts one execution for a captured signed delivery resent with a new X-Request-UUID, two for two pushes', async () => {
+      await cp.send(
+        new CreatePipelineCommand({
+          pipeline: declaration({ name: 'replayed', roleArn: role, connectionArn: arn }),
+        }),
+      )
+      const w = await waitFor('the webhook', async () => (await f.server.store.webhooks.all())[0])
+      // The attacker's capture: the real delivery as the sandbox Bitbucket sent it, headers and
+      // signed body (e.g. from a proxy's log).
+      const captured: RawWebhook[] = []
+      const receive = f.server.webhooks.receive.bind(f.server.webhooks)
+      f.server.webhooks.receive = (id, req) => {
+        captured.push({ headers: { ...req.headers }, body: Buffer.from(req.body) })
+        return receive(id, req)
+      }
+      const push = (file: string) =>
+        f.sb.admin<{ commit: string }>('repositories/acme/app/commits', {
+          branch: 'main',
+          files: { [file]: file },
+        })
+      const runs = async () =>
+        (await executions(cp, 'replayed')).map((e) => e.sourceRevisions?.[0]?.revisionId)
+      // CreatePipeline starts one execution on the current head.
+      const initial = await waitFor('the execution at creation', async () => {
+        const r = await runs()
+        return r.length === 1 && r[0] ? r : undefined
+      })
+      const first = await push('one.txt')
+      await waitFor('the first push to start an execution', async () =>
+        (await runs()).includes(first.commit) ? true : undefined,
+      )
+      expect(captured).toHaveLength(1)
+      const original = captured[0]!
+      expect(original.headers['x-hub-signature']).toMatch(/^sha256=/)
+      // The replay: the same signed body, a fresh unsigned delivery id, several times.
+      for (let i = 0; i < 3; i++) {
+        const headers: Record<string, string> = {}
+        for (const [k, v] of Object.entries(original.headers))
+          if (typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k))
+            headers[k] = v
+        headers['x-request-uuid'] = randomUUID()
+        headers['x-attempt-number'] = '1'
+        const r = await fetch(`${f.server.url}/webhooks/${w.id}`, {
+          method: 'POST',
+          headers,
+          body: original.body,
+        })
+        expect(r.status).toBe(200)
+        expect(await r.json()).toMatchObject({ status: 'duplicate' })
+      }
+      // The sandbox's "Resend request" (same body, same X-Request-UUID) is still a retry.
+      const sent = (
+        await f.sb.admin<{ deliveries: { id: string; status: number }[] }>('deliveries')
+      ).deliveries.at(-1)!
+      await f.sb.admin(`deliveries/${encodeURIComponent(sent.id)}/resend`, {})
+      const resent = (
+        await f.sb.admin<{ deliveries: { id: string; status: number }[] }>('deliveries')
+      ).deliveries.at(-1)!
+      expect(resent.status).toBe(200)
+      // A distinct push is a new body: a second execution.
+      const second = await push('two.txt')
+      await waitFor('the second push to start an execution', async () =>
+        (await runs()).includes(second.commit) ? true : undefined,
+      )
+      await waitFor('every event to be processed', async () => {
+        const recent = await f.server.store.pipelines.events.recent(ACCOUNT, 'acme/app', 20)
+        return recent.every((r) => r.processedAt !== null) ? true : undefined
+      })
+      await new Promise((r) => setTimeout(r, 300))
+      expect((await runs()).sort()).toEqual([...initial, first.commit, second.commit].sort())
+      const recorded = await f.server.store.webhooks.deliveries(w.id, 0, 50)
+      expect(recorded).toHaveLength(2)
     })
   })
 }

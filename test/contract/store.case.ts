@@ -664,6 +664,36 @@ export function runStoreContract(factory: StoreFactory): void {
       expect(await store.webhooks.get(w.id)).toBeUndefined()
     })
 
+    it('records a signed body once per webhook, whatever delivery id comes with it', async () => {
+      const hook = 'c'.repeat(32)
+      const d = (deliveryId: string, bodyDigest?: string, webhookId = hook) => ({
+        webhookId,
+        deliveryId,
+        eventKind: 'push',
+        event: '{}',
+        receivedAt: 1,
+        ...(bodyDigest ? { bodyDigest } : {}),
+      })
+      const x = 'a'.repeat(64)
+      const y = 'b'.repeat(64)
+      expect(await store.webhooks.recordDelivery(d('r-1', x))).toBe('recorded')
+      // A provider retry: the same id and body.
+      expect(await store.webhooks.recordDelivery(d('r-1', x))).toBe('duplicate')
+      // A replay: the same signed body under a fresh (unsigned) id, once or at the same moment.
+      expect(await store.webhooks.recordDelivery(d('r-2', x))).toBe('replay')
+      const racing = await Promise.all([
+        store.webhooks.recordDelivery(d('r-3', y)),
+        store.webhooks.recordDelivery(d('r-4', y)),
+      ])
+      expect(racing.sort()).toEqual(['recorded', 'replay'])
+      // Another webhook may receive the same body; records without a digest (polls) never clash.
+      expect(await store.webhooks.recordDelivery(d('r-1', x, 'd'.repeat(32)))).toBe('recorded')
+      expect(await store.webhooks.recordDelivery(d('p-1'))).toBe('recorded')
+      expect(await store.webhooks.recordDelivery(d('p-2'))).toBe('recorded')
+      const ids = (await store.webhooks.deliveries(hook, 0, 10)).map((r) => r.deliveryId)
+      expect(ids.sort()).toEqual(['p-1', 'p-2', 'r-1', racing[0] === 'recorded' ? 'r-3' : 'r-4'])
+    })
+
     it('reseals provider credentials, handshake tokens and webhook secrets with the other secrets', async () => {
       await store.handshakes.create({
         id: 'hs-2',

@@ -70,6 +70,7 @@ if (engines.includes('postgres')) {
           '0003_providers',
           '0004_pipelines',
           '0005_console_sessions',
+          '0006_webhook_digests',
         ])
       } finally {
         await shared.drop()

@@ -454,6 +454,21 @@ function migrations(a: SqlDialectAdapter): Record<string, Migration> {
           .execute()
       },
     },
+    '0006_webhook_digests': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations predate the schema type
+      async up(db: Kysely<any>) {
+        // A delivery is also unique by the SHA-256 of its signed body: Bitbucket's X-Request-UUID
+        // is not signed, so a captured body resent with a fresh id must not count as new.
+        // Deliveries recorded before, and poll findings, have none (NULLs never conflict).
+        await db.schema.alterTable('webhook_deliveries').addColumn('body_digest', 'text').execute()
+        await db.schema
+          .createIndex('webhook_deliveries_digest')
+          .on('webhook_deliveries')
+          .columns(['webhook_id', 'body_digest'])
+          .unique()
+          .execute()
+      },
+    },
   }
 }
 

@@ -162,6 +162,7 @@ export interface Database {
     lease_until: number | null
     processed_at: number | null
     result: string | null
+    body_digest: string | null
   }
   pipelines: {
     account_id: string

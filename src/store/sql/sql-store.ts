@@ -769,7 +769,11 @@ export class SqlStore implements Store {
       const rows = await this.#db.selectFrom('webhooks').selectAll().orderBy('id').execute()
       return rows.map(toWebhook)
     },
-    recordDelivery: async (d: Omit<DeliveryRecord, 'seq'>): Promise<'recorded' | 'duplicate'> => {
+    recordDelivery: async (
+      d: Omit<DeliveryRecord, 'seq'>,
+    ): Promise<'recorded' | 'duplicate' | 'replay'> => {
+      // Two unique keys: (webhook, delivery id) for retries, (webhook, body digest) for replays
+      // of a signed body under a fresh unsigned id. Either conflict records nothing.
       const r = await this.#db
         .insertInto('webhook_deliveries')
         .values({
@@ -782,10 +786,18 @@ export class SqlStore implements Store {
           installation_id: d.installationId ?? null,
           repository: d.repository ?? null,
           trigger_source: d.triggerSource ?? null,
+          body_digest: d.bodyDigest ?? null,
         })
-        .onConflict((oc) => oc.columns(['webhook_id', 'delivery_id']).doNothing())
+        .onConflict((oc) => oc.doNothing())
         .executeTakeFirst()
-      return Number(r.numInsertedOrUpdatedRows ?? 0) === 1 ? 'recorded' : 'duplicate'
+      if (Number(r.numInsertedOrUpdatedRows ?? 0) === 1) return 'recorded'
+      const retry = await this.#db
+        .selectFrom('webhook_deliveries')
+        .select('seq')
+        .where('webhook_id', '=', d.webhookId)
+        .where('delivery_id', '=', d.deliveryId)
+        .executeTakeFirst()
+      return retry || !d.bodyDigest ? 'duplicate' : 'replay'
     },
     deliveries: async (
       webhookId: string,
