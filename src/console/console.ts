@@ -21,6 +21,7 @@ import { AccessDeniedException, InvalidInputException } from '../generated/error
 import { APP_JS, badge, copyable, esc, hidden, page, type Shell } from './html.js'
 import { pipelineRoutes } from './pipelines.js'
 import type { PipelineApiDeps } from '../pipelines/api.js'
+import { ConsoleSessions, safeNext } from './sessions.js'
 
 export interface ProviderAppInfo {
   providerType: string
@@ -67,6 +68,8 @@ interface Session {
   principal: Principal
   cookie: string
   csrf: string
+  /** The store's key for the session (sign-out deletes it). */
+  idHash: string
 }
 
 class Redirect {
@@ -126,7 +129,15 @@ interface RouteContext {
 }
 
 export class ConsoleApp {
+  readonly #sessions: ConsoleSessions
+
   constructor(private readonly d: ConsoleDeps) {
+    this.#sessions = new ConsoleSessions({
+      signer: d.signer,
+      store: d.api.context.store.consoleSessions,
+      lookupKey: d.lookupKey,
+      ttlMs: d.sessionTtlMs,
+    })
     if (d.pipelines)
       Object.assign(
         this.#routes,
@@ -145,10 +156,13 @@ export class ConsoleApp {
   readonly #routes: Record<string, { name: string; run(c: RouteContext): void | Promise<void> }> = {
     'POST /console/signout': {
       name: 'console-signout',
-      run: ({ res }) =>
+      run: async ({ res, s }) => {
+        // Ended in the store: the old cookie, replayed, opens nothing on any node.
+        await this.#sessions.end(s.idHash)
         redirect(res, '/console/signin?m=out', {
           'Set-Cookie': `${COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${this.d.secure ? '; Secure' : ''}`,
-        }),
+        })
+      },
     },
     'GET /console': {
       name: 'console-connections',
@@ -208,15 +222,16 @@ export class ConsoleApp {
     return createHmac('sha256', this.d.csrfKey).update(`console\n${cookie}`).digest('base64url')
   }
 
-  /** The signed-in session, or undefined when the cookie is missing, forged or expired. */
+  /**
+   * The signed-in session, or undefined when the cookie is missing, forged or expired, was signed
+   * out, or its access key was deactivated or deleted (see `console/sessions`).
+   */
   async #session(req: IncomingMessage): Promise<Session | undefined> {
     const cookie = cookieOf(req)
     if (!cookie) return undefined
-    const v = this.d.signer.open<{ k: string }>('console-session', cookie)
-    if (!v) return undefined
-    const key = await this.d.lookupKey(v.k)
-    if (!key || key.record.kind === 'session') return undefined
-    return { principal: key.record, cookie, csrf: this.#csrf(cookie) }
+    const open = await this.#sessions.resume(cookie)
+    if (!open) return undefined
+    return { principal: open.principal, cookie, csrf: this.#csrf(cookie), idHash: open.idHash }
   }
 
   #caller(s: Session, req: IncomingMessage): Caller {
@@ -349,7 +364,8 @@ export class ConsoleApp {
   // ---- sign-in ---------------------------------------------------------------------------------
 
   async #signin(req: IncomingMessage, res: ServerResponse, u: URL) {
-    const nextOf = (v: string | null) => (v && /^\/console(\/|\?|$)/.test(v) ? v : '/console')
+    // Only a same-origin path under /console (no CR/LF, backslash or `//`): never an open redirect.
+    const nextOf = safeNext
     const form = (next: string, problem?: string, keyId = '') =>
       page(
         {
@@ -392,7 +408,19 @@ ${problem ? `<p class="field-error" id="signin-error" role="alert">${esc(problem
       )
       return
     }
-    const cookie = this.d.signer.sign('console-session', { k: keyId }, this.d.sessionTtlMs)
+    const cookie = await this.#sessions.open(key.record)
+    if (!cookie) {
+      send(
+        res,
+        401,
+        form(
+          next,
+          'The access key ID or secret access key is not valid (or the key is inactive).',
+          keyId,
+        ),
+      )
+      return
+    }
     redirect(res, next, {
       'Set-Cookie': `${COOKIE}=${cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(this.d.sessionTtlMs / 1000)}${this.d.secure ? '; Secure' : ''}`,
     })
