@@ -40,6 +40,14 @@ export interface Config {
     enableCommands: boolean
     /** The longest a Commands action may run, whatever its timeoutInMinutes says. */
     commandsTimeoutMs: number
+    /** Each Commands build's own uid (from this range) and limits (see pipelines/isolation). */
+    commandsIsolation: {
+      uidRange: { first: number; last: number }
+      memoryBytes: number
+      processes: number
+      openFiles: number
+      diskBytes: number
+    }
     /** How often branches of repositories without a webhook are polled. */
     pollIntervalMs: number
     /** The artifact store: a folder (shared storage when several nodes run pipelines). */
@@ -68,6 +76,11 @@ export const defaults = {
   credentialRecheckSeconds: 60,
   consoleSessionSeconds: 8 * 3600,
   commandsTimeoutSeconds: 3600,
+  commandsUidRange: '2100000000-2100065535',
+  commandsMemoryMib: 2048,
+  commandsProcesses: 512,
+  commandsOpenFiles: 4096,
+  commandsDiskMib: 10_240,
   pollIntervalSeconds: 60,
   workLeaseSeconds: 15,
   artifactRetentionDays: 30,
@@ -93,6 +106,11 @@ export interface ServeFlags {
   'console-session-ttl'?: string
   'enable-commands'?: boolean
   'commands-timeout'?: string
+  'commands-uid-range'?: string
+  'commands-memory'?: string
+  'commands-processes'?: string
+  'commands-open-files'?: string
+  'commands-disk'?: string
   'poll-interval'?: string
   'api-only'?: boolean
   'work-lease'?: string
@@ -205,6 +223,7 @@ export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = proc
           1,
           86_400,
         ) * 1000,
+      commandsIsolation: commandsIsolation(flags),
       pollIntervalMs:
         integer('poll-interval', flags['poll-interval'], defaults.pollIntervalSeconds, 1, 86_400) *
         1000,
@@ -221,6 +240,46 @@ export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = proc
       leaseMs:
         integer('work-lease', flags['work-lease'], defaults.workLeaseSeconds, 1, 3600) * 1000,
     },
+  }
+}
+
+function commandsIsolation(flags: ServeFlags): Config['pipelines']['commandsIsolation'] {
+  const range = flags['commands-uid-range'] ?? defaults.commandsUidRange
+  const m = /^(\d+)-(\d+)$/.exec(range)
+  const first = Number(m?.[1])
+  const last = Number(m?.[2])
+  // Above the uids of ordinary accounts, below the kernel's (uint32) invalid uid.
+  if (!m || first < 1000 || last < first || last > 4_294_967_293)
+    throw new ConfigError(
+      `--commands-uid-range must be <first>-<last> with 1000 <= first <= last <= 4294967293, got '${range}'`,
+    )
+  const MiB = 1_048_576
+  return {
+    uidRange: { first, last },
+    memoryBytes:
+      integer(
+        'commands-memory',
+        flags['commands-memory'],
+        defaults.commandsMemoryMib,
+        16,
+        1 << 20,
+      ) * MiB,
+    processes: integer(
+      'commands-processes',
+      flags['commands-processes'],
+      defaults.commandsProcesses,
+      8,
+      1_000_000,
+    ),
+    openFiles: integer(
+      'commands-open-files',
+      flags['commands-open-files'],
+      defaults.commandsOpenFiles,
+      64,
+      1 << 20,
+    ),
+    diskBytes:
+      integer('commands-disk', flags['commands-disk'], defaults.commandsDiskMib, 1, 1 << 24) * MiB,
   }
 }
 

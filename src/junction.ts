@@ -3,6 +3,7 @@
  * The composition root: config → master key → store → credentials → HTTP server.
  */
 import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { pino, type Logger } from 'pino'
 import type { Config } from './config.js'
@@ -23,6 +24,7 @@ import { WebhookManager } from './connect/webhooks.js'
 import { ProviderRegistry, SUPPORTED_PROVIDERS } from './providers/registry.js'
 import { ProviderApps } from './connect/apps.js'
 import { PipelineEngine } from './pipelines/engine.js'
+import { CommandsSandbox } from './pipelines/isolation/sandbox.js'
 import { ensureRootCredentials, type RootCredentials } from './bootstrap/root-credentials.js'
 
 export interface RunningJunction {
@@ -67,6 +69,18 @@ export async function startJunction(
     }
   }
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+  // Builds run isolated or not at all: checked before anything starts.
+  const commandsSandbox =
+    config.pipelines.enableCommands && config.pipelines.worker
+      ? await CommandsSandbox.create({
+          ...config.pipelines.commandsIsolation,
+          hidden: [
+            config.dataDir,
+            config.pipelines.artifactDir,
+            ...(isPostgresUrl(config.database) ? [] : [dirname(resolve(config.database))]),
+          ],
+        })
+      : undefined
   const masterKey = MasterKey.load(config.dataDir, opts.env)
   const store = await openStore(config.database)
   try {
@@ -121,6 +135,7 @@ export async function startJunction(
       publicUrl: currentPublicUrl,
       logger,
       enableCommands: config.pipelines.enableCommands,
+      commandsSandbox,
       commandsTimeoutMs: config.pipelines.commandsTimeoutMs,
       pollIntervalMs: config.pipelines.pollIntervalMs,
       leaseMs: config.pipelines.leaseMs,
@@ -232,9 +247,6 @@ export async function startJunction(
       store.handshakes
         .deleteExpired(Date.now())
         .catch((err: unknown) => logger.warn({ err }, 'sweeping expired handshakes failed'))
-      store.consoleSessions
-        .deleteExpired(Date.now())
-        .catch((err: unknown) => logger.warn({ err }, 'sweeping expired console sessions failed'))
     }, SESSION_SWEEP_MS).unref()
     // Installations in ERROR are retried: a credential that works again heals its connections.
     let rechecking = false

@@ -48,9 +48,15 @@ junction serve flags:
   --bitbucket-client-secret <secret> Its secret (prefer JUNCTION_BITBUCKET_CLIENT_SECRET: argv is visible to ps)
   --credential-recheck-interval <s> Seconds between retries of installations in ERROR (default ${defaults.credentialRecheckSeconds})
   --console-session-ttl <s>  How long a console sign-in lasts (default ${defaults.consoleSessionSeconds})
-  --enable-commands          Let pipelines run Commands actions (they execute shell commands from the
-                             pipeline definition on this machine, as the Junction user)
+  --enable-commands          Let pipelines run Commands actions (shell commands from the pipeline
+                             definition), each isolated: its own uid, mount and PID namespaces, limits.
+                             Needs root; refuses to start where builds cannot be isolated
   --commands-timeout <s>     Longest a Commands action may run, in seconds (default ${defaults.commandsTimeoutSeconds})
+  --commands-uid-range <a-b> Uids (and gids) builds run as, one per running build (default ${defaults.commandsUidRange})
+  --commands-memory <MiB>    Memory a build may use (default ${defaults.commandsMemoryMib})
+  --commands-processes <n>   Processes a build may run at once (default ${defaults.commandsProcesses})
+  --commands-open-files <n>  Files a build's process may hold open (default ${defaults.commandsOpenFiles})
+  --commands-disk <MiB>      Disk a build's working directory may use, and its largest file (default ${defaults.commandsDiskMib})
   --poll-interval <s>        Seconds between polls of watched branches that have no webhook (default ${defaults.pollIntervalSeconds})
   --artifact-dir <dir>       Where pipeline artifacts are kept (default <data-dir>/artifacts; shared
                              storage when several nodes run pipelines)
@@ -88,6 +94,11 @@ const serveOptions = {
   'console-session-ttl': { type: 'string' },
   'enable-commands': { type: 'boolean' },
   'commands-timeout': { type: 'string' },
+  'commands-uid-range': { type: 'string' },
+  'commands-memory': { type: 'string' },
+  'commands-processes': { type: 'string' },
+  'commands-open-files': { type: 'string' },
+  'commands-disk': { type: 'string' },
   'poll-interval': { type: 'string' },
   'api-only': { type: 'boolean' },
   'work-lease': { type: 'string' },

@@ -48,6 +48,7 @@ import { rolePrincipal } from './roles.js'
 import { resolveVariables, UnresolvedVariable } from './variables.js'
 import { runSource } from './actions/source.js'
 import { runCommands } from './actions/commands.js'
+import type { CommandsSandbox } from './isolation/sandbox.js'
 import { failed, type ActionResult, type ActionRun } from './actions/action.js'
 
 export interface EngineDeps {
@@ -63,6 +64,8 @@ export interface EngineDeps {
   publicUrl(): string
   logger: Logger
   enableCommands: boolean
+  /** How builds run isolated from Junction (set whenever Commands are enabled). */
+  commandsSandbox?: CommandsSandbox | undefined
   commandsTimeoutMs: number
   pollIntervalMs: number
   /** How often the node looks for work other nodes made (its own work wakes it at once). */
@@ -959,6 +962,7 @@ export class PipelineEngine {
         result = await runCommands(run, {
           enabled: this.#d.enableCommands,
           maxTimeoutMs: this.#d.commandsTimeoutMs,
+          sandbox: this.#d.commandsSandbox,
         })
       else result = failed(`Junction cannot run action type ${a.actionTypeId.provider}`)
     } catch (err) {

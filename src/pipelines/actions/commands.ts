@@ -9,20 +9,16 @@
  * operator started Junction with `--enable-commands`.
  */
 import { spawn } from 'node:child_process'
-import {
-  createWriteStream,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { createWriteStream, lstatSync, mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { AwsError } from '../../errors/aws-error.js'
-import { createZip, extractZip, matchFiles } from '../artifacts.js'
+import { extractZip, writeOutputArtifact } from '../artifacts.js'
+import { inside, segment } from '../paths.js'
 import { resolveVariables } from '../variables.js'
+import { type CommandsSandbox } from '../isolation/sandbox.js'
+import { readBuildFile } from '../isolation/read-back.js'
 import { failed, type ActionResult, type ActionRun } from './action.js'
+import { bindCommandReferences, shellQuote as quote } from './shell-references.js'
 
 const LOG_LIMIT = 5 * 1024 * 1024
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -30,9 +26,12 @@ const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 export interface CommandsOptions {
   enabled: boolean
   maxTimeoutMs: number
+  /** Isolation for the builds (set whenever `enabled` is). */
+  sandbox?: CommandsSandbox | undefined
 }
 
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
+const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const MiB = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`
 
 /** Runs `git` with an Authorization header from the environment (never in argv or the log). */
 function git(args: string[], cwd: string, auth: string | undefined, signal: AbortSignal) {
@@ -73,7 +72,10 @@ export async function runCommands(r: ActionRun, o: CommandsOptions): Promise<Act
       'The Commands action runs only when the operator starts Junction with --enable-commands (it executes shell commands from the pipeline definition on the Junction host)',
       'CommandsDisabled',
     )
-  const base = mkdtempSync(join(tmpdir(), 'junction-commands-'))
+  if (!o.sandbox)
+    return failed('Commands cannot run: builds are not isolated on this node', 'CommandsDisabled')
+  const build = await o.sandbox.prepare()
+  const base = build.base
   const work = join(base, 'src')
   const varsFile = join(base, '.vars')
   mkdirSync(dirname(r.logFile), { recursive: true })
@@ -100,74 +102,117 @@ export async function runCommands(r: ActionRun, o: CommandsOptions): Promise<Act
     for (const [i, input] of (r.action.inputArtifacts ?? []).entries()) {
       const a = r.state.artifacts[input.name]
       if (!a) return failed(`Input artifact ${input.name} was not produced in this execution`)
-      const dir = i === 0 ? work : join(base, input.name)
+      const dir = i === 0 ? work : inside(base, segment(input.name))
       mkdirSync(dir, { recursive: true })
-      if (a.kind === 'zip') extractZip(readFileSync(a.path), dir)
+      if (a.kind === 'zip')
+        await extractZip(a.path, dir, r.limits.artifactBytes, `Input artifact ${input.name}`)
       else {
         append(`[junction] cloning ${input.name} through its connection\n`)
         await cloneInto(r, a.path, dir)
       }
       env[`JUNCTION_SRC_DIR_${input.name.replace(/[^A-Za-z0-9_]/g, '_')}`] = dir
     }
-    for (const e of r.action.environmentVariables ?? [])
-      env[e.name] = resolveVariables(e.value, r.scopes)
-    const commands = (r.action.commands ?? []).map((c) => resolveVariables(c, r.scopes))
+    for (const e of r.action.environmentVariables ?? []) {
+      const value = resolveVariables(e.value, r.scopes)
+      if (!SHELL_NAME.test(e.name))
+        return {
+          ...failed(`Environment variable name ${e.name} is not a shell name`),
+          hasLog: true,
+        }
+      if (value.includes('\0'))
+        return {
+          ...failed(`The value of environment variable ${e.name} contains a NUL byte`),
+          hasLog: true,
+        }
+      env[e.name] = value
+    }
+    for (const v of r.action.outputVariables ?? [])
+      if (!SHELL_NAME.test(v))
+        return { ...failed(`Output variable name ${v} is not a shell name`), hasLog: true }
+    // Values are data: each #{…} reference becomes a reference to a shell variable holding it.
+    const templates = r.action.commands ?? []
+    const bound = bindCommandReferences(templates, r.scopes)
+    const shown = templates.map((c) => resolveVariables(c, r.scopes))
     const capture = (r.action.outputVariables ?? [])
       .map((v) => `printf '%s=%s\\0' ${quote(v)} "\${${v}-}" >> ${quote(varsFile)}`)
       .join('\n')
-    // A watchdog in the commands' process group kills the group within a second of Junction's
-    // process dying (even by SIGKILL), so a node that dies leaves no commands running when
-    // another node takes the execution over. It is stopped when the commands end.
-    const watchdog = [
-      `( while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -KILL 0 ) >/dev/null 2>&1 &`,
-      '__junction_watchdog=$!',
-      "trap 'kill $__junction_watchdog 2>/dev/null' EXIT",
-    ]
+    // The build's script sets its whole environment (only a fixed PATH reaches the root part of
+    // the isolation chain); every value is one single-quoted word, never shell syntax.
     const script = [
-      ...watchdog,
+      ...Object.entries(env).map(([k, v]) => `export ${k}=${quote(v)}`),
+      ...[...bound.values].map(([k, v]) => `${k}=${quote(v)}`),
+      `cd ${quote(work)}`,
       'set -e',
-      ...commands.map((c) => `printf '%s\\n' ${quote(`$ ${c}`)}\n${c}`),
+      ...bound.commands.map((c, i) => `printf '%s\\n' ${quote(`$ ${shown[i]!}`)}\n${c}`),
       capture,
+      '',
     ].join('\n')
+    mkdirSync(work, { recursive: true })
+    build.writeScript(script)
+    await build.handOver()
     const limitMs = Math.min((r.action.timeoutInMinutes ?? 60) * 60_000, o.maxTimeoutMs)
-    const outcome = await new Promise<{ code: number | null; timedOut: boolean; aborted: boolean }>(
-      (resolveRun) => {
-        const child = spawn('/bin/sh', ['-c', script], {
-          cwd: work,
-          env,
-          detached: true,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        })
-        let timedOut = false
-        let aborted = false
-        const kill = () => {
-          try {
-            if (child.pid) process.kill(-child.pid, 'SIGKILL')
-          } catch {
-            // Already gone.
+    const caps = o.sandbox.limits
+    const outcome = await new Promise<{
+      code: number | null
+      timedOut: boolean
+      aborted: boolean
+      overLimit?: string
+    }>((resolveRun) => {
+      // Dies with this process (even by SIGKILL), and every process of the build with it.
+      const child = build.start()
+      let timedOut = false
+      let aborted = false
+      const kill = () => {
+        try {
+          if (child.pid) process.kill(-child.pid, 'SIGKILL')
+        } catch {
+          // Already gone.
+        }
+      }
+      const timer = setTimeout(() => {
+        timedOut = true
+        kill()
+      }, limitMs)
+      // The process limit (a fork bomb) and the disk the working directory uses, checked while
+      // the build runs; the memory limit is the kernel's (its OOM killer, in the build's group).
+      let overLimit: string | undefined
+      let measuring = false
+      let ticks = 0
+      const monitor = setInterval(() => {
+        if (overLimit) return
+        if (build.groups.processLimitHits() > 0) {
+          overLimit = `reached the limit of ${caps.processes} processes`
+          kill()
+        }
+        if (measuring || ++ticks % 2) return
+        measuring = true
+        void build.diskUsed().then((used) => {
+          measuring = false
+          if (used > caps.diskBytes && !overLimit) {
+            overLimit = `used more than ${MiB(caps.diskBytes)} of disk in its working directory`
+            kill()
           }
-        }
-        const timer = setTimeout(() => {
-          timedOut = true
-          kill()
-        }, limitMs)
-        const onAbort = () => {
-          aborted = true
-          kill()
-        }
-        r.signal.addEventListener('abort', onAbort)
-        child.stdout.on('data', append)
-        child.stderr.on('data', append)
-        child.on('error', (err) => {
-          append(`[junction] could not start the shell: ${err.message}\n`)
         })
-        child.on('close', (code) => {
-          clearTimeout(timer)
-          r.signal.removeEventListener('abort', onAbort)
-          resolveRun({ code, timedOut, aborted })
-        })
-      },
-    )
+      }, 1000)
+      const onAbort = () => {
+        aborted = true
+        kill()
+      }
+      r.signal.addEventListener('abort', onAbort)
+      child.stdout!.on('data', append)
+      child.stderr!.on('data', append)
+      child.on('error', (err) => {
+        append(`[junction] could not start the shell: ${err.message}\n`)
+      })
+      child.on('close', (code) => {
+        clearTimeout(timer)
+        clearInterval(monitor)
+        r.signal.removeEventListener('abort', onAbort)
+        if (!overLimit && build.groups.oomKills() > 0)
+          overLimit = `ran out of memory (the limit is ${MiB(caps.memoryBytes)})`
+        resolveRun({ code, timedOut, aborted, ...(overLimit ? { overLimit } : {}) })
+      })
+    })
     const secondsTaken = ((Date.now() - started) / 1000).toFixed(1)
     if (outcome.aborted) return { ...failed('The action was abandoned'), hasLog: true }
     const limit =
@@ -178,6 +223,13 @@ export async function runCommands(r: ActionRun, o: CommandsOptions): Promise<Act
       append(`\n[junction] stopped after the time limit of ${limit}\n`)
       return {
         ...failed(`The commands exceeded the time limit of ${limit}`, 'Timeout'),
+        hasLog: true,
+      }
+    }
+    if (outcome.overLimit) {
+      append(`\n[junction] stopped: the build ${outcome.overLimit}\n`)
+      return {
+        ...failed(`The commands were stopped: the build ${outcome.overLimit}`, 'ResourceLimit'),
         hasLog: true,
       }
     }
@@ -193,32 +245,35 @@ export async function runCommands(r: ActionRun, o: CommandsOptions): Promise<Act
     }
     append(`\n[junction] succeeded after ${secondsTaken} s\n`)
     const outputVariables: Record<string, string> = {}
-    let vars = ''
-    try {
-      vars = readFileSync(varsFile, 'utf8')
-    } catch {
-      vars = ''
-    }
+    // Written by the build: read without following a link it may have put there.
+    const vars = readBuildFile(varsFile, 1024 * 1024)
     for (const pair of vars.split('\0')) {
       const eq = pair.indexOf('=')
       if (eq > 0) outputVariables[pair.slice(0, eq)] = pair.slice(eq + 1)
     }
+    // The build owned its working directory: outputs are read from it only if it is still a
+    // directory (not a link the build put in its place).
+    if ((r.action.outputArtifacts ?? []).length > 0 && !lstatSync(work).isDirectory())
+      return {
+        ...failed('The working directory was replaced by something else than a directory'),
+        hasLog: true,
+      }
     const artifacts: NonNullable<ActionResult['artifacts']> = {}
     for (const out of r.action.outputArtifacts ?? []) {
-      const files = matchFiles(work, out.files ?? [])
-      if (files.length === 0)
-        return {
-          ...failed(`Output artifact ${out.name}: no file matches ${(out.files ?? []).join(', ')}`),
-          hasLog: true,
-        }
-      mkdirSync(r.artifactDir, { recursive: true })
-      const path = join(r.artifactDir, `${out.name}.zip`)
-      writeFileSync(path, createZip(work, files))
-      artifacts[out.name] = { path, kind: 'zip' }
+      // Streamed to disk, capped, links never followed (artifacts.ts).
+      const made = await writeOutputArtifact(
+        work,
+        out,
+        r.artifactDir,
+        r.limits.artifactBytes,
+        append,
+      )
+      if ('failure' in made) return { ...failed(made.failure, made.code), hasLog: true }
+      artifacts[out.name] = { path: made.path, kind: 'zip' }
     }
     return {
       status: 'Succeeded',
-      summary: `${commands.length} command${commands.length === 1 ? '' : 's'} succeeded in ${secondsTaken} s`,
+      summary: `${templates.length} command${templates.length === 1 ? '' : 's'} succeeded in ${secondsTaken} s`,
       outputVariables,
       artifacts,
       hasLog: true,
@@ -229,6 +284,6 @@ export async function runCommands(r: ActionRun, o: CommandsOptions): Promise<Act
     return { ...failed(message), hasLog: true }
   } finally {
     await new Promise<void>((done) => log.end(done))
-    rmSync(base, { recursive: true, force: true })
+    await build.dispose()
   }
 }

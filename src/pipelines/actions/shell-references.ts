@@ -1,0 +1,156 @@
+/**
+ * @module pipelines/actions/shell-references
+ * `#{Namespace.Variable}` references in the shell commands of a `Commands` action, as data.
+ *
+ * A resolved value is never pasted into the script text (a commit message `$(id)` would run):
+ * each reference becomes a reference to a shell variable holding the value, written so that the
+ * command sees exactly the value's text at that place. A small scanner follows the quoting at the
+ * reference's position: unquoted (also inside `$( )` and backticks) it becomes `"${V}"` (one word,
+ * no splitting or globbing); inside double quotes `${V}`; inside single quotes `'"${V}"'` (close,
+ * expand, reopen), so `echo '#{SourceVariables.CommitMessage}'` prints the message itself, as
+ * CodePipeline's text substitution would.
+ */
+import { UnresolvedVariable } from '../variables.js'
+
+const REF = /^#\{([A-Za-z0-9@\-_]+)\.([A-Za-z0-9@\-_.]+)\}/
+
+/** A value a command cannot receive (a NUL byte: the shell cannot hold one). */
+export class UnusableValue extends Error {}
+
+export interface BoundCommands {
+  /** The commands, with each reference replaced by a reference to a shell variable. */
+  commands: string[]
+  /** The shell variables to set before the commands run: name → value. */
+  values: Map<string, string>
+}
+
+type Context = 'plain' | 'double' | 'single' | 'backtick' | 'subshell' | 'brace'
+
+/** Where a word starts (a `#` there begins a comment). */
+const WORD_BREAK = /[\s;&|()<>]/
+
+/**
+ * Replaces every `#{ns.name}` reference in `commands` by a quoting-aware reference to a shell
+ * variable `JUNCTION_VAR_<n>`; the same reference gets the same variable. An unknown reference
+ * throws {@link UnresolvedVariable}; a value holding a NUL byte throws {@link UnusableValue}.
+ */
+export function bindCommandReferences(
+  commands: string[],
+  scopes: Record<string, Record<string, string>>,
+): BoundCommands {
+  const values = new Map<string, string>()
+  const byRef = new Map<string, string>()
+  const variableFor = (whole: string, ns: string, name: string): string => {
+    const known = byRef.get(whole)
+    if (known) return known
+    const v = scopes[ns]?.[name]
+    if (v === undefined)
+      throw new UnresolvedVariable(`The variable reference ${whole} cannot be resolved`)
+    if (v.includes('\0'))
+      throw new UnusableValue(
+        `The value of ${whole} contains a NUL byte, which a shell command cannot receive`,
+      )
+    const shellName = `JUNCTION_VAR_${values.size + 1}`
+    values.set(shellName, v)
+    byRef.set(whole, shellName)
+    return shellName
+  }
+  return { commands: commands.map((c) => bindOne(c, variableFor)), values }
+}
+
+function bindOne(text: string, variableFor: (w: string, ns: string, n: string) => string): string {
+  // The innermost context last; `plain` is the command itself.
+  const stack: { ctx: Context; depth: number }[] = [{ ctx: 'plain', depth: 0 }]
+  const top = () => stack[stack.length - 1]!
+  /** Whether expansion at this point happens inside double quotes. */
+  const inDouble = () => {
+    for (let i = stack.length - 1; i >= 0; i--) {
+      const c = stack[i]!.ctx
+      if (c === 'double') return true
+      if (c !== 'brace') return false
+    }
+    return false
+  }
+  let out = ''
+  let i = 0
+  while (i < text.length) {
+    const ch = text[i]!
+    const t = top()
+    if (t.ctx === 'single') {
+      if (ch === "'") stack.pop()
+      else if (ch === '#') {
+        const m = REF.exec(text.slice(i))
+        if (m) {
+          out += `'"\${${variableFor(m[0], m[1]!, m[2]!)}}"'`
+          i += m[0].length
+          continue
+        }
+      }
+      out += ch
+      i++
+      continue
+    }
+    if (ch === '#') {
+      const m = REF.exec(text.slice(i))
+      if (m) {
+        const v = variableFor(m[0], m[1]!, m[2]!)
+        out += inDouble() ? `\${${v}}` : `"\${${v}}"`
+        i += m[0].length
+        continue
+      }
+      // A comment: `#` at the start of a word, outside quotes, runs to the end of the line.
+      if (t.ctx !== 'double' && t.ctx !== 'brace' && (i === 0 || WORD_BREAK.test(text[i - 1]!))) {
+        const end = text.indexOf('\n', i)
+        const stop = end === -1 ? text.length : end
+        out += text.slice(i, stop)
+        i = stop
+        continue
+      }
+    }
+    if (ch === '\\') {
+      out += text.slice(i, i + 2)
+      i += 2
+      continue
+    }
+    if (ch === '$' && text[i + 1] === '(') {
+      stack.push({ ctx: 'subshell', depth: 0 })
+      out += '$('
+      i += 2
+      continue
+    }
+    if (ch === '$' && text[i + 1] === '{') {
+      stack.push({ ctx: 'brace', depth: 0 })
+      out += '${'
+      i += 2
+      continue
+    }
+    if (ch === '`') {
+      if (t.ctx === 'backtick') stack.pop()
+      else stack.push({ ctx: 'backtick', depth: 0 })
+    } else if (t.ctx === 'double') {
+      if (ch === '"') stack.pop()
+    } else if (ch === '"') stack.push({ ctx: 'double', depth: 0 })
+    else if (ch === "'") {
+      // Inside `${…}` within double quotes a single quote is an ordinary character.
+      if (!(t.ctx === 'brace' && inDouble())) stack.push({ ctx: 'single', depth: 0 })
+    } else if (t.ctx === 'brace') {
+      if (ch === '{') t.depth++
+      else if (ch === '}') {
+        if (t.depth === 0) stack.pop()
+        else t.depth--
+      }
+    } else if (t.ctx === 'subshell') {
+      if (ch === '(') t.depth++
+      else if (ch === ')') {
+        if (t.depth === 0) stack.pop()
+        else t.depth--
+      }
+    }
+    out += ch
+    i++
+  }
+  return out
+}
+
+/** `s` as one single-quoted shell word (any text without NUL). */
+export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`

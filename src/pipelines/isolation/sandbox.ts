@@ -1,0 +1,283 @@
+/**
+ * @module pipelines/isolation/sandbox
+ * How a `Commands` build runs isolated from Junction (see README "The Commands action — what it
+ * may run"). Junction runs as root; each build gets:
+ *
+ * - its own unprivileged uid/gid, picked per build from `--commands-uid-range` (no supplementary
+ *   groups, no capabilities, no-new-privs): Junction's files (owner-only) are not its files, and
+ *   per-uid limits (RLIMIT_NPROC) are per build;
+ * - new mount and PID namespaces: a fresh `/proc` shows only the build's own processes (not
+ *   Junction's, so not its environment); empty tmpfs cover Junction's data directory, artifact
+ *   store, database folder and the folder holding every build's working directory, and fresh
+ *   `/tmp`, `/var/tmp` and `/dev/shm`; the build's own working directory is mounted back in place;
+ * - limits: a memory cgroup (else RLIMIT_AS), a pids cgroup and RLIMIT_NPROC, RLIMIT_NOFILE,
+ *   RLIMIT_FSIZE, and a periodic check of the disk its working directory uses.
+ *
+ * The chain: `setpriv --pdeathsig KILL` (dies with Junction, even by SIGKILL) → `sh` joins the
+ * build's cgroups → `unshare --kill-child` (its child is PID 1 of the namespace; when it ends, the
+ * kernel kills every process of the namespace) → `sh` as PID 1 mounts the tmpfs, then runs
+ * `prlimit … setpriv --reuid … env -i sh <script>` and exits with its status. Only a fixed PATH
+ * reaches the root part of the chain; the build's environment is set by its own script.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomInt } from 'node:crypto'
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { CgroupParents, type BuildGroups } from './cgroups.js'
+
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+export interface SandboxOptions {
+  /** Each build runs as a uid (and gid) from this range. */
+  uidRange: { first: number; last: number }
+  memoryBytes: number
+  processes: number
+  openFiles: number
+  /** Disk a build's working directory (and its /tmp) may use. */
+  diskBytes: number
+  /** Folders builds must not see (data directory, artifact store, database folder). */
+  hidden: string[]
+}
+
+/** Isolation cannot work on this host: `--enable-commands` must not start. */
+export class SandboxUnavailable extends Error {}
+
+// Runs as root in Junction's namespaces: join the build's cgroups, then new namespaces.
+const OUTER = `set -e
+inner=$1 memcg=$2 pidcg=$3
+shift 3
+[ "$memcg" = - ] || echo $$ > "$memcg/cgroup.procs"
+[ "$pidcg" = - ] || echo $$ > "$pidcg/cgroup.procs"
+exec unshare --mount --pid --fork --kill-child --mount-proc --propagation private -- /bin/sh -c "$inner" junction-build "$@"`
+
+// PID 1 of the build's namespaces, root until the build starts: hide, mount back, drop, run.
+const INNER = `set -e
+base=$1 uid=$2 gid=$3 nofile=$4 nproc=$5 fsize=$6 as=$7 tmpsize=$8
+shift 8
+for entry in "$@"; do
+  p=\${entry#?:}
+  if [ -d "$p" ] && [ ! -L "$p" ]; then
+    case $entry in
+      s:*) mount -t tmpfs -o "mode=1777,nosuid,nodev,size=$tmpsize" junction-scratch "$p" ;;
+      *) mount -t tmpfs -o mode=0755,nosuid,nodev,size=64k junction-hidden "$p" ;;
+    esac
+  fi
+done
+mkdir -p "$base"
+# The working directory (this process's cwd) back at its own path, through the covering tmpfs.
+mount -c --bind . "$base"
+cd "$base"
+set -- --nofile="$nofile" --nproc="$nproc" --fsize="$fsize"
+[ "$as" = - ] || set -- "$@" --as="$as"
+set +e
+prlimit "$@" -- setpriv --reuid="$uid" --regid="$gid" --clear-groups --no-new-privs \\
+  --bounding-set=-all --inh-caps=-all -- env -i /bin/sh "$base/.junction-run.sh"
+exit $?`
+
+const inUse = new Set<number>()
+
+/** Whether a process runs as `uid` (another node on this host may use the same range). */
+function uidBusy(uid: number): boolean {
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue
+    try {
+      if (statSync(`/proc/${p}`).uid === uid) return true
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return false
+}
+
+export class CommandsSandbox {
+  readonly #o: SandboxOptions
+  readonly #cgroups = new CgroupParents()
+  readonly #root: string
+  #n = 0
+
+  private constructor(o: SandboxOptions) {
+    this.#o = o
+    this.#root = mkdtempSync(join(tmpdir(), 'junction-builds-'))
+    chmodSync(this.#root, 0o700)
+  }
+
+  /**
+   * A sandbox, after running one build (`id -u`) through the whole chain; throws
+   * {@link SandboxUnavailable} saying why and what to do when builds cannot be isolated here.
+   */
+  static async create(o: SandboxOptions): Promise<CommandsSandbox> {
+    const uid = process.getuid?.()
+    if (uid !== 0)
+      throw new SandboxUnavailable(
+        `--enable-commands needs Junction to run as root (it runs as uid ${String(uid)}): each build runs as its own unprivileged uid in its own mount and PID namespaces, which only root can set up. Run Junction as root (for example in its own container), or leave --enable-commands off.`,
+      )
+    const s = new CommandsSandbox(o)
+    const b = await s.prepare()
+    try {
+      b.writeScript('id -u\n')
+      await b.handOver()
+      const child = b.start()
+      let out = ''
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+      child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
+      const code = await new Promise<number | null>((r) => {
+        child.on('error', (err) => {
+          out += err.message
+          r(-1)
+        })
+        child.on('close', r)
+      })
+      if (code !== 0 || out.trim() !== String(b.uid))
+        throw new SandboxUnavailable(
+          `--enable-commands: this host cannot isolate builds (a test build through setpriv, unshare --mount --pid and prlimit failed: ${out.trim().slice(0, 500) || `status ${String(code)}`}). Junction needs util-linux (unshare, setpriv, prlimit, mount) and permission to create mount and PID namespaces (in a container: CAP_SYS_ADMIN, or a seccomp profile that allows unshare and mount). Fix that, or leave --enable-commands off; builds never run unisolated.`,
+        )
+    } finally {
+      await b.dispose()
+    }
+    return s
+  }
+
+  /** Which limits the kernel enforces through cgroups here (the others use rlimits). */
+  get cgroups(): { memory: boolean; pids: boolean } {
+    return { memory: !!this.#cgroups.memory, pids: !!this.#cgroups.pids }
+  }
+
+  get limits(): Omit<SandboxOptions, 'hidden' | 'uidRange'> {
+    const { memoryBytes, processes, openFiles, diskBytes } = this.#o
+    return { memoryBytes, processes, openFiles, diskBytes }
+  }
+
+  /** A working directory and a uid for one build (and its cgroups). */
+  async prepare(): Promise<SandboxedBuild> {
+    const { first, last } = this.#o.uidRange
+    let uid = -1
+    for (let tries = 0; tries < 200 && uid < 0; tries++) {
+      const u = first + randomInt(last - first + 1)
+      if (!inUse.has(u) && !uidBusy(u)) uid = u
+    }
+    if (uid < 0) throw new Error('No free uid in --commands-uid-range for this build')
+    inUse.add(uid)
+    const base = mkdtempSync(join(this.#root, 'b-'))
+    let groups: BuildGroups
+    try {
+      groups = this.#cgroups.create(`junction-${process.pid}-${++this.#n}-${uid}`, this.#o)
+    } catch (err) {
+      inUse.delete(uid)
+      rmSync(base, { recursive: true, force: true })
+      throw err
+    }
+    return new SandboxedBuild(this.#o, this.#entries(), base, uid, groups, () => inUse.delete(uid))
+  }
+
+  /** What PID 1 covers: `s:` scratch folders (fresh, writable), `h:` hidden ones; parents first. */
+  #entries(): string[] {
+    const scratch = ['/tmp', '/var/tmp', '/dev/shm', resolve(tmpdir())]
+    const hidden = [...this.#o.hidden, this.#root].map((p) => resolve(p)).filter((p) => p !== '/')
+    const all = [
+      ...[...new Set(scratch)].map((p) => `s:${p}`),
+      ...[...new Set(hidden)].filter((p) => !scratch.includes(p)).map((p) => `h:${p}`),
+    ]
+    return all.sort((a, b) => a.length - b.length)
+  }
+}
+
+export class SandboxedBuild {
+  constructor(
+    readonly o: SandboxOptions,
+    readonly entries: string[],
+    /** The build's folder: its working directory and other inputs inside. */
+    readonly base: string,
+    readonly uid: number,
+    readonly groups: BuildGroups,
+    readonly release: () => void,
+  ) {}
+
+  get gid(): number {
+    return this.uid
+  }
+
+  get scriptFile(): string {
+    return join(this.base, '.junction-run.sh')
+  }
+
+  writeScript(text: string): void {
+    writeFileSync(this.scriptFile, text, { mode: 0o600 })
+  }
+
+  /** Gives the folder to the build's uid (symbolic links themselves, never their targets). */
+  handOver(): Promise<void> {
+    return new Promise((done, fail) => {
+      const c = spawn('chown', ['-R', '-h', `${this.uid}:${this.gid}`, this.base], {
+        env: { PATH: SYSTEM_PATH },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
+      let err = ''
+      c.stderr.on('data', (d: Buffer) => (err += d.toString()))
+      c.on('error', fail)
+      c.on('close', (code) =>
+        code === 0 ? done() : fail(new Error(`chown of the build folder failed: ${err.trim()}`)),
+      )
+    })
+  }
+
+  /** Starts the build's script; kill its process group to stop everything. */
+  start(): ChildProcess {
+    const o = this.o
+    const memory = this.groups.memory ? '-' : String(o.memoryBytes)
+    return spawn(
+      'setpriv',
+      [
+        '--pdeathsig',
+        'KILL',
+        '--',
+        '/bin/sh',
+        '-c',
+        OUTER,
+        'junction-build',
+        INNER,
+        this.groups.memory ?? '-',
+        this.groups.pids ?? '-',
+        this.base,
+        String(this.uid),
+        String(this.gid),
+        String(o.openFiles),
+        String(o.processes),
+        String(o.diskBytes),
+        memory,
+        String(o.diskBytes),
+        ...this.entries,
+      ],
+      {
+        cwd: this.base,
+        env: { PATH: SYSTEM_PATH },
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+  }
+
+  /** Bytes of disk the build's folder uses (`du`, off the event loop). */
+  diskUsed(): Promise<number> {
+    return new Promise((done) => {
+      const c = spawn('du', ['-s', '-B1', this.base], {
+        env: { PATH: SYSTEM_PATH },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
+      let out = ''
+      c.stdout.on('data', (d: Buffer) => (out += d.toString()))
+      c.on('error', () => done(0))
+      c.on('close', () => done(Number(out.split('\t')[0]) || 0))
+    })
+  }
+
+  /** Kills what is left of the build, removes its groups and folder, frees its uid. */
+  async dispose(): Promise<void> {
+    try {
+      await this.groups.dispose()
+      rmSync(this.base, { recursive: true, force: true })
+    } finally {
+      this.release()
+    }
+  }
+}
