@@ -139,6 +139,7 @@ export function pipelineRoutes(api: PipelineApiDeps, kit: PageKit): Record<strin
       })
     ).pipelineExecutionSummaries
     const events = await sourceEventsOf(api, c.s.principal, c.req.socket.remoteAddress, name, 20)
+    const mayView = viewable(c, name)
     const p = got.pipeline
     const sources = p.stages[0]?.actions ?? []
     const stages = state.stageStates
@@ -158,41 +159,52 @@ export function pipelineRoutes(api: PipelineApiDeps, kit: PageKit): Record<strin
           `<tr><td data-label="Execution">${execLink(name, r.pipelineExecutionId, short(r.pipelineExecutionId))}</td><td data-label="Status">${badge(r.status)}</td><td data-label="Trigger">${esc(r.trigger.triggerType)}</td><td data-label="Revision">${short(r.sourceRevisions[0]?.revisionId)} ${esc(r.sourceRevisions[0]?.revisionSummary ?? '')}</td><td data-label="Started">${time(r.startTime)}</td></tr>`,
       )
       .join('')
-    const eventRows = events
-      .map((e) => {
-        let event: {
-          kind?: string
-          changes?: { name: string }[]
-          action?: string
-          sourceBranch?: string
-        } = {}
-        try {
-          event = JSON.parse(e.event) as typeof event
-        } catch {
-          event = {}
-        }
-        const what =
-          event.kind === 'push'
-            ? `push to ${(event.changes ?? []).map((x) => x.name).join(', ')}`
-            : event.kind === 'pull_request'
-              ? `pull request ${event.action ?? ''} from ${event.sourceBranch ?? ''}`
-              : (event.kind ?? '')
-        const outcomes = e.result
-          ? (JSON.parse(e.result) as { pipeline: string; started?: string; reason: string }[])
-          : []
-        const list = outcomes.length
-          ? `<ul>${outcomes
-              .map(
-                (o) =>
-                  `<li><strong>${esc(o.pipeline)}</strong>: ${o.started ? `started ${execLink(o.pipeline, o.started, short(o.started))} — ${esc(o.reason)}` : `not started — ${esc(o.reason)}`}</li>`,
-              )
-              .join('')}</ul>`
-          : e.processedAt
-            ? '<span class="muted">no pipeline watches this</span>'
-            : '<span class="muted">waiting to be processed</span>'
-        return `<tr><td data-label="Received">${time(e.receivedAt / 1000)}</td><td data-label="Event">${esc(e.repository)}: ${esc(what)}<br><span class="muted">${esc(e.triggerSource)} · ${esc(e.deliveryId)}</span></td><td data-label="Outcome">${list}</td></tr>`
-      })
-      .join('')
+    const eventRows: string[] = []
+    for (const e of events) {
+      let event: {
+        kind?: string
+        changes?: { name: string }[]
+        action?: string
+        sourceBranch?: string
+      } = {}
+      try {
+        event = JSON.parse(e.event) as typeof event
+      } catch {
+        event = {}
+      }
+      const what =
+        event.kind === 'push'
+          ? `push to ${(event.changes ?? []).map((x) => x.name).join(', ')}`
+          : event.kind === 'pull_request'
+            ? `pull request ${event.action ?? ''} from ${event.sourceBranch ?? ''}`
+            : (event.kind ?? '')
+      const outcomes = e.result
+        ? (JSON.parse(e.result) as { pipeline: string; started?: string; reason: string }[])
+        : []
+      // Another pipeline's name, execution id and reason only for a viewer who may read it.
+      const shown: typeof outcomes = []
+      let hidden = 0
+      for (const o of outcomes) {
+        if (await mayView(o.pipeline)) shown.push(o)
+        else hidden++
+      }
+      const items = shown.map(
+        (o) =>
+          `<li><strong>${esc(o.pipeline)}</strong>: ${o.started ? `started ${execLink(o.pipeline, o.started, short(o.started))} — ${esc(o.reason)}` : `not started — ${esc(o.reason)}`}</li>`,
+      )
+      if (hidden)
+        items.push(
+          `<li class="muted">${hidden === 1 ? 'a pipeline you cannot view' : `${hidden} pipelines you cannot view`}</li>`,
+        )
+      const list = outcomes.length
+        ? `<ul>${items.join('')}</ul>`
+        : e.processedAt
+          ? '<span class="muted">no pipeline watches this</span>'
+          : '<span class="muted">waiting to be processed</span>'
+      eventRows.push(
+        `<tr><td data-label="Received">${time(e.receivedAt / 1000)}</td><td data-label="Event">${esc(e.repository)}: ${esc(what)}<br><span class="muted">${esc(e.triggerSource)} · ${esc(e.deliveryId)}</span></td><td data-label="Outcome">${list}</td></tr>`,
+      )
+    }
     const sourceList = sources
       .map(
         (a) =>
@@ -212,8 +224,31 @@ export function pipelineRoutes(api: PipelineApiDeps, kit: PageKit): Record<strin
 <div class="filters"><div><label for="commit">Commit <span class="muted">(optional: the branch head by default)</span></label><input type="text" id="commit" name="commit" pattern="[0-9a-fA-F]{4,64}" spellcheck="false"></div><div><button type="submit">Start execution</button></div></div></form></div>
 <h2>Stages</h2>${stages}
 <h2>Executions</h2><div class="card">${runRows ? `<table class="list"><thead><tr><th scope="col">Execution</th><th scope="col">Status</th><th scope="col">Trigger</th><th scope="col">Revision</th><th scope="col">Started</th></tr></thead><tbody>${runRows}</tbody></table>` : '<p class="muted">No executions yet.</p>'}</div>
-<h2>Event log</h2><div class="card"><p class="muted">Deliveries and poll findings for the repositories this pipeline watches, newest first, with what each started and why the other pipelines did not.</p>${eventRows ? `<table class="list"><thead><tr><th scope="col">Received</th><th scope="col">Event</th><th scope="col">Outcome</th></tr></thead><tbody>${eventRows}</tbody></table>` : '<p class="muted">No events yet.</p>'}</div>`
+<h2>Event log</h2><div class="card"><p class="muted">Deliveries and poll findings for the repositories this pipeline watches, newest first, with what each started and why the other pipelines did not (those you may view).</p>${eventRows.length ? `<table class="list"><thead><tr><th scope="col">Received</th><th scope="col">Event</th><th scope="col">Outcome</th></tr></thead><tbody>${eventRows.join('')}</tbody></table>` : '<p class="muted">No events yet.</p>'}</div>`
     kit.send(c.res, 200, kit.page(c.s, p.name, body, kit.flashOf(c.u)))
+  }
+
+  /**
+   * Whether the viewer may read a pipeline named in the event log: `GetPipeline` and
+   * `ListPipelineExecutions` on it, through the same IAM checks as the API (memoised per page).
+   */
+  function viewable(c: Ctx, current: string): (pipeline: string) => Promise<boolean> {
+    const seen = new Map<string, Promise<boolean>>([[current, Promise.resolve(true)]])
+    const allowed = async (pipeline: string) => {
+      try {
+        await invoke(c, 'GetPipeline', { name: pipeline })
+        await invoke(c, 'ListPipelineExecutions', { pipelineName: pipeline, maxResults: 1 })
+        return true
+      } catch (err) {
+        if (err instanceof AwsError) return false
+        throw err
+      }
+    }
+    return (pipeline) => {
+      let v = seen.get(pipeline)
+      if (!v) seen.set(pipeline, (v = allowed(pipeline)))
+      return v
+    }
   }
 
   async function start(c: Ctx) {
