@@ -1,7 +1,7 @@
 /**
  * @module cli/connections
  * `junction connections complete` (completion without a browser) and `junction connections
- * handshake` (print the consent URL of a browser handshake), over the signed API.
+ * handshake` (print the start link of a browser handshake), over the signed API.
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -16,8 +16,10 @@ complete   Verifies a Bitbucket workspace access token (or, with --oauth, a user
            token) against Bitbucket and makes the connection AVAILABLE. The token is read from
            --token-file, from the variable named by --token-env, or from standard input; it is
            never taken on the command line (where ps would show it).
-handshake  Prints the provider's consent URL for a PENDING or ERROR connection; open it in a
-           browser, grant access and choose the workspace.
+handshake  Prints the start link of a browser handshake for a PENDING or ERROR connection; open
+           it in your own browser (it leads to the provider's consent), grant access and choose
+           the workspace. The first browser that opens the link is the only one that can finish
+           the handshake: do not forward it.
 
 Client flags:
 ${CLIENT_FLAGS_HELP}
@@ -79,7 +81,7 @@ export async function connections(args: string[]): Promise<number> {
     )
     process.stdout.write(`${r.AuthorizationUrl}\n`)
     process.stderr.write(
-      `Open the URL in a browser within 10 minutes (until ${new Date(r.ExpiresAt * 1000).toISOString()}).\n`,
+      `Open the link in your own browser within 10 minutes (until ${new Date(r.ExpiresAt * 1000).toISOString()}); the first browser that opens it is the only one that can finish the handshake, so do not forward it.\n`,
     )
     return 0
   }

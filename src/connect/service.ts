@@ -42,6 +42,10 @@ export const HANDSHAKE_TTL_MS = 10 * 60 * 1000
 export const ARCHIVE_LINK_TTL_MS = 5 * 60 * 1000
 const PAGE_TTL_MS = 60 * 60 * 1000
 
+/** What a browser other than the starter's sees (a forwarded or leaked link); nothing changes. */
+export const OTHER_BROWSER =
+  'This handshake is bound to the browser that first opened the link Junction gave the principal who started it, so it cannot be completed in this browser. Nothing was changed. If you started it, continue in the browser where you opened the link; otherwise start a handshake of your own.'
+
 export interface ConnectDeps {
   store: Store
   keeper: CredentialKeeper
@@ -180,15 +184,20 @@ export class ConnectService {
 
   // ---- browser handshake ----------------------------------------------------------------------
 
-  /** Step 1: a consent URL whose `state` is signed, single-use, bound to connection and caller. */
+  /**
+   * Step 1: a link to Junction's own begin page (not the provider's consent yet), signed and
+   * single-use: the first browser that opens it is bound to the handshake (see beginHandshake).
+   */
   async startHandshake(
     caller: Caller,
     connectionArn: string,
     /** A console page to return to when the handshake ends (only `/console/…`). */
     returnTo?: string,
   ): Promise<{ AuthorizationUrl: string; ExpiresAt: number }> {
-    const conn = await this.#connection(caller, connectionArn)
-    await this.#check(caller, 'StartOAuthHandshake', '*', { ProviderType: conn.providerType })
+    // Authorized before the caller learns anything of the connection (whether it exists included).
+    const found = await this.d.store.connections.get(caller.principal.accountId, connectionArn)
+    await this.#check(caller, 'StartOAuthHandshake', '*', { ProviderType: found?.providerType })
+    const conn = found ?? (await this.#connection(caller, connectionArn))
     const provider = this.#provider(conn.providerType)
     if (conn.status === 'AVAILABLE')
       throw new InvalidInputException(
@@ -196,6 +205,12 @@ export class ConnectService {
       )
     const id = randomBytes(18).toString('base64url')
     const expiresAt = this.d.now() + HANDSHAKE_TTL_MS
+    try {
+      // Fails now, not in the browser, when the provider's application is not configured.
+      provider.authorizationUrl('check')
+    } catch (err) {
+      throw providerErrorToAws(err, 'Starting the handshake')
+    }
     await this.d.store.handshakes.create({
       id,
       accountId: conn.accountId,
@@ -209,31 +224,102 @@ export class ConnectService {
       expiresAt,
     })
     const back = returnTo && /^\/console(\/|\?|$)/.test(returnTo) ? returnTo : undefined
-    const state = this.d.signer.sign(
-      'handshake',
+    const link = this.d.signer.sign(
+      'handshake-begin',
       { h: id, c: conn.arn, ...(back ? { r: back } : {}) },
       HANDSHAKE_TTL_MS,
     )
-    let url: URL
-    try {
-      url = provider.authorizationUrl(state)
-    } catch (err) {
-      throw providerErrorToAws(err, 'Starting the handshake')
-    }
-    return { AuthorizationUrl: url.toString(), ExpiresAt: Math.floor(expiresAt / 1000) }
+    const url = `${this.d.publicUrl()}/oauth/${conn.providerType.toLowerCase()}/begin?t=${link}`
+    return { AuthorizationUrl: url, ExpiresAt: Math.floor(expiresAt / 1000) }
   }
 
   /**
-   * Step 2 (the provider's redirect back): exchanges the code, binds the handshake to this
-   * browser (the returned cookie) and lists what the user may install into or reuse.
+   * Step 1b: the starter opens the link in their browser. The first opening binds the handshake
+   * to that browser (a new secret for an HttpOnly cookie, only its hash stored) and sends it on to
+   * the provider's consent with a signed `state`; the callback then needs the cookie. Opening it
+   * again works only in the bound browser; another browser (a forwarded or leaked link) is refused
+   * and changes nothing.
+   */
+  async beginHandshake(
+    providerType: string,
+    token: string,
+    /** The browser's cookie for a handshake id ('' when it has none). */
+    cookieOf: (handshakeId: string) => string,
+  ): Promise<{ handshakeId: string; cookie?: string; consentUrl: string }> {
+    const v = this.d.signer.open<{ h: string; c: string; r?: string }>('handshake-begin', token)
+    if (!v)
+      throw new InvalidInputException(
+        'The handshake link is not valid or has expired; start the handshake again',
+      )
+    let h = await this.d.store.handshakes.get(v.h)
+    const live = (x: HandshakeRecord | undefined): x is HandshakeRecord =>
+      !!x &&
+      x.connectionArn === v.c &&
+      x.providerType === providerType &&
+      x.stage !== 'done' &&
+      x.expiresAt > this.d.now()
+    if (!live(h))
+      throw new InvalidInputException('This handshake was already used or has expired; start again')
+    const provider = this.#provider(providerType)
+    const consentUrl = () => {
+      const state = this.d.signer.sign(
+        'handshake',
+        { h: v.h, c: v.c, ...(v.r ? { r: v.r } : {}) },
+        Math.max(1000, h!.expiresAt - this.d.now()),
+      )
+      try {
+        return provider.authorizationUrl(state).toString()
+      } catch (err) {
+        throw providerErrorToAws(err, 'Starting the handshake')
+      }
+    }
+    if (h.stage === 'started') {
+      const cookie = randomBytes(24).toString('base64url')
+      const bound = await this.d.store.handshakes.advance(
+        h.id,
+        'started',
+        'bound',
+        { browserHash: sha256(cookie) },
+        this.d.now(),
+      )
+      if (bound) {
+        this.d.logger.info(
+          { connection: h.connectionArn, handshake: h.id.slice(0, 6) },
+          'handshake bound to a browser',
+        )
+        return { handshakeId: h.id, cookie, consentUrl: consentUrl() }
+      }
+      h = await this.d.store.handshakes.get(v.h)
+      if (!live(h))
+        throw new InvalidInputException(
+          'This handshake was already used or has expired; start again',
+        )
+    }
+    const held = cookieOf(h.id)
+    if (held && h.browserHash === sha256(held)) {
+      if (h.stage === 'bound') return { handshakeId: h.id, consentUrl: consentUrl() }
+      throw new InvalidInputException('This handshake was already used or has expired; start again')
+    }
+    this.d.logger.warn(
+      { connection: h.connectionArn, handshake: h.id.slice(0, 6) },
+      'handshake link opened in a second browser; refused',
+    )
+    throw new AccessDeniedException(OTHER_BROWSER)
+  }
+
+  /**
+   * Step 2 (the provider's redirect back): only in the browser the handshake is bound to (its
+   * cookie) — checked before the code is exchanged, so another browser changes nothing — then
+   * exchanges the code and lists what the user may install into or reuse.
    */
   async handshakeCallback(
     providerType: string,
     state: string,
     code: string,
+    /** The browser's cookie for a handshake id ('' when it has none). */
+    cookieOf: (handshakeId: string) => string,
   ): Promise<{
     handshake: HandshakeRecord
-    cookie: string
     choice: InstallationChoice
     connectionName: string
     /** Where the console wants the browser back (from the signed state). */
@@ -249,10 +335,18 @@ export class ConnectService {
       !h ||
       h.connectionArn !== signed.c ||
       h.providerType !== providerType ||
-      h.stage !== 'started' ||
+      (h.stage !== 'started' && h.stage !== 'bound') ||
       h.expiresAt <= this.d.now()
     )
       throw new InvalidInputException('This handshake was already used or has expired; start again')
+    const held = cookieOf(h.id)
+    if (h.stage !== 'bound' || !held || h.browserHash !== sha256(held)) {
+      this.d.logger.warn(
+        { connection: h.connectionArn, handshake: h.id.slice(0, 6) },
+        'handshake consent returned to another browser; refused',
+      )
+      throw new AccessDeniedException(OTHER_BROWSER)
+    }
     const provider = this.#provider(providerType)
     let user: ProviderCredentials
     try {
@@ -260,12 +354,11 @@ export class ConnectService {
     } catch (err) {
       throw providerErrorToAws(err, 'Exchanging the authorization code')
     }
-    const cookie = randomBytes(24).toString('base64url')
     const advanced = await this.d.store.handshakes.advance(
       h.id,
-      'started',
+      'bound',
       'authorized',
-      { browserHash: sha256(cookie), userTokenCiphertext: this.d.keeper.seal(user) },
+      { userTokenCiphertext: this.d.keeper.seal(user) },
       this.d.now(),
     )
     if (!advanced)
@@ -275,7 +368,6 @@ export class ConnectService {
     const conn = await this.#connection(caller, h.connectionArn)
     return {
       handshake: advanced,
-      cookie,
       choice: await this.#choice(caller, provider, user),
       connectionName: conn.name,
       ...(signed.r ? { returnTo: signed.r } : {}),
@@ -422,6 +514,11 @@ export class ConnectService {
       expiresIn?: number
     },
   ): Promise<{ connection: ConnectionRecord; installation: InstallationRecord }> {
+    // Authorized on the ARN as named before anything is read or sent to the provider: an
+    // unauthorized caller learns neither whether the connection exists nor whether the token is
+    // valid. The installation is not known yet (the provider names it), so InstallationId is
+    // absent here and checked below once the provider has verified the token.
+    await this.#check(caller, 'UpdateConnectionInstallation', input.connectionArn)
     const conn = await this.#connection(caller, input.connectionArn)
     const provider = this.#provider(conn.providerType)
     const c: ProviderCredentials =
@@ -467,6 +564,10 @@ export class ConnectService {
 
   /** Completes a connection with an installation Junction already has (no provider token needed). */
   async useInstallation(caller: Caller, connectionArn: string, installationId: string) {
+    // Authorized first: an unauthorized caller learns nothing of the connection or installation.
+    await this.#check(caller, 'UpdateConnectionInstallation', connectionArn, {
+      InstallationId: installationId,
+    })
     const conn = await this.#connection(caller, connectionArn)
     this.#provider(conn.providerType)
     const inst = await this.d.store.installations.get(conn.accountId, installationId)
@@ -474,7 +575,6 @@ export class ConnectService {
       throw new ResourceNotFoundException(
         `No ${conn.providerType} installation ${installationId} in this account`,
       )
-    await this.#check(caller, 'UpdateConnectionInstallation', conn.arn, { InstallationId: inst.id })
     await this.#attach(conn, inst)
     return { connection: await this.#connection(caller, conn.arn), installation: inst }
   }
@@ -530,16 +630,21 @@ export class ConnectService {
     providerAction: string,
     repo?: string,
     branch?: string,
+    /** A further permission the use needs (checked before anything is read, too). */
+    also?: PermissionOnlyAction,
   ): Promise<{ conn: ConnectionRecord; inst: InstallationRecord; provider: GitProvider }> {
-    const conn = await this.#connection(caller, connectionArn)
+    // Authorized on the ARN as named before the connection is read: an unauthorized caller gets
+    // AccessDeniedException whether or not the connection exists.
     const [owner, name] = repo ? repo.split('/') : []
-    await this.#check(caller, 'UseConnection', conn.arn, {
+    await this.#check(caller, 'UseConnection', connectionArn, {
       ProviderAction: providerAction,
       FullRepositoryId: repo,
       OwnerId: owner,
       RepositoryName: name,
       BranchName: branch,
     })
+    if (also) await this.#check(caller, also, connectionArn)
+    const conn = await this.#connection(caller, connectionArn)
     if (conn.status !== 'AVAILABLE')
       throw new ResourceUnavailableException(
         conn.status === 'PENDING'
@@ -694,8 +799,14 @@ export class ConnectService {
    * repository, since it hands the provider token itself to the caller.
    */
   async cloneCredentials(caller: Caller, arn: string, repo: string) {
-    const { conn, inst, provider } = await this.#forUse(caller, arn, 'GitPull', repo)
-    await this.#check(caller, 'GetConnectionToken', conn.arn)
+    const { inst, provider } = await this.#forUse(
+      caller,
+      arn,
+      'GitPull',
+      repo,
+      undefined,
+      'GetConnectionToken',
+    )
     const c = await this.#run(inst, 'Preparing clone credentials', async (cred) => {
       // Prove the token works for this repository before handing it out.
       await provider.getRepository(cred, repo)

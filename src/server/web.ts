@@ -1,9 +1,11 @@
 /**
  * @module server/web
  * The browser side of the handshake and the archive links:
- * - `GET /oauth/<provider>/callback?code&state` — the provider's redirect back: exchanges the
- *   code, binds the handshake to this browser with an HttpOnly cookie, and shows the choice of
- *   installation (a real HTML form);
+ * - `GET /oauth/<provider>/begin?t` — the link StartOAuthHandshake returns: the first browser to
+ *   open it is bound to the handshake (an HttpOnly cookie per handshake) and sent on to the
+ *   provider's consent; any other browser is refused;
+ * - `GET /oauth/<provider>/callback?code&state` — the provider's redirect back, only in the bound
+ *   browser: exchanges the code and shows the choice of installation (a real HTML form);
  * - `POST /oauth/<provider>/install` — the choice (CSRF-checked against the cookie) → AVAILABLE;
  * - `GET /connections/archive/<signed token>` — streams a zip through the connection;
  * - `GET /pipelines/logs/<signed token>` — an action's captured output, as plain text.
@@ -33,7 +35,9 @@ export interface WebDeps {
 }
 
 const PROVIDERS: Record<string, string> = { bitbucket: 'Bitbucket' }
-const COOKIE = 'junction_handshake'
+/** One cookie per handshake, so handshakes in flight side by side in one browser do not clash. */
+const COOKIE = 'junction_handshake_'
+const HANDSHAKE_ID = /^[A-Za-z0-9_-]{1,64}$/
 
 /** The console's page shell (no navigation: the handshake pages act for the starter's key). */
 const page = (title: string, body: string): string =>
@@ -73,10 +77,12 @@ function sendJson(
   res.end(text)
 }
 
-function cookieOf(req: IncomingMessage): string {
+/** The browser's binding cookie of a handshake ('' when it has none). */
+function cookieOf(req: IncomingMessage, handshakeId: string): string {
+  if (!HANDSHAKE_ID.test(handshakeId)) return ''
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=')
-    if (k === COOKIE) return v.join('=')
+    if (k === `${COOKIE}${handshakeId}`) return v.join('=')
   }
   return ''
 }
@@ -163,10 +169,28 @@ export async function handleWeb(
     res.end(req.method === 'HEAD' ? undefined : text)
     return 'action-log'
   }
-  const m = /^\/oauth\/([a-z]+)\/(callback|install)$/.exec(path)
+  const m = /^\/oauth\/([a-z]+)\/(begin|callback|install)$/.exec(path)
   if (m && PROVIDERS[m[1]!]) {
     const providerType = PROVIDERS[m[1]!]!
     try {
+      if (m[2] === 'begin' && req.method === 'GET') {
+        const q = new URL(req.url ?? '/', 'http://x').searchParams
+        const r = await deps.connect.beginHandshake(providerType, q.get('t') ?? '', (id) =>
+          cookieOf(req, id),
+        )
+        const headers: Record<string, string | number> = {
+          Location: r.consentUrl,
+          'Cache-Control': 'no-store',
+          'Referrer-Policy': 'no-referrer',
+          'Content-Length': 0,
+        }
+        if (r.cookie)
+          headers['Set-Cookie'] =
+            `${COOKIE}${r.handshakeId}=${r.cookie}; Path=/oauth/; HttpOnly; SameSite=Lax; Max-Age=600${deps.secure ? '; Secure' : ''}`
+        res.writeHead(302, headers)
+        res.end()
+        return 'oauth-begin'
+      }
       if (m[2] === 'callback' && req.method === 'GET') {
         const q = new URL(req.url ?? '/', 'http://x').searchParams
         if (q.get('error')) {
@@ -184,13 +208,13 @@ export async function handleWeb(
           providerType,
           q.get('state') ?? '',
           q.get('code') ?? '',
+          (id) => cookieOf(req, id),
         )
-        const cookie = `${COOKIE}=${r.cookie}; Path=/oauth/; HttpOnly; SameSite=Lax; Max-Age=600${deps.secure ? '; Secure' : ''}`
+        const id = r.handshake.id
         send(
           res,
           200,
-          choicePage(deps, m[1]!, r.handshake.id, r.cookie, r.connectionName, r.choice, r.returnTo),
-          { 'Set-Cookie': cookie },
+          choicePage(deps, m[1]!, id, cookieOf(req, id), r.connectionName, r.choice, r.returnTo),
         )
         return 'oauth-callback'
       }
@@ -198,7 +222,7 @@ export async function handleWeb(
         const body = await readBody(req, 64 * 1024)
         const form = new URLSearchParams(body.tooLarge ? '' : body.data.toString('utf8'))
         const handshake = form.get('handshake') ?? ''
-        const cookie = cookieOf(req)
+        const cookie = cookieOf(req, handshake)
         const given = Buffer.from(form.get('csrf') ?? '')
         const expected = Buffer.from(csrf(deps, handshake, cookie))
         if (!cookie || given.length !== expected.length || !timingSafeEqual(given, expected)) {
@@ -218,7 +242,7 @@ export async function handleWeb(
           : { target: choice.startsWith('target:') ? choice.slice('target:'.length) : '' }
         const r = await deps.connect.finishHandshake(handshake, cookie, picked)
         const next = form.get('next') ?? ''
-        const clear = `${COOKIE}=; Path=/oauth/; HttpOnly; SameSite=Lax; Max-Age=0`
+        const clear = `${COOKIE}${handshake}=; Path=/oauth/; HttpOnly; SameSite=Lax; Max-Age=0`
         if (/^\/console(\/|\?|$)/.test(next) && !next.startsWith('//')) {
           // Back into the console (only to its own pages: never an open redirect).
           res.writeHead(303, {
@@ -242,7 +266,7 @@ export async function handleWeb(
         )
         return 'oauth-install'
       }
-      res.setHeader('Allow', m[2] === 'callback' ? 'GET' : 'POST')
+      res.setHeader('Allow', m[2] === 'install' ? 'POST' : 'GET')
       send(res, 405, page('Method not allowed', '<h1>Method not allowed</h1>'))
       return 'oauth'
     } catch (err) {

@@ -278,9 +278,12 @@ export interface HandshakeRecord {
   accessKeyId: string
   principalArn: string
   providerType: string
-  /** `started` → `authorized` (code exchanged) → `done`; each step taken once. */
-  stage: 'started' | 'authorized' | 'done'
-  /** SHA-256 of the cookie set on the browser at the callback. */
+  /**
+   * `started` → `bound` (the starter's link opened: one browser bound) → `authorized` (code
+   * exchanged) → `done`; each step taken once.
+   */
+  stage: 'started' | 'bound' | 'authorized' | 'done'
+  /** SHA-256 of the cookie set on the browser that opened the start link. */
   browserHash: string | null
   userTokenCiphertext: string | null
   expiresAt: number

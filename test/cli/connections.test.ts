@@ -233,13 +233,15 @@ describe('junction demo, connections complete/handshake and git-credential', () 
     const r = await junction(['connections', 'handshake', ...client(), '--connection-arn', second])
     expect(r.code).toBe(0)
     const url = r.stdout.trim()
+    expect(url.startsWith(`${junctionUrl}/oauth/bitbucket/begin?t=`)).toBe(true)
+    expect(r.stderr).toMatch(/do not forward it/)
+    const b = new Browser()
+    const consent = await b.request(url)
     expect(
-      url.startsWith(
+      consent.url.startsWith(
         `${sandboxUrl}/site/oauth2/authorize?client_id=junction&response_type=code&state=`,
       ),
     ).toBe(true)
-    const b = new Browser()
-    const consent = await b.request(url)
     const choice = await b.submit(consent.forms[0]!, {
       username: 'demo',
       password: 'demo',
