@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 import { iamClient, policy, userWithPolicy } from '../helpers/iam.js'
 import { runBin } from '../helpers/process.js'
@@ -82,5 +83,48 @@ describe('junction iam explain', () => {
     expect(r.code).toBe(1)
     expect(r.stdout).toMatch(/^NoSuchEntity: The user with name ghost cannot be found/)
     expect((await runBin(['iam', 'explain'])).code).toBe(2)
+  })
+
+  it("decides for the principal's real ARN, path included, and says so", async () => {
+    const iam = iamClient(server.url, server.credentials)
+    await iam.send(new CreateUserCommand({ UserName: 'pathed', Path: '/admins/' }))
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: 'pathed',
+        PolicyName: 'self',
+        PolicyDocument: policy({
+          Effect: 'Allow',
+          Action: 'iam:GetUser',
+          Resource: 'arn:aws:iam::000000000000:user/*',
+          Condition: {
+            StringEquals: { 'aws:PrincipalArn': 'arn:aws:iam::000000000000:user/admins/pathed' },
+          },
+        }),
+      }),
+    )
+    for (const principal of [
+      'arn:aws:iam::000000000000:user/pathed',
+      'arn:aws:iam::000000000000:user/admins/pathed',
+    ]) {
+      const r = await runBin([
+        'iam',
+        'explain',
+        '--data-dir',
+        server.dataDir,
+        '--endpoint-url',
+        server.url,
+        '--principal',
+        principal,
+        '--action',
+        'iam:GetUser',
+        '--resource',
+        'arn:aws:iam::000000000000:user/admins/pathed',
+      ])
+      expect(r.code).toBe(0)
+      expect(r.stdout).toContain(
+        'iam:GetUser on arn:aws:iam::000000000000:user/admins/pathed: allowed',
+      )
+      expect(r.stdout).toContain('(decided for arn:aws:iam::000000000000:user/admins/pathed)')
+    }
   })
 })
