@@ -4,7 +4,8 @@
  * `SerializationException`s (the input could not be read as the shape); constraint failures are
  * collected and reported as one Coral-style `ValidationException`:
  * "2 validation errors detected: Value 'x' at 'connectionName' failed to satisfy constraint: …; …".
- * Checks per member follow AWS's order: required, type, length/range, pattern, enum.
+ * Checks per member follow AWS's order: required, type, length/range, pattern, enum; a string
+ * member holding U+0000 is refused whatever its pattern (PostgreSQL text cannot store it).
  * Unknown members are ignored, as AWS does.
  */
 import { SerializationException, ValidationException } from '../errors/common.js'
@@ -63,6 +64,10 @@ class Checker {
           this.#fail(s, path, `Member must satisfy regular expression pattern: ${rule.pattern}`)
         if (rule.enum && !rule.enum.includes(s))
           this.#fail(s, path, `Member must satisfy enum value set: [${rule.enum.join(', ')}]`)
+        // No AWS text member carries U+0000, and PostgreSQL text cannot hold it: refused for
+        // every string member, whatever its pattern (many are [\s\S]* or have none).
+        else if (s.includes('\u0000') && (!rule.pattern || fullMatch(rule.pattern).test(s)))
+          this.#fail(s, path, 'Member must not contain the NUL character (U+0000)')
         break
       }
       case 'integer':

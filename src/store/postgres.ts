@@ -5,6 +5,7 @@
  * selects a schema, created when missing.
  */
 import pg from 'pg'
+import { ValidationException } from '../errors/common.js'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import type { SqlDialectAdapter } from './sql/dialect-adapter.js'
 import type { Database as Schema } from './sql/schema.js'
@@ -32,6 +33,21 @@ const adapter: SqlDialectAdapter = {
 }
 
 const INT8_OID = 20
+
+/**
+ * The last guard for U+0000, which PostgreSQL text cannot hold (the server would fail the query,
+ * a 500): a query with such a parameter is refused with a 400 before it is sent. Inputs are
+ * checked earlier (protocol/validate); this catches any path that missed it.
+ */
+function refuseNul(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown
+  client.query = ((...args: unknown[]) => {
+    const values = args[1]
+    if (Array.isArray(values) && values.some((v) => typeof v === 'string' && v.includes('\u0000')))
+      throw new ValidationException('Text values must not contain the NUL character (U+0000)')
+    return query(...args)
+  }) as typeof client.query
+}
 
 /** `create schema if not exists`, tolerating a node that creates it at the same moment. */
 async function createSchema(db: Kysely<Schema>, schema: string): Promise<void> {
@@ -62,6 +78,7 @@ export async function openPostgresStore(url: string): Promise<SqlStore> {
     },
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   })
+  pool.on('connect', refuseNul)
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) })
   try {
     if (schema) await createSchema(db, schema)

@@ -694,6 +694,25 @@ export function runStoreContract(factory: StoreFactory): void {
       expect(ids.sort()).toEqual(['p-1', 'p-2', 'r-1', racing[0] === 'recorded' ? 'r-3' : 'r-4'])
     })
 
+    // Skipped on SQLite: its text holds U+0000 as is (the protocol layer refuses it on both).
+    it.skipIf(factory.name === 'sqlite')(
+      'refuses U+0000 in text with a ValidationException, never a driver error',
+      async () => {
+        await expect(
+          store.connections.create(conn({ name: 'nul\u0000name' }), [], 100),
+        ).rejects.toMatchObject({ code: 'ValidationException', statusCode: 400 })
+        const tagged = conn()
+        await expect(
+          store.connections.create(tagged, [{ Key: 'k', Value: 'v\u0000' }], 100),
+        ).rejects.toMatchObject({ code: 'ValidationException' })
+        // Nothing half-written: the connection went with its tag.
+        expect(await store.connections.get(A, tagged.arn)).toBeUndefined()
+        expect(await store.connections.list(A, {}, 0, 10_000)).not.toContainEqual(
+          expect.objectContaining({ name: 'nul\u0000name' }),
+        )
+      },
+    )
+
     it('reseals provider credentials, handshake tokens and webhook secrets with the other secrets', async () => {
       await store.handshakes.create({
         id: 'hs-2',

@@ -12,9 +12,21 @@ export interface XmlObject {
   [element: string]: XmlValue
 }
 
-/** Element text needs `&`, `<` and `>` escaped; quotes are fine there. */
+/**
+ * Characters XML 1.0 cannot carry at all, not even as a character reference: C0 controls other
+ * than tab, LF and CR, unpaired surrogates, U+FFFE and U+FFFF. They become U+FFFD.
+ */
+const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu
+
+/**
+ * Element text needs `&`, `<` and `>` escaped (quotes are fine there), CR as a reference (a parser
+ * would read a raw one as LF), and what XML cannot carry replaced: an echoed input of any content
+ * still gives a well-formed answer.
+ */
 const escapeXml = (s: string): string =>
-  s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!)
+  s
+    .replace(NOT_XML, '\uFFFD')
+    .replace(/[&<>\r]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#xD;' })[c]!)
 
 function render(value: XmlValue): string {
   if (value === undefined || value === null) return ''
