@@ -135,6 +135,45 @@ for (const engine of testEngines()) {
       expect(choice.status).toBe(200)
     })
 
+    it('answers a forged, tampered or garbage start link with a 4xx page and binds nothing', async () => {
+      const arn = await newConnection(f)
+      const start = await ext(f, 'StartOAuthHandshake', { ConnectionArn: arn })
+      const link = new URL(String(start.json['AuthorizationUrl']))
+      const t = link.searchParams.get('t')!
+      const [payload, mac] = t.split('.')
+      const forged = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as {
+        v: { h: string }
+      }
+      forged.v.h = 'A'.repeat(24)
+      const tampered = `${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${mac}`
+      for (const bad of [
+        tampered,
+        '',
+        'garbage',
+        `${payload}.AAAA`,
+        '%00\r\n<x>',
+        'x'.repeat(9000),
+      ]) {
+        const b = new Browser()
+        const page = await b.request(
+          `${f.server.url}/oauth/bitbucket/begin?t=${encodeURIComponent(bad)}`,
+        )
+        expect(page.status, bad.slice(0, 40)).toBe(400)
+        expect(page.html).toMatch(/not valid or has expired/)
+        expect(b.cookies.get(link.host)).toBeUndefined()
+      }
+      // The state of the provider's consent is not a start link (another purpose), nor the reverse.
+      const state = new URL(
+        (await fetch(link, { redirect: 'manual' })).headers.get('location')!,
+      ).searchParams.get('state')!
+      const swapped = await new Browser().request(
+        `${f.server.url}/oauth/bitbucket/begin?t=${encodeURIComponent(state)}`,
+      )
+      expect(swapped.status).toBe(400)
+      const post = await fetch(link, { method: 'POST' })
+      expect(post.status).toBe(405)
+    })
+
     it('keeps two handshakes in one browser apart (one cookie each)', async () => {
       const a = await newConnection(f)
       const b = await newConnection(f)

@@ -54,6 +54,10 @@ describe.skipIf(!pgUrl)('two nodes, one installation [postgres]', () => {
     })
     const b = new Browser()
     const consent = await b.request(String(start.json['AuthorizationUrl']))
+    // The start link bound this browser on node 0; a real browser sends the cookie to node 1 too
+    // (cookies ignore the port, and real nodes share one public URL), the test browser by host.
+    const host = (n: TestServer) => new URL(n.url).host
+    b.cookies.set(host(nodes[1]!), new Map(b.cookies.get(host(nodes[0]!))))
     const choice = await b.submit(consent.forms[0]!, {
       username: world.alice.username,
       password: world.alice.password,
