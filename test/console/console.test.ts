@@ -348,11 +348,16 @@ describe('web console in Chromium', () => {
     await p.context().close()
   })
 
-  it('signs out, and an expired session is refused', async () => {
+  it('signs out, and the old cookie put back into the browser is refused', async () => {
     await page.goto(url('/console'))
+    const old = (await page.context().cookies()).find((c) => c.name === 'junction_console')!
     await page.getByRole('button', { name: 'Sign out' }).click()
     await page.waitForURL(/\/console\/signin/)
     expect(await text(page, '.flash')).toBe('Signed out.')
+    await page.goto(url('/console/settings'))
+    expect(page.url()).toMatch(/\/console\/signin\?next=%2Fconsole%2Fsettings/)
+    // Someone who copied the cookie before the sign-out replays it: the session ended on the server.
+    await page.context().addCookies([old])
     await page.goto(url('/console/settings'))
     expect(page.url()).toMatch(/\/console\/signin\?next=%2Fconsole%2Fsettings/)
   })
