@@ -54,6 +54,10 @@ export interface Config {
     artifactDir: string
     /** How long a finished execution's artifacts and logs are kept (0: for ever). */
     artifactRetentionMs: number
+    /** The most an artifact's files may hold, uncompressed (zipping outputs, extracting inputs). */
+    maxArtifactBytes: number
+    /** The largest source archive (CODE_ZIP) a source action downloads. */
+    maxSourceArchiveBytes: number
     /** False on an API-only node: it accepts calls and webhooks, other nodes do the work. */
     worker: boolean
     /** How long a node holds an event or execution without renewing (a dead node's work waits this long). */
@@ -84,7 +88,12 @@ export const defaults = {
   pollIntervalSeconds: 60,
   workLeaseSeconds: 15,
   artifactRetentionDays: 30,
+  maxArtifactMib: 1024,
+  maxSourceArchiveMib: 1024,
 } as const
+
+/** Artifacts are plain zip archives (no ZIP64): below 4 GiB, with room for their headers. */
+export const MAX_ARTIFACT_MIB = 4000
 
 export interface ServeFlags {
   host?: string
@@ -116,6 +125,8 @@ export interface ServeFlags {
   'work-lease'?: string
   'artifact-dir'?: string
   'artifact-retention'?: string
+  'max-artifact-size'?: string
+  'max-source-archive-size'?: string
 }
 
 export class ConfigError extends Error {}
@@ -236,6 +247,22 @@ export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = proc
           0,
           3650,
         ) * 86_400_000,
+      maxArtifactBytes:
+        integer(
+          'max-artifact-size',
+          flags['max-artifact-size'],
+          defaults.maxArtifactMib,
+          1,
+          MAX_ARTIFACT_MIB,
+        ) * 1_048_576,
+      maxSourceArchiveBytes:
+        integer(
+          'max-source-archive-size',
+          flags['max-source-archive-size'],
+          defaults.maxSourceArchiveMib,
+          1,
+          MAX_ARTIFACT_MIB,
+        ) * 1_048_576,
       worker: flags['api-only'] !== true,
       leaseMs:
         integer('work-lease', flags['work-lease'], defaults.workLeaseSeconds, 1, 3600) * 1000,

@@ -132,6 +132,8 @@ export async function startJunction(
       signer: new Signer(masterKey.derive('pipeline-links')),
       artifactDir: config.pipelines.artifactDir,
       artifactRetentionMs: config.pipelines.artifactRetentionMs,
+      maxArtifactBytes: config.pipelines.maxArtifactBytes,
+      maxSourceArchiveBytes: config.pipelines.maxSourceArchiveBytes,
       publicUrl: currentPublicUrl,
       logger,
       enableCommands: config.pipelines.enableCommands,

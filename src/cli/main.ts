@@ -61,6 +61,9 @@ junction serve flags:
   --artifact-dir <dir>       Where pipeline artifacts are kept (default <data-dir>/artifacts; shared
                              storage when several nodes run pipelines)
   --artifact-retention <days> Days a finished execution's artifacts and logs are kept, 0 for ever (default ${defaults.artifactRetentionDays})
+  --max-artifact-size <MiB>  Most an artifact's files may hold, uncompressed: a larger output artifact,
+                             or an input that expands beyond it, fails the action (default ${defaults.maxArtifactMib})
+  --max-source-archive-size <MiB> Largest source archive a CODE_ZIP source action downloads (default ${defaults.maxSourceArchiveMib})
   --api-only                 Serve the API, console and webhooks, but leave events and executions to
                              other nodes (PostgreSQL)
   --work-lease <s>           Seconds a node holds an event or execution between renewals: how long a
@@ -104,6 +107,8 @@ const serveOptions = {
   'work-lease': { type: 'string' },
   'artifact-dir': { type: 'string' },
   'artifact-retention': { type: 'string' },
+  'max-artifact-size': { type: 'string' },
+  'max-source-archive-size': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 

@@ -22,7 +22,6 @@
  * an older execution gives way to a newer one (status Superseded).
  */
 import { hostname } from 'node:os'
-import { join } from 'node:path'
 import { readdirSync, rmSync, statSync } from 'node:fs'
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
@@ -50,6 +49,7 @@ import { runSource } from './actions/source.js'
 import { runCommands } from './actions/commands.js'
 import type { CommandsSandbox } from './isolation/sandbox.js'
 import { failed, type ActionResult, type ActionRun } from './actions/action.js'
+import { inside, segment } from './paths.js'
 
 export interface EngineDeps {
   store: Store
@@ -61,6 +61,10 @@ export interface EngineDeps {
   artifactDir: string
   /** How long a finished execution's artifacts and logs are kept (0: for ever). */
   artifactRetentionMs: number
+  /** The most an artifact's files may hold, uncompressed. */
+  maxArtifactBytes?: number
+  /** The largest source archive a source action downloads. */
+  maxSourceArchiveBytes?: number
   publicUrl(): string
   logger: Logger
   enableCommands: boolean
@@ -97,6 +101,7 @@ const LOG_LINK_TTL_MS = 60 * 60 * 1000
 const MAX_RUNNING = 16
 const MAX_EVENT_ATTEMPTS = 5
 const ARTIFACT_SWEEP_MS = 60 * 60 * 1000
+const DEFAULT_MAX_BYTES = 1024 * 1_048_576
 
 export class PipelineEngine {
   readonly nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
@@ -165,9 +170,9 @@ export class PipelineEngine {
       }
     }
     for (const account of dirs(root))
-      for (const pipeline of dirs(join(root, account)))
-        for (const id of dirs(join(root, account, pipeline))) {
-          const dir = join(root, account, pipeline, id)
+      for (const pipeline of dirs(inside(root, account)))
+        for (const id of dirs(inside(root, account, pipeline))) {
+          const dir = inside(root, account, pipeline, id)
           if (statSync(dir).mtimeMs > before) continue
           const e = await this.#d.store.pipelines.executions.get(account, id)
           if (e && (e.status === 'InProgress' || e.status === 'Stopping')) continue
@@ -273,7 +278,10 @@ export class PipelineEngine {
 
   /** Removes a deleted pipeline's artifacts and logs. */
   forgetPipeline(accountId: string, name: string): void {
-    rmSync(join(this.#d.artifactDir, accountId, name), { recursive: true, force: true })
+    rmSync(inside(this.#d.artifactDir, segment(accountId), segment(name)), {
+      recursive: true,
+      force: true,
+    })
   }
 
   /** A link to an action's log (ListActionExecutions, GetPipelineState, the console). */
@@ -299,7 +307,16 @@ export class PipelineEngine {
   }
 
   logFile(account: string, pipeline: string, execution: string, actionExecution: string): string {
-    return join(this.#d.artifactDir, account, pipeline, execution, 'logs', `${actionExecution}.log`)
+    return inside(
+      this.executionDir(account, pipeline, execution),
+      'logs',
+      `${segment(actionExecution)}.log`,
+    )
+  }
+
+  /** An execution's folder in the artifact store (names encoded, checked to stay inside it). */
+  executionDir(account: string, pipeline: string, execution: string): string {
+    return inside(this.#d.artifactDir, segment(account), segment(pipeline), segment(execution))
   }
 
   // ---- webhooks and polling -------------------------------------------------------------------
@@ -947,8 +964,12 @@ export class PipelineEngine {
         configuration,
         scopes,
         caller: (connectionArn) => this.#caller(decl, e.pipelineName, connectionArn),
-        artifactDir: join(this.#d.artifactDir, e.accountId, e.pipelineName, e.id),
+        artifactDir: this.executionDir(e.accountId, e.pipelineName, e.id),
         logFile: this.logFile(e.accountId, e.pipelineName, e.id, id),
+        limits: {
+          artifactBytes: this.#d.maxArtifactBytes ?? DEFAULT_MAX_BYTES,
+          sourceArchiveBytes: this.#d.maxSourceArchiveBytes ?? DEFAULT_MAX_BYTES,
+        },
         signal,
         store: this.#d.store,
         connect: this.#d.connect,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { stripTopFolder, ZipFormatError } from './zip.js'
+import { stripTopFolder, stripTopFolderFile, ZipFormatError } from './zip.js'
 
 const run = promisify(execFile)
 
@@ -46,7 +46,7 @@ describe('CODE_ZIP: removing the provider archive top folder', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   it('keeps every file, at the root, byte for byte, with valid CRCs', async () => {
-    const out = stripTopFolder(zip)
+    const out = await stripTopFolder(zip)
     const file = join(dir, 'out.zip')
     writeFileSync(file, out)
     const test = await run('unzip', ['-t', file])
@@ -68,14 +68,24 @@ describe('CODE_ZIP: removing the provider archive top folder', () => {
     expect(readFileSync(join(x, 'README.md'), 'utf8')).toBe('# hello\n'.repeat(200))
   })
 
-  it('refuses what is not a one-folder zip', () => {
-    expect(() => stripTopFolder(Buffer.from('not a zip at all, not even close'))).toThrow(
+  it('refuses what is not a one-folder zip', async () => {
+    await expect(stripTopFolder(Buffer.from('not a zip at all, not even close'))).rejects.toThrow(
       ZipFormatError,
     )
     const damaged = Buffer.from(zip)
     // Break the first central directory entry's signature.
     damaged.writeUInt32LE(0, damaged.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])))
-    expect(() => stripTopFolder(damaged)).toThrow(/damaged/)
-    expect(() => stripTopFolder(stripTopFolder(zip))).toThrow(/no single top folder/)
+    await expect(stripTopFolder(damaged)).rejects.toThrow(/damaged/)
+    await expect(stripTopFolder(await stripTopFolder(zip))).rejects.toThrow(/no single top folder/)
+  })
+
+  it('gives the same archive from file to file as in memory', async () => {
+    const src = join(dir, 'provider.zip')
+    const dest = join(dir, 'file-out.zip')
+    writeFileSync(src, zip)
+    await stripTopFolderFile(src, dest)
+    expect(readFileSync(dest)).toEqual(await stripTopFolder(zip))
+    // The destination is created, never overwritten.
+    await expect(stripTopFolderFile(src, dest)).rejects.toThrow(/EEXIST/)
   })
 })

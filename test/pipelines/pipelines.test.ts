@@ -5,7 +5,7 @@
  * stopping, and a deleted connection.
  */
 import { createHmac } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
@@ -249,19 +249,17 @@ for (const engine of testEngines()) {
       const forged = await fetch(`${logUrl.slice(0, -3)}xyz`)
       expect(forged.status).toBe(403)
       // The CODE_ZIP artifact holds the tree at the commit and nothing else.
-      const zip = readFileSync(
-        join(
-          f.server.dataDir,
-          'artifacts',
-          ACCOUNT,
-          name,
-          done.pipelineExecutionId!,
-          'SourceArtifact.zip',
-        ),
+      const zip = join(
+        f.server.dataDir,
+        'artifacts',
+        ACCOUNT,
+        name,
+        done.pipelineExecutionId!,
+        'SourceArtifact.zip',
       )
       const dir = mkdtempSync(join(tmpdir(), 'junction-zip-'))
       try {
-        extractZip(zip, dir)
+        await extractZip(zip, dir)
         const files = execFileSync('find', ['.', '-type', 'f'], { cwd: dir, encoding: 'utf8' })
           .split('\n')
           .filter(Boolean)

@@ -28,6 +28,8 @@ export interface ActionRun {
   artifactDir: string
   /** Where the action's output goes (Commands). */
   logFile: string
+  /** Size caps (bytes): an artifact's files uncompressed; a downloaded source archive. */
+  limits: { artifactBytes: number; sourceArchiveBytes: number }
   signal: AbortSignal
   store: Store
   connect: ConnectService

@@ -6,20 +6,48 @@
  * the artifact (`CODE_ZIP`: the tree at the commit, no `.git`; `CODEBUILD_CLONE_REF`: a JSON
  * reference to clone through the connection) and emit the six output variables.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { AwsError } from '../../errors/aws-error.js'
 import { sourceConfig } from '../definition.js'
-import { stripTopFolder } from '../zip.js'
+import { downloadTo, mib, TooLargeError } from '../file-io.js'
+import { inside, segment } from '../paths.js'
+import { stripTopFolderFile, ZipFormatError } from '../zip.js'
 import { failed, type ActionResult, type ActionRun } from './action.js'
 
 const MAX_MESSAGE_BYTES = 100 * 1024
 export const CLONE_REF_TYPE = 'junction/codebuild-clone-ref@1'
 
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const c of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(c))
-  return Buffer.concat(chunks)
+/**
+ * The provider's archive, streamed to disk (at most `limit` bytes), its top folder removed into
+ * `path`. Nothing is left behind but the finished artifact.
+ */
+async function writeCodeZip(
+  stream: ReadableStream<Uint8Array>,
+  dir: string,
+  name: string,
+  limit: number,
+  what: string,
+): Promise<string> {
+  const tag = randomBytes(6).toString('hex')
+  const download = inside(dir, `.${name}.download-${tag}`)
+  const partial = inside(dir, `.${name}.partial-${tag}`)
+  const path = inside(dir, `${name}.zip`)
+  try {
+    await downloadTo(
+      stream,
+      download,
+      limit,
+      () =>
+        `The source archive of ${what} is larger than the limit of ${mib(limit)} (the operator's --max-source-archive-size)`,
+    )
+    await stripTopFolderFile(download, partial)
+    await rename(partial, path)
+    return path
+  } finally {
+    await rm(download, { force: true })
+    await rm(partial, { force: true })
+  }
 }
 
 function truncateUtf8(s: string, max: number): string {
@@ -51,7 +79,7 @@ export async function runSource(r: ActionRun): Promise<ActionResult> {
           r.revision.revisionValue,
         )
       : (await r.connect.getBranch(caller, cfg.connectionArn, cfg.repository, cfg.branch)).commit
-    mkdirSync(r.artifactDir, { recursive: true })
+    await mkdir(r.artifactDir, { recursive: true, mode: 0o700 })
     let path: string
     if (cfg.format === 'CODE_ZIP') {
       const stream = await r.connect.downloadArchive(
@@ -61,12 +89,17 @@ export async function runSource(r: ActionRun): Promise<ActionResult> {
         branch,
         commit.id,
       )
-      path = join(r.artifactDir, `${artifact}.zip`)
-      writeFileSync(path, stripTopFolder(await readAll(stream)))
+      path = await writeCodeZip(
+        stream,
+        r.artifactDir,
+        segment(artifact),
+        r.limits.sourceArchiveBytes,
+        `${cfg.repository} at ${commit.id.slice(0, 12)}`,
+      )
     } else {
       const url = await r.connect.cloneUrl(caller, cfg.connectionArn, cfg.repository, branch)
-      path = join(r.artifactDir, `${artifact}.json`)
-      writeFileSync(
+      path = inside(r.artifactDir, `${segment(artifact)}.json`)
+      await writeFile(
         path,
         JSON.stringify(
           {
@@ -112,6 +145,9 @@ export async function runSource(r: ActionRun): Promise<ActionResult> {
     }
   } catch (err) {
     if (err instanceof AwsError) return failed(`${err.code}: ${err.message}`, err.code)
+    if (err instanceof TooLargeError) return failed(err.message, 'ArtifactTooLarge')
+    if (err instanceof ZipFormatError)
+      return failed(`The provider's archive cannot be used: ${err.message}`, 'InvalidArchive')
     throw err
   }
 }
