@@ -11,6 +11,7 @@ import {
   CreatePipelineCommand,
   DeletePipelineCommand,
   ListActionExecutionsCommand,
+  type ActionDeclaration,
   type CodePipelineClient,
   type PipelineDeclaration,
 } from '@aws-sdk/client-codepipeline'
@@ -32,7 +33,7 @@ const FOLDERS: Record<string, string> = { '.': '%2E', '..': '%2E%2E', '...': '..
 
 /** A pipeline whose stages, actions and artifacts all have odd names. */
 function oddPipeline(name: string, roleArn: string, connectionArn: string): PipelineDeclaration {
-  const commands = (o: Record<string, unknown>) => ({
+  const commands = (o: Omit<ActionDeclaration, 'actionTypeId'>): ActionDeclaration => ({
     actionTypeId: {
       category: 'Compute' as const,
       owner: 'AWS' as const,
