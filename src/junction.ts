@@ -249,6 +249,9 @@ export async function startJunction(
       store.handshakes
         .deleteExpired(Date.now())
         .catch((err: unknown) => logger.warn({ err }, 'sweeping expired handshakes failed'))
+      store.consoleSessions
+        .deleteExpired(Date.now())
+        .catch((err: unknown) => logger.warn({ err }, 'sweeping expired console sessions failed'))
     }, SESSION_SWEEP_MS).unref()
     // Installations in ERROR are retried: a credential that works again heals its connections.
     let rechecking = false
