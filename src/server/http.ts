@@ -25,6 +25,7 @@ import {
 } from './query.js'
 import { isExtensionTarget, runExtensionChain, type ExtensionDeps } from './extension.js'
 import { handleWeb, type WebDeps } from './web.js'
+import { targetFromQuery } from '../protocol/sigv4/verify.js'
 import {
   isPipelineTarget,
   PIPELINE_CONTENT_TYPE,
@@ -117,6 +118,12 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
         )
       }
       api.body = body.data
+      // A presigned request may name its operation in the signed query string, where the Smithy
+      // signer hoists it; an X-Amz-Target header, when sent, must itself be signed (verify.ts).
+      if (q >= 0 && req.headers['x-amz-target'] === undefined) {
+        const target = targetFromQuery(url.slice(q + 1))
+        if (target !== undefined) req.headers['x-amz-target'] = target
+      }
       if (isQueryRequest(req)) {
         queryService = queryServiceOf(req)
         const q = api as QueryRequest

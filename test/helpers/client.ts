@@ -103,6 +103,8 @@ export class RawClient {
       if (r.presign) {
         const signed = await signer.presign(request, { signingDate: r.signingDate, expiresIn: 300 })
         query = signed.query as Record<string, string>
+        // Send what was signed: the presigner moved the x-amz-* headers into the query string.
+        for (const name of Object.keys(headers)) if (!(name in signed.headers)) delete headers[name]
         Object.assign(headers, signed.headers)
       } else {
         const signed = await signer.sign(request, { signingDate: r.signingDate })

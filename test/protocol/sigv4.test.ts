@@ -131,27 +131,31 @@ describeApi('SigV4 verification', (f) => {
       const res = await f.raw.call({ operation: 'ListConnections', presign: true, headers: {} })
       expect(res.status).toBe(200)
       const url = new URL(f.server.url)
+      const amzDate = new Date()
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '')
       url.searchParams.set('X-Amz-Algorithm', 'AWS4-HMAC-SHA256')
       url.searchParams.set(
         'X-Amz-Credential',
-        `${f.server.credentials.accessKeyId}/20260101/us-east-1/codeconnections/aws4_request`,
+        `${f.server.credentials.accessKeyId}/${amzDate.slice(0, 8)}/us-east-1/codeconnections/aws4_request`,
       )
-      url.searchParams.set(
-        'X-Amz-Date',
-        new Date()
-          .toISOString()
-          .replace(/[-:]/g, '')
-          .replace(/\.\d{3}/, ''),
-      )
+      url.searchParams.set('X-Amz-Date', amzDate)
       url.searchParams.set('X-Amz-Expires', '300')
-      url.searchParams.set('X-Amz-SignedHeaders', 'host')
+      url.searchParams.set('X-Amz-SignedHeaders', 'content-type;host;x-amz-target')
       url.searchParams.set('X-Amz-Signature', '0'.repeat(64))
       const bad = await fetch(url, {
         method: 'POST',
-        headers: { 'x-amz-target': 'CodeConnections_20231201.ListConnections' },
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': 'CodeConnections_20231201.ListConnections',
+        },
         body: '{}',
       })
       expect(bad.status).toBe(403)
+      expect(((await bad.json()) as { Message: string }).Message).toMatch(
+        /signature we calculated does not match/,
+      )
     })
     it('refuses a request carrying both a header and a query signature', async () => {
       const headers = await signedHeaders(f, {})

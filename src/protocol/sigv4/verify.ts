@@ -3,6 +3,12 @@
  * Verifies AWS Signature Version 4, in the Authorization header or in a presigned query string,
  * with the error codes and messages AWS answers with. Derived signing keys are cached per
  * (key, date, region, service): they change once a day.
+ *
+ * The signature must cover every header that selects or shapes the request, as AWS requires:
+ * `Host`, `Content-Type` and every `x-amz-*` header sent (`X-Amz-Target` names the operation,
+ * `Content-Type` the protocol), in the `Authorization` header and in presigned query strings
+ * alike. Only `x-amz-content-sha256` may go unsigned (Junction hashes the body itself), as S3
+ * allows. Wrong signatures of an existing key are counted by an optional throttle.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import {
@@ -55,6 +61,49 @@ export interface KeyInfo<T> {
 /** Resolves an access key; may answer synchronously (from a cache) to save a promise. */
 export interface KeyLookup<T> {
   (accessKeyId: string): KeyInfo<T> | undefined | Promise<KeyInfo<T> | undefined>
+}
+
+/** Counts wrong signatures per access key and refuses a key that has too many. */
+export interface SignatureThrottle {
+  /** Throws (an `AwsError`) when the key may not try now. */
+  checkSignature(accessKeyId: string): void
+  signatureFailed(accessKeyId: string): void
+}
+
+/** A header sent but left out of SignedHeaders that must be signed, or undefined. */
+function unsignedRequiredHeader(
+  rawHeaders: string[],
+  signed: readonly string[],
+): string | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const raw = rawHeaders[i]!
+    const c = raw.charCodeAt(0) | 0x20
+    // Only names starting with c or x can need a signature: skip the rest without lower-casing.
+    if (c !== 0x63 && c !== 0x78) continue
+    const name = raw.toLowerCase()
+    if (name === 'content-type' || (name.startsWith('x-amz-') && name !== 'x-amz-content-sha256')) {
+      if (!signed.includes(name)) return name
+    }
+  }
+  return undefined
+}
+
+/**
+ * `X-Amz-Target` from a raw query string, where a presigner may have hoisted it (the Smithy
+ * signer moves every `x-amz-*` header into the query string it signs), or undefined.
+ */
+export function targetFromQuery(rawQuery: string): string | undefined {
+  if (!/x-amz-target=/i.test(rawQuery)) return undefined
+  for (const [k, v] of parseQuery(rawQuery)) if (k.toLowerCase() === 'x-amz-target') return v
+  return undefined
+}
+
+/** How AWS spells a header in its "must be a 'SignedHeader'" message. */
+const SPELLING: Record<string, string> = {
+  'content-type': 'Content-Type',
+  'x-amz-target': 'X-Amz-Target',
+  'x-amz-date': 'X-Amz-Date',
+  'x-amz-security-token': 'X-Amz-Security-Token',
 }
 
 export interface VerifiedRequest<T> {
@@ -179,9 +228,11 @@ const formatAmzDate = (ms: number): string =>
 export class SigV4Verifier<T> {
   readonly #lookup: KeyLookup<T>
   readonly #keys = new Map<string, { secret: string; key: Buffer }>()
+  readonly #throttle: SignatureThrottle | undefined
 
-  constructor(lookup: KeyLookup<T>) {
+  constructor(lookup: KeyLookup<T>, throttle?: SignatureThrottle) {
     this.#lookup = lookup
+    this.#throttle = throttle
   }
 
   #signingKey(secret: string, accessKeyId: string, date: string, region: string, service: string) {
@@ -278,6 +329,11 @@ export class SigV4Verifier<T> {
       throw new InvalidSignatureException(
         "'Host' must be a 'SignedHeader' in the AWS Authorization.",
       )
+    const unsigned = unsignedRequiredHeader(req.rawHeaders, signedHeaders)
+    if (unsigned !== undefined)
+      throw new InvalidSignatureException(
+        `'${SPELLING[unsigned] ?? unsigned.slice(0, 64)}' must be a 'SignedHeader' in the AWS Authorization.`,
+      )
 
     if (parsed.presigned) {
       const expiresAt = signedAt + parsed.expires! * 1000
@@ -323,6 +379,7 @@ export class SigV4Verifier<T> {
       )
     if (key.expiresAt !== undefined && key.expiresAt <= Date.now())
       throw new ExpiredTokenException('The security token included in the request is expired')
+    this.#throttle?.checkSignature(accessKeyId)
 
     const canonicalRequest =
       req.method +
@@ -348,14 +405,19 @@ export class SigV4Verifier<T> {
       .update(sts)
       .digest('binary')
     const given = parsed.signature
-    // Compare as 32-byte strings in constant time; the given hex is decoded only when well-formed.
+    // Compare as 32-byte strings in constant time. Hex decoding stops at the first character that
+    // is not hex, so a wrong length or a stray character leaves fewer than 32 bytes: a mismatch.
+    const decoded = given.length === 64 ? Buffer.from(given, 'hex') : undefined
     if (
-      given.length !== 64 ||
-      !timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(expected, 'binary'))
-    )
+      decoded === undefined ||
+      decoded.length !== 32 ||
+      !timingSafeEqual(decoded, Buffer.from(expected, 'binary'))
+    ) {
+      this.#throttle?.signatureFailed(accessKeyId)
       throw new InvalidSignatureException(
         'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
       )
+    }
     return { accessKeyId, region, service, record: key.record }
   }
 }
