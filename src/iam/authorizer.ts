@@ -2,7 +2,8 @@
  * @module iam/authorizer
  * Decides every call: the account root may do everything; an IAM user is allowed what its
  * inline and attached policies allow; a role session what the role's policies allow and, when
- * AssumeRole passed one, its session policy too. Compiled policies are cached per principal and
+ * AssumeRole passed one, its session policy too; AssumeRole adds the role's trust policy. An
+ * explicit deny in any of them wins. Compiled policies are cached per principal and
  * dropped when the account's IAM version moves (every IAM write bumps it; other nodes sharing
  * PostgreSQL see the change within `versionTtlMs`).
  */
@@ -197,6 +198,16 @@ export class Authorizer {
     const who = `User: ${p.arn} is not authorized to perform: ${q.action} on resource: ${q.resource}`
     if (evaluation.decision !== 'allowed') {
       if (!explain) evaluation = evaluate(compiled.policies, q, true)
+      // An explicit deny anywhere wins: the session policy's, when the identity's is implicit.
+      const session =
+        evaluation.decision === 'implicitDeny' && compiled.sessionPolicy
+          ? evaluate([compiled.sessionPolicy], q, true)
+          : undefined
+      if (session?.decision === 'explicitDeny')
+        return {
+          evaluation: { ...session, trace: explain ? [...evaluation.trace, ...session.trace] : [] },
+          message: `${who} with an explicit deny in a session policy`,
+        }
       const deny = evaluation.deciding[0]
       message =
         evaluation.decision === 'explicitDeny' && deny

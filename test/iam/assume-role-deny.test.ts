@@ -11,7 +11,9 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam'
 import { AssumeRoleCommand } from '@aws-sdk/client-sts'
+import { ListConnectionsCommand } from '@aws-sdk/client-codestar-connections'
 import { describeApi, sdkError } from '../helpers/api.js'
+import { sdkClient } from '../helpers/client.js'
 import type { Credentials } from '../helpers/client.js'
 import { iamClient, policy, stsClient, userWithPolicy } from '../helpers/iam.js'
 
@@ -127,6 +129,27 @@ describeApi('AssumeRole: an explicit deny anywhere wins', (f) => {
       }),
     )
     expect((await sdkError(assume(narrow, roleArn('second', '/chain/')))).name).toBe('AccessDenied')
+  })
+
+  it("reports a session policy's explicit deny even where the role's policies do not allow", async () => {
+    const c = iam()
+    await c.send(
+      new CreateRoleCommand({
+        RoleName: 'bare',
+        AssumeRolePolicyDocument: trust(`arn:aws:iam::${ACCOUNT}:user/kim`),
+      }),
+    )
+    const kim = await userWithPolicy(c, 'kim')
+    const session = sessionCreds(
+      await assume(kim, roleArn('bare'), {
+        Policy: policy({ Effect: 'Deny', Action: 'codestar-connections:*', Resource: '*' }),
+      }),
+    )
+    const err = await sdkError(
+      sdkClient(f.server.url, session).send(new ListConnectionsCommand({})),
+    )
+    expect(err.name).toBe('AccessDeniedException')
+    expect(err.message).toContain('with an explicit deny in a session policy')
   })
 
   it('a Deny in the trust policy beats an Allow in the identity policy', async () => {
