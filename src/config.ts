@@ -2,6 +2,7 @@
  * @module config
  * `junction serve` flags (the DESIGN contract table) and their defaults.
  */
+import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
 export interface Config {
@@ -100,6 +101,7 @@ export interface ServeFlags {
   port?: string
   'data-dir'?: string
   database?: string
+  'database-file'?: string
   region?: string
   'account-id'?: string
   'public-url'?: string
@@ -157,6 +159,41 @@ function httpUrl(name: string, value: string): string {
   return value.replace(/\/+$/, '')
 }
 
+/**
+ * The database: `--database`, else the first line of `--database-file`, of the file named by
+ * `JUNCTION_DATABASE_URL_FILE`, or `JUNCTION_DATABASE_URL`, else `<data-dir>/junction.db`. A
+ * PostgreSQL URL with its password belongs in the environment or a file: the command line is
+ * visible to every user through `ps`.
+ */
+function databaseFrom(flags: ServeFlags, env: NodeJS.ProcessEnv, dataDir: string): string {
+  if (flags.database !== undefined && flags['database-file'] !== undefined)
+    throw new ConfigError('give --database or --database-file, not both')
+  const fromFile = (file: string, what: string) => {
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (err) {
+      throw new ConfigError(
+        `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      )
+    }
+    const value = text.split('\n')[0]!.trim()
+    if (!value) throw new ConfigError(`${what} ${file} is empty`)
+    return value
+  }
+  const fileEnv = env['JUNCTION_DATABASE_URL_FILE']
+  const value =
+    flags.database ??
+    (flags['database-file'] !== undefined
+      ? fromFile(flags['database-file'], '--database-file')
+      : fileEnv
+        ? fromFile(fileEnv, 'JUNCTION_DATABASE_URL_FILE')
+        : env['JUNCTION_DATABASE_URL'])
+  if (value === '')
+    throw new ConfigError('the database (--database or JUNCTION_DATABASE_URL) is empty')
+  return value ?? join(dataDir, 'junction.db')
+}
+
 export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Config {
   const host = flags.host ?? defaults.host
   const port = integer('port', flags.port, defaults.port, 0, 65535)
@@ -183,7 +220,7 @@ export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = proc
     host,
     port,
     dataDir,
-    database: flags.database ?? join(dataDir, 'junction.db'),
+    database: databaseFrom(flags, env, dataDir),
     region,
     accountId,
     partition: region.startsWith('cn-')

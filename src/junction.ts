@@ -2,10 +2,10 @@
  * @module junction
  * The composition root: config → master key → store → credentials → HTTP server.
  */
-import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { pino, type Logger } from 'pino'
+import { privateDir } from './bootstrap/private-files.js'
 import type { Config } from './config.js'
 import { MasterKey } from './crypto/master-key.js'
 import { PageTokens } from './domain/pagination.js'
@@ -68,7 +68,8 @@ export async function startJunction(
       // Not yet open or already closed: nothing buffered to lose.
     }
   }
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+  // Owner-only (0700), tightened if it existed looser: it holds master.key and the credentials.
+  privateDir(config.dataDir)
   // Builds run isolated or not at all: checked before anything starts.
   const commandsSandbox =
     config.pipelines.enableCommands && config.pipelines.worker

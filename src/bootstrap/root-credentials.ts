@@ -6,6 +6,7 @@
  * The key is (re-)registered in the store at every start, encrypted under the master key.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { tighten } from './private-files.js'
 import { join } from 'node:path'
 import type { MasterKey } from '../crypto/master-key.js'
 import { newAccessKeyId, newSecretAccessKey } from '../domain/ids.js'
@@ -65,6 +66,7 @@ export async function ensureRootCredentials(opts: {
       created: false,
     }
   } else {
+    if (existsSync(file)) tighten(file)
     const existing = existsSync(file) ? readCredentialsFile(file) : undefined
     if (existing) creds = { ...existing, source: file, created: false }
     else {

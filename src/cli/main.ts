@@ -6,6 +6,8 @@
 import { parseArgs } from 'node:util'
 import { configFromFlags, ConfigError, defaults, type ServeFlags } from '../config.js'
 import { startJunction, VERSION } from '../junction.js'
+import { PRIVATE_UMASK } from '../bootstrap/private-files.js'
+import { hasPassword } from '../store/database-url.js'
 import { explain, EXPLAIN_USAGE } from './explain.js'
 import { keys } from './keys.js'
 import { CliError } from './api-client.js'
@@ -35,6 +37,8 @@ junction serve flags:
   --port <n>                 Port for the API, console and /health (default ${defaults.port})
   --data-dir <dir>           Data directory: master.key, credentials, junction.db (default ${defaults.dataDir})
   --database <file|url>      SQLite file (default <data-dir>/junction.db) or postgres://user@host/db[?schema=name]
+                             (a URL with a password: use --database-file or JUNCTION_DATABASE_URL, ps shows argv)
+  --database-file <file>     A file whose first line is the --database value (e.g. the PostgreSQL URL)
   --region <name>            Region in new ARNs (default ${defaults.region})
   --account-id <12 digits>   Account that owns the root credentials (default ${defaults.accountId})
   --public-url <url>         URL at which users and providers reach this server (default http://<host>:<port>)
@@ -75,6 +79,11 @@ Environment:
   JUNCTION_ROOT_SECRET_ACCESS_KEY     root credentials instead of <data-dir>/credentials
   JUNCTION_BITBUCKET_CLIENT_ID,
   JUNCTION_BITBUCKET_CLIENT_SECRET    the Bitbucket OAuth consumer instead of the flags
+  JUNCTION_DATABASE_URL               the --database value (e.g. postgres://user:password@host/db)
+  JUNCTION_DATABASE_URL_FILE          a file holding it (as --database-file)
+
+Files: junction runs with umask 077; everything it writes (data directory, master.key,
+credentials, the SQLite database and its WAL, artifacts, logs) is owner-only (0700/0600).
 `
 
 const serveOptions = {
@@ -82,6 +91,7 @@ const serveOptions = {
   port: { type: 'string' },
   'data-dir': { type: 'string' },
   database: { type: 'string' },
+  'database-file': { type: 'string' },
   region: { type: 'string' },
   'account-id': { type: 'string' },
   'public-url': { type: 'string' },
@@ -124,6 +134,13 @@ async function serve(args: string[]): Promise<void> {
     return
   }
   const config = configFromFlags(values as ServeFlags)
+  if (values.database && hasPassword(values.database))
+    process.stderr.write(
+      'junction: warning: the --database URL carries a password, which every user can read with ps; ' +
+        'give it in JUNCTION_DATABASE_URL or a --database-file instead\n',
+    )
+  // Read once: the processes Junction starts (git, builds) do not inherit it.
+  delete process.env['JUNCTION_DATABASE_URL']
   const junction = await startJunction(config)
   if (junction.root.created)
     process.stderr.write(
@@ -154,6 +171,9 @@ async function serve(args: string[]): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
+  // Everything Junction (or a library, or git) creates is owner-only: data directory, keys,
+  // database, WAL, artifacts, logs, the sandbox's data.
+  process.umask(PRIVATE_UMASK)
   switch (command) {
     case 'serve':
       return serve(rest)

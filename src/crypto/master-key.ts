@@ -1,11 +1,13 @@
 /**
  * @module crypto/master-key
  * The master key that encrypts every secret at rest (AES-256-GCM), from `JUNCTION_MASTER_KEY`
- * (32 bytes, base64 or hex) or `<data-dir>/master.key` (created with mode 0600 on first start).
+ * (32 bytes, base64 or hex) or `<data-dir>/master.key` (created with mode 0600 on first start;
+ * an existing one readable by others is tightened to 0600).
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { tighten } from '../bootstrap/private-files.js'
 
 const KEY_BYTES = 32
 const IV_BYTES = 12
@@ -60,6 +62,7 @@ export class MasterKey {
     if (fromEnv) return new MasterKey(decodeKey(fromEnv, 'JUNCTION_MASTER_KEY'))
     const file = join(dataDir, 'master.key')
     if (existsSync(file)) {
+      tighten(file)
       const key = new MasterKey(decodeKey(readFileSync(file, 'utf8'), file))
       const pending = join(dataDir, 'master.key.new')
       if (existsSync(pending))

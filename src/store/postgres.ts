@@ -7,6 +7,7 @@
 import pg from 'pg'
 import { ValidationException } from '../errors/common.js'
 import { Kysely, PostgresDialect, sql } from 'kysely'
+import { scrubbedError } from './database-url.js'
 import type { SqlDialectAdapter } from './sql/dialect-adapter.js'
 import type { Database as Schema } from './sql/schema.js'
 import { SqlStore } from './sql/sql-store.js'
@@ -61,6 +62,15 @@ async function createSchema(db: Kysely<Schema>, schema: string): Promise<void> {
 }
 
 export async function openPostgresStore(url: string): Promise<SqlStore> {
+  try {
+    return await open(url)
+  } catch (err) {
+    // Neither a log nor the start-up error ever shows the URL's password.
+    throw scrubbedError(err, url)
+  }
+}
+
+async function open(url: string): Promise<SqlStore> {
   const parsed = new URL(url)
   const schema = parsed.searchParams.get('schema')
   parsed.searchParams.delete('schema')

@@ -1,8 +1,12 @@
 /**
  * @module store/sqlite
- * The embedded engine: better-sqlite3 in WAL mode, the default at `<data-dir>/junction.db`.
+ * The embedded engine: better-sqlite3 in WAL mode, the default at `<data-dir>/junction.db`; the
+ * database and its WAL are owner-only (0600).
  */
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
+import { privateFile, tighten } from '../bootstrap/private-files.js'
 import { Kysely, SqliteDialect } from 'kysely'
 import type { SqlDialectAdapter } from './sql/dialect-adapter.js'
 import type { Database as Schema } from './sql/schema.js'
@@ -34,6 +38,14 @@ export async function openSqliteStore(file: string): Promise<SqlStore> {
 }
 
 async function open(file: string): Promise<SqlStore> {
+  if (file !== ':memory:' && !file.startsWith('file:')) {
+    // Owner-only, wherever --database puts it: missing folders are created 0700 (existing ones
+    // are left as they are), the file 0600 before SQLite opens it. SQLite gives its -wal and
+    // -shm files the database file's mode; older ones are tightened too.
+    mkdirSync(dirname(resolve(file)), { recursive: true, mode: 0o700 })
+    privateFile(file)
+    for (const extra of ['-wal', '-shm', '-journal']) tighten(file + extra)
+  }
   const sqlite = new Database(file)
   // One Junction process owns the file: a second one is refused instead of silently sharing it,
   // which also makes the in-memory row cache safe (see RowCache). Set before WAL mode so that

@@ -116,6 +116,7 @@ export async function runSource(r: ActionRun): Promise<ActionResult> {
           null,
           2,
         ),
+        { mode: 0o600 },
       )
     }
     const message = truncateUtf8(commit.message, MAX_MESSAGE_BYTES)
