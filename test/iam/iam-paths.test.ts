@@ -133,10 +133,15 @@ describeApi('IAM authorizes on real ARNs (paths)', (f) => {
         attacker.send(
           new DeleteAccessKeyCommand({ UserName: boss, AccessKeyId: bossKey.AccessKeyId! }),
         ),
-      () => attacker.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: bossKey.AccessKeyId! })),
       () => attacker.send(new DeleteUserCommand({ UserName: boss })),
     ]
     for (const attack of attacks) await denied(attack(), arn)
+    // Authorized on the key owner's ARN; the denial does not name the owner.
+    const lastUsed = await sdkError(
+      attacker.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: bossKey.AccessKeyId! })),
+    )
+    expect(lastUsed.name).toBe('AccessDenied')
+    expect(lastUsed.message).not.toContain(boss)
 
     // Nothing happened to the admin.
     const c = root()
@@ -229,7 +234,7 @@ describeApi('IAM authorizes on real ARNs (paths)', (f) => {
   })
 
   it('tells an unauthorized caller AccessDenied whether or not the user or role exists', async () => {
-    const { boss, ops } = await setup('x')
+    const { boss, bossKey, ops } = await setup('x')
     const nobody = iamClient(f.server.url, await userWithPolicy(root(), 'nobody-x'))
     const sts = stsClient(f.server.url, await userWithPolicy(root(), 'nobody-sts'))
     const pairs: [string, (name: string) => Promise<unknown>][] = [
@@ -245,6 +250,12 @@ describeApi('IAM authorizes on real ARNs (paths)', (f) => {
           ),
       ],
     ]
+    // An access key: the same answer for the admin's key and a key that does not exist.
+    const lastUsed = async (id: string) => {
+      const err = await sdkError(nobody.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: id })))
+      return `${err.name}: ${err.message.replace(id, '<key>')}`
+    }
+    expect(await lastUsed(bossKey.AccessKeyId!)).toBe(await lastUsed('JKIAAAAAAAAAAAAAAAAA'))
     for (const [type, call] of pairs) {
       const existing = await sdkError(call(type === 'user' ? boss : ops))
       const missing = await sdkError(call('does-not-exist'))

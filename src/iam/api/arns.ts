@@ -6,6 +6,7 @@
  * call then fails with NoSuchEntity only once authorized, so an unauthorized caller is told
  * AccessDenied whether or not it exists.
  */
+import { AccessDeniedException } from '../../generated/errors.js'
 import { iamArn } from '../principal.js'
 import type { IamCallContext } from './context.js'
 
@@ -25,12 +26,29 @@ export async function roleArnOf(ctx: IamCallContext, name: string): Promise<stri
 }
 
 /**
- * The real ARN of the user an access key belongs to; `user/*` for a key that is not a user key
- * of this account (the call then fails with NoSuchEntity, once authorized).
+ * Authorizes `action` on the real ARN of the user an access key belongs to (`user/*` for a key
+ * that is not a user key of this account: the call then fails with NoSuchEntity). A denial names
+ * the key, never its owner, so it says nothing of who owns the key or whether it exists.
  */
-export async function keyUserArnOf(ctx: IamCallContext, accessKeyId: string): Promise<string> {
+export async function authorizeOnKeyOwner(
+  ctx: IamCallContext,
+  action: string,
+  accessKeyId: string,
+): Promise<void> {
+  const p = ctx.principal
+  if (p.kind === 'root') return
   const key = await ctx.store.accessKeys.get(accessKeyId)
-  if (key && key.accountId === ctx.principal.accountId && key.kind === 'user' && key.userName)
-    return userArnOf(ctx, key.userName)
-  return pathless(ctx, 'user', '*')
+  const resource =
+    key && key.accountId === p.accountId && key.kind === 'user' && key.userName
+      ? await userArnOf(ctx, key.userName)
+      : pathless(ctx, 'user', '*')
+  const compiled = await ctx.authorizer.compiled(p)
+  const context = ctx.authorizer.baseContext(p, compiled, {
+    sourceIp: ctx.sourceIp,
+    region: ctx.region,
+  })
+  if (ctx.authorizer.decide(p, compiled, { action, resource, context }).message)
+    throw new AccessDeniedException(
+      `User: ${p.arn} is not authorized to perform: ${action} on the access key ${accessKeyId}`,
+    )
 }

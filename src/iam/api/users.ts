@@ -4,7 +4,7 @@
  */
 import { newAccessKeyId, newSecretAccessKey } from '../../domain/ids.js'
 import { iamArn } from '../principal.js'
-import { keyUserArnOf, userArnOf } from './arns.js'
+import { authorizeOnKeyOwner, userArnOf } from './arns.js'
 import type { IamCallContext, IamOperation, Input } from './context.js'
 import { decodeMarker, iamId, keyOwner, maxItems, page, required, str, userXml } from './common.js'
 import { DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity } from './errors.js'
@@ -171,16 +171,13 @@ export const userOperations: Record<string, IamOperation> = {
   },
   GetAccessKeyLastUsed: {
     service: 'iam',
-    authorize: async (input, ctx) => ({
-      action: 'iam:GetAccessKeyLastUsed',
-      resource: await keyUserArnOf(ctx, required(input, 'AccessKeyId')),
-    }),
+    // Authorized in `handle`, on the key owner's real ARN; a denial names the key, not its owner.
     async handle(input, ctx) {
-      const key = await ctx.store.accessKeys.get(required(input, 'AccessKeyId'))
+      const id = required(input, 'AccessKeyId')
+      await authorizeOnKeyOwner(ctx, 'iam:GetAccessKeyLastUsed', id)
+      const key = await ctx.store.accessKeys.get(id)
       if (!key || key.accountId !== ctx.principal.accountId || key.kind !== 'user')
-        throw new NoSuchEntity(
-          `The Access Key with id ${required(input, 'AccessKeyId')} cannot be found.`,
-        )
+        throw new NoSuchEntity(`The Access Key with id ${id} cannot be found.`)
       return {
         UserName: key.userName ?? undefined,
         AccessKeyLastUsed: key.lastUsedAt

@@ -154,3 +154,27 @@ function bindOne(text: string, variableFor: (w: string, ns: string, n: string) =
 
 /** `s` as one single-quoted shell word (any text without NUL). */
 export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
+
+/**
+ * The build's script: its environment exported, the referenced values in their shell variables
+ * (each one single-quoted word), then each command after its `$ command` line (printed as data).
+ */
+export function commandsScript(o: {
+  env: Record<string, string>
+  bound: BoundCommands
+  /** What each command's `$ …` log line shows. */
+  shown: string[]
+  cwd: string
+  /** Shell text run after the commands (capturing output variables). */
+  after?: string
+}): string {
+  return [
+    ...Object.entries(o.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
+    ...[...o.bound.values].map(([k, v]) => `${k}=${shellQuote(v)}`),
+    `cd ${shellQuote(o.cwd)}`,
+    'set -e',
+    ...o.bound.commands.map((c, i) => `printf '%s\\n' ${shellQuote(`$ ${o.shown[i] ?? c}`)}\n${c}`),
+    o.after ?? '',
+    '',
+  ].join('\n')
+}

@@ -53,6 +53,8 @@ exec unshare --mount --pid --fork --kill-child --mount-proc --propagation privat
 
 // PID 1 of the build's namespaces, root until the build starts: hide, mount back, drop, run.
 const INNER = `set -e
+# Junction's own umask (077) would make the folders below unreachable for the build.
+umask 022
 base=$1 uid=$2 gid=$3 nofile=$4 nproc=$5 fsize=$6 as=$7 tmpsize=$8
 shift 8
 for entry in "$@"; do

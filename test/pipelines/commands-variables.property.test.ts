@@ -1,0 +1,154 @@
+/**
+ * Property: a `#{…}` value in a Commands command is data. Random and hostile values (quotes,
+ * `$( )`, backticks, newlines, backslashes, globs, very long text) placed in every quoting context
+ * of a command reach the command as exactly their text, and nothing in them runs. The script is
+ * the one the action writes (`commandsScript`), run by `/bin/sh` directly (no server) for speed;
+ * `commands-variables.test.ts` does the same through the server.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import fc from 'fast-check'
+import { afterAll, describe, expect, it } from 'vitest'
+import {
+  bindCommandReferences,
+  commandsScript,
+  UnusableValue,
+} from '../../src/pipelines/actions/shell-references.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'junction-shellrefs-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const HOSTILE = [
+  '$(touch pwned)',
+  '`touch pwned`',
+  "'; touch pwned; '",
+  '"; touch pwned; "',
+  '$(id > pwned)',
+  '\\',
+  '\\\\',
+  "'",
+  '"',
+  '\n',
+  '\r\n',
+  '*',
+  '${IFS}',
+  '$((1+1))',
+  '#',
+  '#{variables.other}',
+  '}',
+  ')',
+  '|| touch pwned',
+  '\t',
+  ' ',
+  '-n',
+  '-e \\n',
+  '%s%d',
+]
+
+const value = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 40 }).map((s) => s.replaceAll('\0', '')),
+  fc.array(fc.constantFrom(...HOSTILE), { maxLength: 8 }).map((a) => a.join('')),
+  fc
+    .tuple(fc.constantFrom(...HOSTILE), fc.integer({ min: 1000, max: 200_000 }))
+    .map(([s, n]) => s.repeat(Math.ceil(n / s.length)).slice(0, n)),
+)
+
+/** Command shapes: what the command must print for a value `v` (`R` marks the reference). */
+const CONTEXTS: { command: string; expect: (v: string) => string }[] = [
+  { command: `printf '%s' R`, expect: (v) => v },
+  { command: `printf '%s' pre-R-post`, expect: (v) => `pre-${v}-post` },
+  { command: `printf '%s' "pre R post"`, expect: (v) => `pre ${v} post` },
+  { command: `printf '%s' 'pre R post'`, expect: (v) => `pre ${v} post` },
+  { command: `printf '%s' 'it'"'"'s R'`, expect: (v) => `it's ${v}` },
+  { command: `printf '%s' "$(printf '%s.' R)"`, expect: (v) => `${v}.` },
+  { command: `printf '%s' "$(printf '%s.' "R")"`, expect: (v) => `${v}.` },
+  { command: `printf '%s' "$(printf '%s.' 'R')"`, expect: (v) => `${v}.` },
+  { command: "x=`printf '%s.' R`; printf '%s' \"$x\"", expect: (v) => `${v}.` },
+  { command: "x=`printf '%s.' 'R'`; printf '%s' \"$x\"", expect: (v) => `${v}.` },
+  { command: `printf '%s' "\${JUNCTION_UNSET_X:-R}"`, expect: (v) => v },
+  { command: `printf '%s' \${JUNCTION_UNSET_X:-R}`, expect: (v) => v },
+  { command: `printf '%s' "a\\"R\\"b"`, expect: (v) => `a"${v}"b` },
+  { command: `printf '%s' \\'R`, expect: (v) => `'${v}` },
+  { command: `printf '%s' R R`, expect: (v) => `${v}${v}` },
+  { command: `printf '%s' R # a comment with 'quotes`, expect: (v) => v },
+  { command: `printf '%s' "$(printf '%s' "$(printf '%s.' 'R')")"`, expect: (v) => `${v}.` },
+]
+
+const utf8 = (s: string) => Buffer.from(s, 'utf8').toString('utf8')
+
+function run(v: string, context: number, other: string): { out: string; created: boolean } {
+  const work = mkdtempSync(join(dir, 'w-'))
+  const c = CONTEXTS[context]!
+  const scopes = { SourceVariables: { CommitMessage: v }, variables: { other } }
+  const template = c.command.replaceAll('R', '#{SourceVariables.CommitMessage}')
+  const bound = bindCommandReferences(
+    [`{ ${template}\n} > out.txt`, `printf '%s' #{variables.other} > other.txt`],
+    scopes,
+  )
+  const script = commandsScript({
+    env: { PATH: process.env['PATH']! },
+    bound,
+    shown: [],
+    cwd: work,
+  })
+  writeFileSync(join(work, '.run.sh'), script)
+  const r = spawnSync('/bin/sh', [join(work, '.run.sh')], { cwd: work, env: {}, encoding: 'utf8' })
+  expect(r.status, `${template}\n${r.stderr}`).toBe(0)
+  expect(readFileSync(join(work, 'other.txt'), 'utf8')).toBe(utf8(other))
+  const out = readFileSync(join(work, 'out.txt'), 'utf8')
+  const created = existsSync(join(work, 'pwned'))
+  rmSync(work, { recursive: true, force: true })
+  return { out, created }
+}
+
+describe('#{…} values in Commands commands are data', () => {
+  it('every value reaches the command as exactly its text, in every quoting context', () => {
+    fc.assert(
+      fc.property(
+        value,
+        fc.nat({ max: CONTEXTS.length - 1 }),
+        fc.constantFrom(...HOSTILE),
+        (v, context, other) => {
+          const { out, created } = run(v, context, other)
+          expect(created).toBe(false)
+          expect(out).toBe(CONTEXTS[context]!.expect(utf8(v)))
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  it('each context with each hostile value', () => {
+    for (const v of HOSTILE)
+      for (let c = 0; c < CONTEXTS.length; c++) {
+        const { out, created } = run(v, c, v)
+        expect(created, `${v} in ${CONTEXTS[c]!.command}`).toBe(false)
+        expect(out, `${v} in ${CONTEXTS[c]!.command}`).toBe(CONTEXTS[c]!.expect(v))
+      }
+  })
+
+  it('refuses a value holding a NUL byte, which a shell cannot receive', () => {
+    expect(() =>
+      bindCommandReferences(['echo #{variables.x}'], { variables: { x: 'a\0b' } }),
+    ).toThrow(UnusableValue)
+    expect(() =>
+      bindCommandReferences(['echo #{variables.x}'], { variables: { x: 'a\0b' } }),
+    ).toThrow(/#\{variables\.x\} contains a NUL byte/)
+  })
+
+  it('leaves text that is not a reference alone, and reuses one variable per reference', () => {
+    const b = bindCommandReferences(['echo "#{a.b}" #{a.b} #notref ${X#y} $#', "echo '#{a.c}'"], {
+      a: { b: '1', c: '2' },
+    })
+    expect(b.commands).toEqual([
+      'echo "${JUNCTION_VAR_1}" "${JUNCTION_VAR_1}" #notref ${X#y} $#',
+      `echo ''"\${JUNCTION_VAR_2}"''`,
+    ])
+    expect([...b.values]).toEqual([
+      ['JUNCTION_VAR_1', '1'],
+      ['JUNCTION_VAR_2', '2'],
+    ])
+  })
+})
