@@ -15,6 +15,7 @@ import { Authorizer } from './iam/authorizer.js'
 import { IAM_LIMITS } from './iam/api/index.js'
 import { SigV4Verifier } from './protocol/sigv4/verify.js'
 import { createHttpServer } from './server/http.js'
+import { AuthThrottle } from './server/throttle.js'
 import { openStore, isPostgresUrl, type Store } from './store/index.js'
 import { ConsoleApp } from './console/console.js'
 import { CredentialKeeper } from './connect/credentials.js'
@@ -49,7 +50,12 @@ const SESSION_SWEEP_MS = 10 * 60 * 1000
 
 export async function startJunction(
   config: Config,
-  opts: { logger?: Logger; env?: NodeJS.ProcessEnv } = {},
+  opts: {
+    logger?: Logger
+    env?: NodeJS.ProcessEnv
+    /** The clock of the sign-in and signature throttle (tests move it). */
+    clock?: () => number
+  } = {},
 ): Promise<RunningJunction> {
   // Buffered asynchronous writes: under load lines leave in 4 KiB batches instead of one write(2)
   // per request; a timer flushes a partial buffer within 200 ms so an idle server's log stays
@@ -144,7 +150,9 @@ export async function startJunction(
       leaseMs: config.pipelines.leaseMs,
     })
     webhooks.onRecorded = () => engine.wake()
-    const verifier = new SigV4Verifier<Principal>(credentials.lookup)
+    // Failed sign-ins and wrong signatures, counted in this node's memory (server/throttle.ts).
+    const throttle = new AuthThrottle({ logger, ...(opts.clock ? { now: opts.clock } : {}) })
+    const verifier = new SigV4Verifier<Principal>(credentials.lookup, throttle)
     const apiDeps = {
       verifier,
       authorizer,
@@ -180,6 +188,7 @@ export async function startJunction(
       api: apiDeps,
       connect,
       lookupKey: async (id) => credentials.lookup(id),
+      throttle,
       signer: new Signer(masterKey.derive('console')),
       csrfKey: masterKey.derive('console-csrf'),
       secure: secure(),

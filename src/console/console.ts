@@ -22,6 +22,7 @@ import { APP_JS, badge, copyable, esc, hidden, page, type Shell } from './html.j
 import { pipelineRoutes } from './pipelines.js'
 import type { PipelineApiDeps } from '../pipelines/api.js'
 import { ConsoleSessions, safeNext } from './sessions.js'
+import type { AuthThrottle } from '../server/throttle.js'
 
 export interface ProviderAppInfo {
   providerType: string
@@ -48,6 +49,8 @@ export interface ConsoleDeps {
   providerApps(): ProviderAppInfo[]
   /** The CodePipeline subset (the pipeline pages). */
   pipelines?: PipelineApiDeps
+  /** Throttles failed sign-ins per source address and per access key. */
+  throttle?: AuthThrottle
 }
 
 const COOKIE = 'junction_console'
@@ -395,8 +398,25 @@ ${problem ? `<p class="field-error" id="signin-error" role="alert">${esc(problem
     const keyId = (f.get('accessKeyId') ?? '').trim()
     const secret = f.get('secretAccessKey') ?? ''
     const next = nextOf(f.get('next'))
-    const key = /^[A-Z0-9]{16,128}$/.test(keyId) ? await this.d.lookupKey(keyId) : undefined
+    const wellFormed = /^[A-Z0-9]{16,128}$/.test(keyId)
+    const from = req.socket.remoteAddress
+    // Too many failures from this address or for this key: refused before the secret is looked at.
+    const wait = this.d.throttle?.signinWaitSeconds(from, wellFormed ? keyId : '') ?? 0
+    if (wait > 0) {
+      send(
+        res,
+        429,
+        page(
+          { title: 'Too many sign-in attempts' },
+          `<h1>Too many failed sign-ins</h1><p role="alert">Sign-in is paused after too many wrong access keys or secrets. Wait ${wait} seconds, then try again.</p><p><a class="button" href="/console/signin?next=${esc(encodeURIComponent(next))}">Sign in</a></p>`,
+        ),
+        { 'Retry-After': String(wait) },
+      )
+      return
+    }
+    const key = wellFormed ? await this.d.lookupKey(keyId) : undefined
     if (!key || key.record.kind === 'session' || !safeEqual(key.secret, secret)) {
+      this.d.throttle?.signinFailed(from, key ? keyId : undefined)
       send(
         res,
         401,

@@ -77,6 +77,7 @@ const QUERY_CODES: Record<string, string> = {
   SerializationException: 'MalformedQueryString',
   AccessDeniedException: 'AccessDenied',
   UnknownOperationException: 'InvalidAction',
+  ThrottlingException: 'Throttling',
 }
 
 export function writeQueryError(
