@@ -4,6 +4,7 @@
  * source and output artifacts and its action logs. The test process keeps the usual umask 022,
  * so anything Junction leaves to the default would show group and other bits.
  */
+import { spawn } from 'node:child_process'
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
@@ -22,7 +23,7 @@ import {
   pipelineRole,
   waitFor,
 } from '../helpers/pipelines.js'
-import { spawnServe, type ServeProcess } from '../helpers/process.js'
+import { BIN, spawnServe, type ServeProcess } from '../helpers/process.js'
 
 const isRoot = process.getuid?.() === 0
 
@@ -140,5 +141,47 @@ describe('files junction serve writes', () => {
     // After a clean stop as well (the WAL checkpointed, nothing left behind looser).
     const after = [...walk(dataDir), ...walk(join(elsewhere, 'db')), ...walk(artifactDir)]
     expect(after.filter((c) => (c.mode & 0o077) !== 0).map((c) => c.path)).toEqual([])
+  })
+
+  it('are owner-only for the sandbox Bitbucket too (its state and Git repositories)', async () => {
+    const dataDir = join(base, 'sandbox')
+    const child = spawn(
+      process.execPath,
+      [BIN, 'sandbox', 'bitbucket', '--port', '0', '--data-dir', dataDir],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    try {
+      let out = ''
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+      const url = await waitFor('the sandbox', async () =>
+        Promise.resolve(/Bitbucket sandbox at (\S+)/.exec(out)?.[1]),
+      )
+      const admin = async (path: string, body: unknown) => {
+        const r = await fetch(`${url}/_sandbox/${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+        expect(r.status, await r.text()).toBeLessThan(300)
+      }
+      await admin('users', { username: 'alice', password: 'alice-pw' })
+      await admin('workspaces', { slug: 'acme', name: 'Acme', admins: ['alice'] })
+      await admin('repositories', { workspace: 'acme', slug: 'app', files: { 'a.txt': 'a\n' } })
+      await admin('repositories/acme/app/commits', {
+        branch: 'main',
+        author: 'alice',
+        files: { 'b.txt': 'b\n' },
+      })
+      const created = walk(dataDir)
+      expect(created.some((c) => c.path.endsWith('bitbucket.json'))).toBe(true)
+      expect(created.filter((c) => c.kind === 'file').length).toBeGreaterThan(5)
+      expect(
+        created
+          .filter((c) => c.kind !== 'link' && (c.mode & 0o077) !== 0)
+          .map((c) => `${relative(base, c.path)} ${c.mode.toString(8)}`),
+      ).toEqual([])
+    } finally {
+      child.kill('SIGTERM')
+    }
   })
 })

@@ -176,7 +176,7 @@ export async function startBitbucketSandbox(o: BitbucketSandboxOptions): Promise
       throw new HttpError(409, `Repository ${workspace}/${slug} exists`)
     const branch = typeof input['mainbranch'] === 'string' ? input['mainbranch'] : 'main'
     const dir = state.repoDir(workspace, slug)
-    mkdirSync(dirname(dir), { recursive: true })
+    mkdirSync(dirname(dir), { recursive: true, mode: 0o700 })
     await initBare(dir, branch)
     const r: SbRepository = {
       workspace,
@@ -1025,7 +1025,7 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
   const host = o.host ?? '127.0.0.1'
   urls = { web: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, api: '' }
   urls.api = `${urls.web}/2.0`
-  if (!existsSync(o.dataDir)) mkdirSync(o.dataDir, { recursive: true })
+  if (!existsSync(o.dataDir)) mkdirSync(o.dataDir, { recursive: true, mode: 0o700 })
   const sandbox: BitbucketSandbox = {
     url: urls.web,
     apiUrl: urls.api,

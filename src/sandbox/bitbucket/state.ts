@@ -127,7 +127,7 @@ export class SandboxState {
   readonly #file: string
 
   constructor(readonly dataDir: string) {
-    mkdirSync(join(dataDir, 'repos'), { recursive: true })
+    mkdirSync(join(dataDir, 'repos'), { recursive: true, mode: 0o700 })
     this.#file = join(dataDir, 'bitbucket.json')
     this.data = existsSync(this.#file)
       ? (JSON.parse(readFileSync(this.#file, 'utf8')) as Persisted)
