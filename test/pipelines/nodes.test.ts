@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createServer, request, type Server } from 'node:http'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CreatePipelineCommand } from '@aws-sdk/client-codepipeline'
@@ -140,7 +140,20 @@ describe.skipIf(!pgUrl)('three nodes, one queue [postgres]', () => {
     })
     expect(done.status, done.text).toBe(200)
     const role = await pipelineRole(iam, 'pipeline-role')
-    const runs = join(shared, 'runs.txt')
+    // Builds cannot write to the test's folders (each runs as its own uid in its own mount
+    // namespace): they report their start and end over HTTP.
+    const lines: string[] = []
+    const recorder = createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        lines.push(body.trim())
+        res.end()
+      })
+    })
+    await new Promise<void>((r) => recorder.listen(0, '127.0.0.1', r))
+    const record = (what: string) =>
+      `curl -fsS -o /dev/null --data "$CODEPIPELINE_EXECUTION_ID ${what}" http://127.0.0.1:${(recorder.address() as { port: number }).port}/`
     await cp.send(
       new CreatePipelineCommand({
         pipeline: declaration({
@@ -148,11 +161,7 @@ describe.skipIf(!pgUrl)('three nodes, one queue [postgres]', () => {
           roleArn: role,
           connectionArn: arn!,
           executionMode: 'PARALLEL',
-          commands: [
-            `echo "$CODEPIPELINE_EXECUTION_ID start" >> ${runs}`,
-            'sleep 3',
-            `echo "$CODEPIPELINE_EXECUTION_ID end" >> ${runs}`,
-          ],
+          commands: [record('start'), 'sleep 3', record('end')],
         }),
       }),
     )
@@ -230,7 +239,7 @@ describe.skipIf(!pgUrl)('three nodes, one queue [postgres]', () => {
     // progress re-runs on takeover).
     // The killed node's builds died with it (their watchdog): every build finished exactly once.
     await new Promise((r) => setTimeout(r, 4000))
-    const lines = readFileSync(runs, 'utf8').trim().split('\n')
+    recorder.close()
     const count = (id: string, what: string) => lines.filter((l) => l === `${id} ${what}`).length
     for (const e of all) {
       const id = e.pipelineExecutionId!

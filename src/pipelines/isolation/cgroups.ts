@@ -5,7 +5,7 @@
  * limit, a way to find and kill every process of a build, and counters that say which limit a
  * build hit. Where a controller is not mounted or not writable, the caller falls back to rlimits.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const MOUNT = '/sys/fs/cgroup'
@@ -42,6 +42,21 @@ export class CgroupParents {
     this.pids = writable(ownGroup('pids'))
   }
 
+  /** Removes the groups of builds whose Junction process is gone (killed before cleaning up). */
+  async sweep(): Promise<void> {
+    const stale = new Map<string, { memory?: string; pids?: string }>()
+    for (const controller of ['memory', 'pids'] as const) {
+      const parent = this[controller]
+      if (!parent) continue
+      for (const e of readdirSync(parent)) {
+        const m = /^junction-(\d+)-/.exec(e)
+        if (!m || alive(Number(m[1]))) continue
+        stale.set(e, { ...stale.get(e), [controller]: join(parent, e) })
+      }
+    }
+    for (const g of stale.values()) await new BuildGroups(g.memory, g.pids).dispose()
+  }
+
   create(name: string, limits: GroupLimits): BuildGroups {
     const memory = this.memory ? join(this.memory, name) : undefined
     const pids = this.pids ? join(this.pids, name) : undefined
@@ -61,6 +76,16 @@ export class CgroupParents {
       writeFileSync(join(pids, 'pids.max'), String(limits.processes))
     }
     return new BuildGroups(memory, pids)
+  }
+}
+
+/** Whether process `pid` exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

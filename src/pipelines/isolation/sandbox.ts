@@ -24,7 +24,7 @@ import { randomInt } from 'node:crypto'
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { CgroupParents, type BuildGroups } from './cgroups.js'
+import { alive, CgroupParents, type BuildGroups } from './cgroups.js'
 
 export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
@@ -100,7 +100,7 @@ export class CommandsSandbox {
 
   private constructor(o: SandboxOptions) {
     this.#o = o
-    this.#root = mkdtempSync(join(tmpdir(), 'junction-builds-'))
+    this.#root = mkdtempSync(join(tmpdir(), `junction-builds-${process.pid}-`))
     chmodSync(this.#root, 0o700)
   }
 
@@ -115,6 +115,7 @@ export class CommandsSandbox {
         `--enable-commands needs Junction to run as root (it runs as uid ${String(uid)}): each build runs as its own unprivileged uid in its own mount and PID namespaces, which only root can set up. Run Junction as root (for example in its own container), or leave --enable-commands off.`,
       )
     const s = new CommandsSandbox(o)
+    await s.#sweep()
     const b = await s.prepare()
     try {
       b.writeScript('id -u\n')
@@ -138,6 +139,15 @@ export class CommandsSandbox {
       await b.dispose()
     }
     return s
+  }
+
+  /** What builds of Junction processes that died (SIGKILL) left on this host. */
+  async #sweep(): Promise<void> {
+    await this.#cgroups.sweep()
+    for (const e of readdirSync(tmpdir())) {
+      const m = /^junction-builds-(\d+)-/.exec(e)
+      if (m && !alive(Number(m[1]))) rmSync(join(tmpdir(), e), { recursive: true, force: true })
+    }
   }
 
   /** Which limits the kernel enforces through cgroups here (the others use rlimits). */
