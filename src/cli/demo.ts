@@ -34,8 +34,9 @@ export async function demo(args: string[]): Promise<number> {
       'bitbucket-url': sb.url,
       'bitbucket-client-id': sb.consumer!.key,
       'bitbucket-client-secret': sb.consumer!.secret,
-      // A local trial: pipelines may run their Commands actions on this machine.
-      'enable-commands': true,
+      // A local trial: pipelines may run their Commands actions on this machine, isolated, which
+      // needs root (otherwise the demo runs without them; the action then says why).
+      'enable-commands': process.getuid?.() === 0,
     },
     {},
   )

@@ -6,7 +6,7 @@
  * shows. Memory and fork bombs and a disk-filling build are stopped with a clear message while
  * the API keeps answering, and nothing of a build is left behind.
  */
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import {
   chmodSync,
@@ -32,7 +32,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedWorld, startSandbox, type Sandbox, type World } from '../helpers/bitbucket.js'
 import { RawClient, sdkClient } from '../helpers/client.js'
 import { iamClient } from '../helpers/iam.js'
-import { spawnServe, type ServeProcess } from '../helpers/process.js'
+import { BIN, spawnServe, type ServeProcess } from '../helpers/process.js'
 import {
   declaration,
   executions,
@@ -77,14 +77,20 @@ function commitLinks(sb: Sandbox, links: Record<string, string>): string {
   return commit
 }
 
-/** Processes running as a build uid, and cgroups of builds of `pid`. */
+/** Processes of builds of Junction process `pid`, and their cgroups. */
 function leftovers(pid: number): string[] {
   const out: string[] = []
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue
     try {
       const uid = statSync(`/proc/${p}`).uid
-      if (uid >= UIDS.first && uid <= UIDS.last) out.push(`process ${p} (uid ${uid})`)
+      // A build of this node (other Junctions on the host may be running builds of their own).
+      if (
+        uid >= UIDS.first &&
+        uid <= UIDS.last &&
+        readFileSync(`/proc/${p}/cgroup`, 'utf8').includes(`/junction-${pid}-`)
+      )
+        out.push(`process ${p} (uid ${uid})`)
     } catch {
       // Exited.
     }
@@ -351,4 +357,58 @@ describe.skipIf(!isRoot)('Commands builds, isolated from Junction', () => {
       leftovers(node.child.pid!).length === 0 ? true : undefined,
     )
   }, 90_000)
+})
+
+describe.skipIf(!isRoot)('--enable-commands where builds cannot be isolated', () => {
+  /** Runs `junction serve --enable-commands` under `wrapper`; it must not start. */
+  const serveUnder = (wrapper: string[], dataDir: string) =>
+    new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = spawn(
+        wrapper[0]!,
+        [
+          ...wrapper.slice(1),
+          process.execPath,
+          BIN,
+          'serve',
+          '--port',
+          '0',
+          '--data-dir',
+          dataDir,
+          '--enable-commands',
+        ],
+        { env: { PATH: process.env['PATH'] }, stdio: ['ignore', 'pipe', 'pipe'] },
+      )
+      let stderr = ''
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+      child.on('close', (code) => {
+        clearTimeout(timer)
+        done({ code, stderr })
+      })
+    })
+
+  it('refuses to start when not root, saying why and what to do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'junction-noroot-'))
+    chmodSync(dir, 0o777)
+    const r = await serveUnder(
+      ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
+      join(dir, 'data'),
+    )
+    rmSync(dir, { recursive: true, force: true })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(
+      /--enable-commands needs Junction to run as root \(it runs as uid 65534\)/,
+    )
+    expect(r.stderr).toMatch(/or leave --enable-commands off/)
+  })
+
+  it('refuses to start when the test build cannot be isolated (root of a user namespace)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'junction-userns-'))
+    const r = await serveUnder(['unshare', '--user', '--map-root-user'], join(dir, 'data'))
+    rmSync(dir, { recursive: true, force: true })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/--enable-commands: this host cannot isolate builds \(/)
+    expect(r.stderr).toMatch(/builds never run unisolated/)
+    expect(r.stderr).not.toMatch(/junction is listening/)
+  })
 })

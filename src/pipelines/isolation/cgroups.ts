@@ -54,7 +54,8 @@ export class CgroupParents {
         stale.set(e, { ...stale.get(e), [controller]: join(parent, e) })
       }
     }
-    for (const g of stale.values()) await new BuildGroups(g.memory, g.pids).dispose()
+    for (const g of stale.values())
+      await new BuildGroups(g.memory, g.pids).dispose().catch(() => undefined)
   }
 
   create(name: string, limits: GroupLimits): BuildGroups {

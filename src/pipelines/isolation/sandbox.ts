@@ -115,8 +115,19 @@ export class CommandsSandbox {
         `--enable-commands needs Junction to run as root (it runs as uid ${String(uid)}): each build runs as its own unprivileged uid in its own mount and PID namespaces, which only root can set up. Run Junction as root (for example in its own container), or leave --enable-commands off.`,
       )
     const s = new CommandsSandbox(o)
-    await s.#sweep()
-    const b = await s.prepare()
+    await s.#sweep().catch(() => undefined)
+    const unavailable = (why: string) => {
+      rmSync(s.#root, { recursive: true, force: true })
+      return new SandboxUnavailable(
+        `--enable-commands: this host cannot isolate builds (a test build through setpriv, unshare --mount --pid and prlimit failed: ${why.slice(0, 500)}). Junction needs util-linux (unshare, setpriv, prlimit, mount), root with its capabilities, and permission to create mount and PID namespaces (in a container: CAP_SYS_ADMIN, or a seccomp profile that allows unshare and mount; not inside a user namespace). Fix that, or leave --enable-commands off; builds never run unisolated.`,
+      )
+    }
+    let b: SandboxedBuild
+    try {
+      b = await s.prepare()
+    } catch (err) {
+      throw unavailable((err as Error).message)
+    }
     try {
       b.writeScript('id -u\n')
       await b.handOver()
@@ -132,11 +143,11 @@ export class CommandsSandbox {
         child.on('close', r)
       })
       if (code !== 0 || out.trim() !== String(b.uid))
-        throw new SandboxUnavailable(
-          `--enable-commands: this host cannot isolate builds (a test build through setpriv, unshare --mount --pid and prlimit failed: ${out.trim().slice(0, 500) || `status ${String(code)}`}). Junction needs util-linux (unshare, setpriv, prlimit, mount) and permission to create mount and PID namespaces (in a container: CAP_SYS_ADMIN, or a seccomp profile that allows unshare and mount). Fix that, or leave --enable-commands off; builds never run unisolated.`,
-        )
+        throw unavailable(out.trim() || `status ${String(code)}`)
+    } catch (err) {
+      throw err instanceof SandboxUnavailable ? err : unavailable((err as Error).message)
     } finally {
-      await b.dispose()
+      await b.dispose().catch(() => undefined)
     }
     return s
   }
@@ -146,7 +157,12 @@ export class CommandsSandbox {
     await this.#cgroups.sweep()
     for (const e of readdirSync(tmpdir())) {
       const m = /^junction-builds-(\d+)-/.exec(e)
-      if (m && !alive(Number(m[1]))) rmSync(join(tmpdir(), e), { recursive: true, force: true })
+      if (!m || alive(Number(m[1]))) continue
+      try {
+        rmSync(join(tmpdir(), e), { recursive: true, force: true })
+      } catch {
+        // Best effort: the next start (or the operator) removes it.
+      }
     }
   }
 
