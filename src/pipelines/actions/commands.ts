@@ -18,7 +18,7 @@ import { resolveVariables } from '../variables.js'
 import { type CommandsSandbox } from '../isolation/sandbox.js'
 import { readBuildFile } from '../isolation/read-back.js'
 import { failed, type ActionResult, type ActionRun } from './action.js'
-import { bindCommandReferences, shellQuote as quote } from './shell-references.js'
+import { bindCommandReferences, commandsScript, shellQuote as quote } from './shell-references.js'
 
 const LOG_LIMIT = 5 * 1024 * 1024
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -138,15 +138,7 @@ export async function runCommands(r: ActionRun, o: CommandsOptions): Promise<Act
       .join('\n')
     // The build's script sets its whole environment (only a fixed PATH reaches the root part of
     // the isolation chain); every value is one single-quoted word, never shell syntax.
-    const script = [
-      ...Object.entries(env).map(([k, v]) => `export ${k}=${quote(v)}`),
-      ...[...bound.values].map(([k, v]) => `${k}=${quote(v)}`),
-      `cd ${quote(work)}`,
-      'set -e',
-      ...bound.commands.map((c, i) => `printf '%s\\n' ${quote(`$ ${shown[i]!}`)}\n${c}`),
-      capture,
-      '',
-    ].join('\n')
+    const script = commandsScript({ env, bound, shown, cwd: work, after: capture })
     mkdirSync(work, { recursive: true })
     build.writeScript(script)
     await build.handOver()
@@ -210,6 +202,9 @@ export async function runCommands(r: ActionRun, o: CommandsOptions): Promise<Act
         r.signal.removeEventListener('abort', onAbort)
         if (!overLimit && build.groups.oomKills() > 0)
           overLimit = `ran out of memory (the limit is ${MiB(caps.memoryBytes)})`
+        // 128 + SIGXFSZ: a process went past RLIMIT_FSIZE.
+        if (!overLimit && code === 153)
+          overLimit = `wrote a file larger than the limit of ${MiB(caps.diskBytes)}`
         resolveRun({ code, timedOut, aborted, ...(overLimit ? { overLimit } : {}) })
       })
     })
