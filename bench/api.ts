@@ -182,6 +182,7 @@ async function signed(port: number, creds: Creds, operation: string, body: unkno
     sha256: Hash.bind(null, 'sha256'),
   })
   const text = JSON.stringify(body)
+  // Signs every header given, X-Amz-Target and Content-Type included: Junction refuses them unsigned.
   const req = await signer.sign({
     method: 'POST',
     protocol: 'http:',
