@@ -21,8 +21,12 @@ const PLAIN = /^[A-Za-z0-9.@_-]+$/
  */
 export function segment(name: string): string {
   if (name.length === 0) throw new PathEscapeError('An empty name cannot be a path segment')
+  // Lone surrogates would all encode as U+FFFD: refused, so that no two names share a folder.
+  const bytes = Buffer.from(name, 'utf8')
+  if (bytes.toString('utf8') !== name)
+    throw new PathEscapeError('A name with lone surrogates cannot be a path')
   if (PLAIN.test(name) && name !== '.' && name !== '..') return name
-  const encoded = Array.from(Buffer.from(name, 'utf8'))
+  const encoded = Array.from(bytes)
     .map((b) =>
       (b >= 0x30 && b <= 0x39) ||
       (b >= 0x41 && b <= 0x5a) ||
