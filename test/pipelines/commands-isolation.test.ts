@@ -327,6 +327,37 @@ describe.skipIf(!isRoot)('Commands builds, isolated from Junction', () => {
     expect(leftovers(node.child.pid!)).toEqual([])
   }, 90_000)
 
+  it("reads a build's outputs back without following the links it left", async () => {
+    // The output variables file, made a link to Junction's credentials file.
+    const vars = await run(
+      pipeline('vars-link', [
+        compute('Build', [`ln -s ${join(dataDir, 'credentials')} ../.vars`], {
+          namespace: 'B',
+        }),
+      ]),
+    )
+    const v = await finished(cp, 'vars-link', vars)
+    expect(v.status, v.statusSummary).toBe('Succeeded')
+    const details = JSON.stringify(await actionsOf('vars-link', vars))
+    expect(details).not.toContain(fileSecret)
+    expect(details).not.toContain('aws_access_key_id')
+    // The working directory, replaced by a link to the data directory before outputs are zipped.
+    const dir = await run(
+      pipeline('dir-link', [
+        compute('Build', ['cd ..', 'mv src src.old', `ln -s ${dataDir} src`], {
+          outputArtifacts: [{ name: 'Out', files: ['**/*'] }],
+        }),
+      ]),
+    )
+    const d = await finished(cp, 'dir-link', dir)
+    expect(d.status).toBe('Failed')
+    expect(d.statusSummary).toMatch(/working directory was replaced/)
+    const zips = execFileSync('find', [artifactDir, '-path', '*dir-link*', '-name', 'Out.zip'])
+      .toString()
+      .trim()
+    expect(zips).toBe('')
+  })
+
   it('stops a memory bomb, a fork bomb and a disk-filling build; the API keeps answering', async () => {
     const bombs = {
       memory: [`x=$(head -c 400000000 /dev/zero | tr "\\0" a); echo "\${#x}"`],
