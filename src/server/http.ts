@@ -25,7 +25,7 @@ import {
 } from './query.js'
 import { isExtensionTarget, runExtensionChain, type ExtensionDeps } from './extension.js'
 import { handleWeb, type WebDeps } from './web.js'
-import { targetFromQuery } from '../protocol/sigv4/verify.js'
+import { targetFromQuery } from '../protocol/sigv4/signed-headers.js'
 import {
   isPipelineTarget,
   PIPELINE_CONTENT_TYPE,

@@ -4,11 +4,9 @@
  * with the error codes and messages AWS answers with. Derived signing keys are cached per
  * (key, date, region, service): they change once a day.
  *
- * The signature must cover every header that selects or shapes the request, as AWS requires:
- * `Host`, `Content-Type` and every `x-amz-*` header sent (`X-Amz-Target` names the operation,
- * `Content-Type` the protocol), in the `Authorization` header and in presigned query strings
- * alike. Only `x-amz-content-sha256` may go unsigned (Junction hashes the body itself), as S3
- * allows. Wrong signatures of an existing key are counted by an optional throttle.
+ * The signature must cover every header that selects or shapes the request (`signed-headers.ts`),
+ * in the `Authorization` header and in presigned query strings alike. Wrong signatures of an
+ * existing key are counted by an optional throttle.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import {
@@ -27,6 +25,7 @@ import {
   sha256Hex,
   stringToSign,
 } from './canonical.js'
+import { mustBeSignedMessage, unsignedRequiredHeader } from './signed-headers.js'
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256'
 /** AWS accepts requests signed up to 15 minutes before or after its clock. */
@@ -68,42 +67,6 @@ export interface SignatureThrottle {
   /** Throws (an `AwsError`) when the key may not try now. */
   checkSignature(accessKeyId: string): void
   signatureFailed(accessKeyId: string): void
-}
-
-/** A header sent but left out of SignedHeaders that must be signed, or undefined. */
-function unsignedRequiredHeader(
-  rawHeaders: string[],
-  signed: readonly string[],
-): string | undefined {
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const raw = rawHeaders[i]!
-    const c = raw.charCodeAt(0) | 0x20
-    // Only names starting with c or x can need a signature: skip the rest without lower-casing.
-    if (c !== 0x63 && c !== 0x78) continue
-    const name = raw.toLowerCase()
-    if (name === 'content-type' || (name.startsWith('x-amz-') && name !== 'x-amz-content-sha256')) {
-      if (!signed.includes(name)) return name
-    }
-  }
-  return undefined
-}
-
-/**
- * `X-Amz-Target` from a raw query string, where a presigner may have hoisted it (the Smithy
- * signer moves every `x-amz-*` header into the query string it signs), or undefined.
- */
-export function targetFromQuery(rawQuery: string): string | undefined {
-  if (!/x-amz-target=/i.test(rawQuery)) return undefined
-  for (const [k, v] of parseQuery(rawQuery)) if (k.toLowerCase() === 'x-amz-target') return v
-  return undefined
-}
-
-/** How AWS spells a header in its "must be a 'SignedHeader'" message. */
-const SPELLING: Record<string, string> = {
-  'content-type': 'Content-Type',
-  'x-amz-target': 'X-Amz-Target',
-  'x-amz-date': 'X-Amz-Date',
-  'x-amz-security-token': 'X-Amz-Security-Token',
 }
 
 export interface VerifiedRequest<T> {
@@ -330,10 +293,7 @@ export class SigV4Verifier<T> {
         "'Host' must be a 'SignedHeader' in the AWS Authorization.",
       )
     const unsigned = unsignedRequiredHeader(req.rawHeaders, signedHeaders)
-    if (unsigned !== undefined)
-      throw new InvalidSignatureException(
-        `'${SPELLING[unsigned] ?? unsigned.slice(0, 64)}' must be a 'SignedHeader' in the AWS Authorization.`,
-      )
+    if (unsigned !== undefined) throw new InvalidSignatureException(mustBeSignedMessage(unsigned))
 
     if (parsed.presigned) {
       const expiresAt = signedAt + parsed.expires! * 1000

@@ -1,0 +1,48 @@
+/**
+ * @module protocol/sigv4/signed-headers
+ * Which headers a signature must cover: every header that selects or shapes the request, as AWS
+ * requires — `Content-Type` (it selects the protocol) and every `x-amz-*` header sent
+ * (`X-Amz-Target` names the operation), besides `Host`. Only `x-amz-content-sha256` may go
+ * unsigned (Junction hashes the body itself), as S3 allows.
+ */
+import { parseQuery } from './canonical.js'
+
+/** A header sent but left out of SignedHeaders that must be signed, or undefined. */
+export function unsignedRequiredHeader(
+  rawHeaders: string[],
+  signed: readonly string[],
+): string | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const raw = rawHeaders[i]!
+    const c = raw.charCodeAt(0) | 0x20
+    // Only names starting with c or x can need a signature: skip the rest without lower-casing.
+    if (c !== 0x63 && c !== 0x78) continue
+    const name = raw.toLowerCase()
+    if (name === 'content-type' || (name.startsWith('x-amz-') && name !== 'x-amz-content-sha256')) {
+      if (!signed.includes(name)) return name
+    }
+  }
+  return undefined
+}
+
+/**
+ * `X-Amz-Target` from a raw query string, where a presigner may have hoisted it (the Smithy
+ * signer moves every `x-amz-*` header into the query string it signs), or undefined.
+ */
+export function targetFromQuery(rawQuery: string): string | undefined {
+  if (!/target/i.test(rawQuery)) return undefined
+  for (const [k, v] of parseQuery(rawQuery)) if (k.toLowerCase() === 'x-amz-target') return v
+  return undefined
+}
+
+/** How AWS spells a header in its "must be a 'SignedHeader'" message. */
+const SPELLING: Record<string, string> = {
+  'content-type': 'Content-Type',
+  'x-amz-target': 'X-Amz-Target',
+  'x-amz-date': 'X-Amz-Date',
+  'x-amz-security-token': 'X-Amz-Security-Token',
+}
+
+/** AWS's message for a header that must be signed and is not. */
+export const mustBeSignedMessage = (name: string): string =>
+  `'${SPELLING[name] ?? name.slice(0, 64)}' must be a 'SignedHeader' in the AWS Authorization.`
