@@ -165,7 +165,11 @@ function httpUrl(name: string, value: string): string {
  * PostgreSQL URL with its password belongs in the environment or a file: the command line is
  * visible to every user through `ps`.
  */
-function databaseFrom(flags: ServeFlags, env: NodeJS.ProcessEnv, dataDir: string): string {
+export function databaseFrom(
+  flags: Pick<ServeFlags, 'database' | 'database-file'>,
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+): string {
   if (flags.database !== undefined && flags['database-file'] !== undefined)
     throw new ConfigError('give --database or --database-file, not both')
   const fromFile = (file: string, what: string) => {

@@ -17,16 +17,17 @@ import {
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { MasterKey } from '../crypto/master-key.js'
-import { defaults } from '../config.js'
+import { databaseFrom, defaults } from '../config.js'
 import { openStore } from '../store/index.js'
 
-export const KEYS_USAGE = `Usage: junction keys rotate [--data-dir <dir>] [--database <file or url>]
+export const KEYS_USAGE = `Usage: junction keys rotate [--data-dir <dir>] [--database <file or url> | --database-file <file>]
 
 Generates a new master key, re-encrypts every stored secret under it and replaces
 <data-dir>/master.key (the old key is kept as master.key.old). Stop the server first: an SQLite
 data directory is locked while it runs, and every PostgreSQL node must restart with the new key.
 With JUNCTION_MASTER_KEY set, give the new key in JUNCTION_NEW_MASTER_KEY and start the servers
-with it afterwards.
+with it afterwards. The database may also be given in JUNCTION_DATABASE_URL or a file named by
+JUNCTION_DATABASE_URL_FILE, as for junction serve.
 `
 
 function writeDurably(file: string, text: string): void {
@@ -51,6 +52,7 @@ export async function keys(
     options: {
       'data-dir': { type: 'string' },
       database: { type: 'string' },
+      'database-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -59,7 +61,7 @@ export async function keys(
     return values.help ? 0 : 2
   }
   const dataDir = resolve(values['data-dir'] ?? defaults.dataDir)
-  const database = values.database ?? join(dataDir, 'junction.db')
+  const database = databaseFrom(values, env, dataDir)
   const fromEnv = Boolean(env['JUNCTION_MASTER_KEY'])
   if (!fromEnv && !existsSync(join(dataDir, 'master.key')))
     throw new Error(`${join(dataDir, 'master.key')} does not exist: nothing to rotate`)

@@ -2,13 +2,15 @@
  * The PostgreSQL URL and its password stay off the command line and out of every message: taken
  * from JUNCTION_DATABASE_URL, JUNCTION_DATABASE_URL_FILE or --database-file; a wrong password
  * (answered by a stand-in PostgreSQL server that asks for it in clear and refuses it) fails the
- * start with a message that does not contain it; a password on the command line gets a warning.
+ * start (or a `junction keys rotate`) with a message that does not contain it; a password on the
+ * command line gets a warning.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MasterKey } from '../../src/crypto/master-key.js'
 import { freshPgSchema, pgUrl } from '../helpers/engines.js'
 import { BIN, spawnServe } from '../helpers/process.js'
 import { spawn } from 'node:child_process'
@@ -57,12 +59,16 @@ function fakePostgres(): Promise<{ server: Server; port: number; passwords: stri
 }
 
 /** Runs `junction serve` to its exit (a start that fails). */
-function serveUntilExit(
+const serveUntilExit = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runToExit(['serve', '--port', '0', ...args], env)
+
+/** Runs the bin to its exit, stdout and stderr together. */
+function runToExit(
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
+    const child = spawn(process.execPath, [BIN, ...args], {
       env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -124,6 +130,20 @@ describe('the PostgreSQL URL and its password', () => {
     expect(r.code).toBe(1)
     expect(r.out).toMatch(/warning: the --database URL carries a password/)
     expect(r.out).not.toContain(PASSWORD)
+  })
+
+  it('is taken from the environment by junction keys rotate too', async () => {
+    const dataDir = join(dir, 'keys')
+    mkdirSync(dataDir, { mode: 0o700 })
+    writeFileSync(join(dataDir, 'master.key'), MasterKey.generate().serialize(), { mode: 0o600 })
+    const before = fake.passwords.length
+    const r = await runToExit(['keys', 'rotate', '--data-dir', dataDir], {
+      JUNCTION_DATABASE_URL: url,
+    })
+    expect(r.code).toBe(1)
+    expect(r.out).toMatch(/password authentication failed/)
+    expect(r.out).not.toContain(PASSWORD)
+    expect(fake.passwords.slice(before)).toEqual([PASSWORD])
   })
 
   it('keeps an unparsable URL out of the message', async () => {
