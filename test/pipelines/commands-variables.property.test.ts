@@ -74,6 +74,12 @@ const CONTEXTS: { command: string; expect: (v: string) => string }[] = [
   { command: `printf '%s' R R`, expect: (v) => `${v}${v}` },
   { command: `printf '%s' R # a comment with 'quotes`, expect: (v) => v },
   { command: `printf '%s' "$(printf '%s' "$(printf '%s.' 'R')")"`, expect: (v) => `${v}.` },
+  { command: 'cat <<EOF\npre R post\nEOF', expect: (v) => `pre ${v} post\n` },
+  { command: 'cat <<-EOF\n\t\'R\' "R"\n\tEOF', expect: (v) => `'${v}' "${v}"\n` },
+  {
+    command: "cat <<EOF; printf '%s' 'R'\nline R\nEOF",
+    expect: (v) => `line ${v}\n${v}`,
+  },
 ]
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8').toString('utf8')
@@ -136,6 +142,18 @@ describe('#{…} values in Commands commands are data', () => {
     expect(() =>
       bindCommandReferences(['echo #{variables.x}'], { variables: { x: 'a\0b' } }),
     ).toThrow(/#\{variables\.x\} contains a NUL byte/)
+  })
+
+  it('refuses a reference in a here-document with a quoted delimiter (no expansion there)', () => {
+    for (const quoted of ["'EOF'", '"EOF"', '\\EOF', 'E"O"F'])
+      expect(() =>
+        bindCommandReferences([`cat <<${quoted}\n#{variables.x}\nEOF`], { variables: { x: '1' } }),
+      ).toThrow(/here-document with a quoted delimiter/)
+    // Outside the body, the same command is fine.
+    expect(
+      bindCommandReferences([`cat <<'EOF' #{variables.x}\nbody\nEOF`], { variables: { x: '1' } })
+        .commands,
+    ).toEqual([`cat <<'EOF' "\${JUNCTION_VAR_1}"\nbody\nEOF`])
   })
 
   it('leaves text that is not a reference alone, and reuses one variable per reference', () => {

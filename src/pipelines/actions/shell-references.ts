@@ -8,7 +8,8 @@
  * reference's position: unquoted (also inside `$( )` and backticks) it becomes `"${V}"` (one word,
  * no splitting or globbing); inside double quotes `${V}`; inside single quotes `'"${V}"'` (close,
  * expand, reopen), so `echo '#{SourceVariables.CommitMessage}'` prints the message itself, as
- * CodePipeline's text substitution would.
+ * CodePipeline's text substitution would. In the body of a here-document it becomes `${V}`; where
+ * no expansion happens (a here-document with a quoted delimiter) a reference is refused.
  */
 import { UnresolvedVariable } from '../variables.js'
 
@@ -25,6 +26,9 @@ export interface BoundCommands {
 }
 
 type Context = 'plain' | 'double' | 'single' | 'backtick' | 'subshell' | 'brace'
+
+/** `<<word` or `<<-word` (the word possibly quoted): a here-document's delimiter. */
+const HEREDOC = /^<<(-?)[ \t]*((?:[^\s;&|()<>"'\\]|"[^"]*"|'[^']*'|\\.)+)/
 
 /** Where a word starts (a `#` there begins a comment). */
 const WORD_BREAK = /[\s;&|()<>]/
@@ -71,6 +75,7 @@ function bindOne(text: string, variableFor: (w: string, ns: string, n: string) =
     }
     return false
   }
+  const heredocs: { delimiter: string; quoted: boolean; stripTabs: boolean }[] = []
   let out = ''
   let i = 0
   while (i < text.length) {
@@ -110,6 +115,51 @@ function bindOne(text: string, variableFor: (w: string, ns: string, n: string) =
     if (ch === '\\') {
       out += text.slice(i, i + 2)
       i += 2
+      continue
+    }
+    const unquoted = t.ctx !== 'double' && t.ctx !== 'brace'
+    // A here-document: its body starts on the next line.
+    if (unquoted && ch === '<' && text[i + 1] === '<' && text[i + 2] !== '<') {
+      const h = HEREDOC.exec(text.slice(i))
+      if (h) {
+        const word = h[2]!
+        heredocs.push({
+          delimiter: word.replace(/["'\\]/g, ''),
+          quoted: /["'\\]/.test(word),
+          stripTabs: h[1] === '-',
+        })
+        out += h[0]
+        i += h[0].length
+        continue
+      }
+    }
+    if (unquoted && ch === '\n' && heredocs.length > 0) {
+      out += '\n'
+      i++
+      for (const doc of heredocs.splice(0)) {
+        // Body lines up to the delimiter line: expanded like double quotes unless quoted.
+        while (i < text.length) {
+          const end = text.indexOf('\n', i)
+          const stop = end === -1 ? text.length : end + 1
+          const line = text.slice(i, stop)
+          i = stop
+          const bare = line.replace(/\n$/, '')
+          if ((doc.stripTabs ? bare.replace(/^\t+/, '') : bare) === doc.delimiter) {
+            out += line
+            break
+          }
+          out += line.replace(
+            new RegExp(REF.source.slice(1), 'g'),
+            (whole, ns: string, n: string) => {
+              if (doc.quoted)
+                throw new UnusableValue(
+                  `${whole} stands in a here-document with a quoted delimiter, where a value cannot be substituted as data; use an unquoted delimiter or an environment variable`,
+                )
+              return `\${${variableFor(whole, ns, n)}}`
+            },
+          )
+        }
+      }
       continue
     }
     if (ch === '$' && text[i + 1] === '(') {
