@@ -161,4 +161,24 @@ describe('artifacts: extracting and zipping, streamed and capped', () => {
     })
     expect(readdirSync(store)).toEqual(['Out.zip'])
   })
+
+  it('collects nothing through a working directory that became a link', async () => {
+    const secret = join(dir, 'secret')
+    mkdirSync(secret)
+    writeFileSync(join(secret, 'master.key'), 'do not ship')
+    const work = join(dir, 'swapped')
+    symlinkSync(secret, work)
+    const store = join(dir, 'store-swapped')
+    const notes: string[] = []
+    const made = await writeOutputArtifact(
+      work,
+      { name: 'Out', files: ['**'] },
+      store,
+      1 << 30,
+      (l) => notes.push(l),
+    )
+    expect(made).toEqual({ failure: 'Output artifact Out: no file matches **', code: 'JobFailed' })
+    expect(notes.join('')).toMatch(/skipped master\.key, which changed while it was collected/)
+    expect(existsSync(store) ? readdirSync(store) : []).toEqual([])
+  })
 })

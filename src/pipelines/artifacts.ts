@@ -25,7 +25,7 @@ import {
   rm,
   type FileHandle,
 } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
@@ -57,6 +57,12 @@ export async function extractZip(
     const entries = await readCentral(src)
     let total = 0
     let files = 0
+    const made = new Set<string>()
+    const folder = async (path: string) => {
+      if (made.has(path)) return
+      await mkdir(path, { recursive: true })
+      made.add(path)
+    }
     const tooLarge = () =>
       new TooLargeError(
         maxBytes,
@@ -70,14 +76,14 @@ export async function extractZip(
           `Entry ${name.slice(0, 200)} would be written outside the directory`,
         )
       if (name.endsWith('/')) {
-        await mkdir(target, { recursive: true })
+        await folder(target)
         continue
       }
       if (e.method !== 0 && e.method !== 8)
         throw new ZipFormatError(`Entry ${name.slice(0, 200)} uses compression method ${e.method}`)
       if (total + e.size > maxBytes) throw tooLarge()
       const { start, end } = await localData(src, e, cdOffset)
-      await mkdir(dirname(target), { recursive: true })
+      await folder(dirname(target))
       // A new file, never through an existing name (a duplicate entry is refused).
       const out = await open(target, 'wx').catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EEXIST' || err.code === 'EISDIR' || err.code === 'ENOTDIR')
@@ -201,7 +207,8 @@ export async function writeOutputArtifact(
   note: (line: string) => void,
 ): Promise<{ path: string } | { failure: string; code: string }> {
   const patterns = artifact.files ?? []
-  const root = await realpath(work)
+  // The folder's own name is not resolved: had it become a link, nothing would lie inside it.
+  const root = join(await realpath(dirname(work)), basename(work))
   const { files, links } = await matchFiles(root, patterns)
   for (const l of links)
     note(`[junction] ${artifact.name}: skipped ${l}, a symbolic link (links are not followed)\n`)
@@ -219,6 +226,7 @@ export async function writeOutputArtifact(
   try {
     const zip = new ZipWriter(fh)
     let total = 0
+    let added = 0
     const count = (n: number) => {
       total += n
       if (total > maxBytes)
@@ -237,10 +245,16 @@ export async function writeOutputArtifact(
         const st = await src.stat()
         if (total + st.size > maxBytes) count(st.size)
         await zip.add(f, src, st.mode, st.size, count)
+        added++
       } finally {
         await src.close()
       }
     }
+    if (added === 0)
+      return {
+        failure: `Output artifact ${artifact.name}: no file matches ${patterns.join(', ')}`,
+        code: 'JobFailed',
+      }
     await zip.finish()
     await fh.close()
     await rename(partial, path)
