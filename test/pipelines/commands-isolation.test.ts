@@ -25,6 +25,7 @@ import {
   CreatePipelineCommand,
   ListActionExecutionsCommand,
   ListPipelinesCommand,
+  StopPipelineExecutionCommand,
   type CodePipelineClient,
 } from '@aws-sdk/client-codepipeline'
 import { CreateConnectionCommand } from '@aws-sdk/client-codestar-connections'
@@ -356,6 +357,43 @@ describe.skipIf(!isRoot)('Commands builds, isolated from Junction', () => {
       .toString()
       .trim()
     expect(zips).toBe('')
+  })
+
+  it('leaves no process, group or folder behind when a build with daemons is abandoned', async () => {
+    const id = await run(
+      pipeline('daemons', [
+        compute('Build', [
+          'setsid sleep 300 > /dev/null 2>&1 &',
+          'nohup sleep 301 > /dev/null 2>&1 &',
+          '(trap "" TERM HUP; sleep 302) &',
+          'echo started',
+          'sleep 303',
+        ]),
+      ]),
+    )
+    await waitFor('the build and its daemons to run', async () =>
+      (await actionsOf('daemons', id)).some(
+        (a) => a.actionName === 'Build' && a.status === 'InProgress',
+      ) && leftovers(node.child.pid!).filter((l) => l.startsWith('process')).length >= 4
+        ? true
+        : undefined,
+    )
+    await cp.send(
+      new StopPipelineExecutionCommand({
+        pipelineName: 'daemons',
+        pipelineExecutionId: id,
+        abandon: true,
+        reason: 'test',
+      }),
+    )
+    expect((await finished(cp, 'daemons', id)).status).toBe('Stopped')
+    await waitFor('the build to be cleaned up', async () =>
+      leftovers(node.child.pid!).length === 0 ? true : undefined,
+    )
+    const builds = readdirSync(tmpdir()).filter((e) =>
+      e.startsWith(`junction-builds-${node.child.pid!}-`),
+    )
+    for (const b of builds) expect(readdirSync(join(tmpdir(), b))).toEqual([])
   })
 
   it('stops a memory bomb, a fork bomb and a disk-filling build; the API keeps answering', async () => {
