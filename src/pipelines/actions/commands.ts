@@ -6,7 +6,10 @@
  * HOME, LANG, the execution's ids, and the action's declared environment variables) and a time
  * limit; output goes to the action's log. Output artifacts are zipped from the declared `files`
  * globs; output variables are read from the shell's environment at the end. It runs only when the
- * operator started Junction with `--enable-commands`.
+ * operator started Junction with `--enable-commands`, and always isolated (pipelines/isolation:
+ * its own uid, mount and PID namespaces, limits); `#{…}` values reach the commands as data
+ * (shell-references.ts), never as script text. Files the build leaves are read back without
+ * following its links.
  */
 import { spawn } from 'node:child_process'
 import { createWriteStream, lstatSync, mkdirSync, readFileSync } from 'node:fs'
