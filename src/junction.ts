@@ -296,6 +296,7 @@ export async function startJunction(
           clearInterval(recheck)
           clearInterval(appReload)
           await engine.stop()
+          commandsSandbox?.close()
           await http.drain()
           await store.close()
         })()),

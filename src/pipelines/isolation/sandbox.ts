@@ -21,7 +21,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomInt } from 'node:crypto'
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { alive, CgroupParents, type BuildGroups } from './cgroups.js'
@@ -163,6 +171,15 @@ export class CommandsSandbox {
       } catch {
         // Best effort: the next start (or the operator) removes it.
       }
+    }
+  }
+
+  /** Removes the folder of build folders once no build is left in it. */
+  close(): void {
+    try {
+      rmdirSync(this.#root)
+    } catch {
+      // A build still running: its own end, or the next start's sweep, removes it.
     }
   }
 
