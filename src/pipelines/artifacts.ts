@@ -37,7 +37,7 @@ import { localData, readCentral, readEnd, ZipFormatError } from './zip.js'
 import { ZipLimitError, ZipWriter } from './zip-write.js'
 
 const inflateAsync = promisify(inflateRaw)
-/** Entries with at most this much compressed data are inflated in one call. */
+/** Entries of at most this much data (compressed and inflated) are inflated in one call. */
 const WHOLE = 1024 * 1024
 
 /**
@@ -102,7 +102,7 @@ export async function extractZip(
       }
       try {
         if (e.method === 0) for await (const piece of src.range(start, end)) await take(piece)
-        else if (end - start <= WHOLE)
+        else if (e.size <= WHOLE && end - start <= WHOLE)
           await take(
             await inflateAsync(Buffer.from(await src.read(start, end - start)), {
               maxOutputLength: Math.max(1, e.size),
@@ -117,7 +117,7 @@ export async function extractZip(
         else
           await pipeline(
             Readable.from(src.range(start, end)),
-            createInflateRaw(),
+            createInflateRaw({ chunkSize: 256 * 1024 }),
             new Writable({
               write(chunk: Buffer, _enc, done) {
                 take(chunk).then(() => done(), done)

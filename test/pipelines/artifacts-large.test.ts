@@ -124,9 +124,16 @@ describe('a 500 MB output artifact [sqlite]', () => {
             'big',
             role,
             arn,
-            [`head -c ${BIG} /dev/urandom > big.bin`],
-            ['big.bin'],
-            [`test "$(wc -c < big.bin)" -eq ${BIG}`, 'echo extracted the whole file'],
+            [
+              `head -c ${BIG / 2} /dev/urandom > big.bin`,
+              `yes 'a build log line that compresses well' | head -c ${BIG / 2} > big.log`,
+            ],
+            ['big.*'],
+            [
+              `test "$(wc -c < big.bin)" -eq ${BIG / 2}`,
+              `test "$(wc -c < big.log)" -eq ${BIG / 2}`,
+              'echo extracted the whole files',
+            ],
           ),
         }),
       )
@@ -137,13 +144,16 @@ describe('a 500 MB output artifact [sqlite]', () => {
     }
     expect(done.status, done.statusSummary).toBe('Succeeded')
     expect(await logOf(cp, 'big', done.pipelineExecutionId!, 'Check')).toContain(
-      'extracted the whole file',
+      'extracted the whole files',
     )
     const zip = join(f.server.dataDir, 'artifacts', ACCOUNT, 'big', done.pipelineExecutionId!)
-    expect(statSync(join(zip, 'Out.zip')).size).toBeGreaterThan(BIG)
-    expect(execFileSync('unzip', ['-l', join(zip, 'Out.zip')], { encoding: 'utf8' })).toMatch(
-      new RegExp(`^\\s*${BIG}\\s.*big\\.bin$`, 'm'),
-    )
+    // The random half is stored, the log deflated.
+    const size = statSync(join(zip, 'Out.zip')).size
+    expect(size).toBeGreaterThan(BIG / 2)
+    expect(size).toBeLessThan(BIG / 2 + 10 * 1048576)
+    const listing = execFileSync('unzip', ['-l', join(zip, 'Out.zip')], { encoding: 'utf8' })
+    expect(listing).toMatch(new RegExp(`^\\s*${BIG / 2}\\s.*big\\.bin$`, 'm'))
+    expect(listing).toMatch(new RegExp(`^\\s*${BIG / 2}\\s.*big\\.log$`, 'm'))
     console.log(
       `500 MB artifact: ${polls} polls, slowest /health ${Math.round(slowest.health)} ms, slowest GetConnection ${Math.round(slowest.getConnection)} ms, RSS +${Math.round((peakRss - rssBefore) / 1048576)} MiB`,
     )
