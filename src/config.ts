@@ -48,6 +48,7 @@ export interface Config {
       processes: number
       openFiles: number
       diskBytes: number
+      network: 'host' | 'none'
     }
     /** How often branches of repositories without a webhook are polled. */
     pollIntervalMs: number
@@ -122,6 +123,7 @@ export interface ServeFlags {
   'commands-processes'?: string
   'commands-open-files'?: string
   'commands-disk'?: string
+  'commands-network'?: string
   'poll-interval'?: string
   'api-only'?: boolean
   'work-lease'?: string
@@ -322,8 +324,12 @@ function commandsIsolation(flags: ServeFlags): Config['pipelines']['commandsIsol
       `--commands-uid-range must be <first>-<last> with 1000 <= first <= last <= 4294967293, got '${range}'`,
     )
   const MiB = 1_048_576
+  const network = flags['commands-network'] ?? 'host'
+  if (network !== 'host' && network !== 'none')
+    throw new ConfigError(`--commands-network must be host or none, got '${network}'`)
   return {
     uidRange: { first, last },
+    network,
     memoryBytes:
       integer(
         'commands-memory',

@@ -61,6 +61,7 @@ junction serve flags:
   --commands-processes <n>   Processes a build may run at once (default ${defaults.commandsProcesses})
   --commands-open-files <n>  Files a build's process may hold open (default ${defaults.commandsOpenFiles})
   --commands-disk <MiB>      Disk a build's working directory may use, and its largest file (default ${defaults.commandsDiskMib})
+  --commands-network <mode>  host (default: builds use this machine's network) or none (no network at all)
   --poll-interval <s>        Seconds between polls of watched branches that have no webhook (default ${defaults.pollIntervalSeconds})
   --artifact-dir <dir>       Where pipeline artifacts are kept (default <data-dir>/artifacts; shared
                              storage when several nodes run pipelines)
@@ -112,6 +113,7 @@ const serveOptions = {
   'commands-processes': { type: 'string' },
   'commands-open-files': { type: 'string' },
   'commands-disk': { type: 'string' },
+  'commands-network': { type: 'string' },
   'poll-interval': { type: 'string' },
   'api-only': { type: 'boolean' },
   'work-lease': { type: 'string' },

@@ -34,12 +34,15 @@ import { seedWorld, startSandbox, type Sandbox, type World } from '../helpers/bi
 import { RawClient, sdkClient } from '../helpers/client.js'
 import { iamClient } from '../helpers/iam.js'
 import { BIN, spawnServe, type ServeProcess } from '../helpers/process.js'
+import type { ConnectFixture } from '../helpers/connect.js'
 import {
   declaration,
   executions,
   finished,
   pipelineClient,
   pipelineRole,
+  startPipelineFixture,
+  stopPipelineFixture,
   waitFor,
 } from '../helpers/pipelines.js'
 
@@ -479,5 +482,54 @@ describe.skipIf(!isRoot)('--enable-commands where builds cannot be isolated', ()
     expect(r.stderr).toMatch(/--enable-commands: this host cannot isolate builds \(/)
     expect(r.stderr).toMatch(/builds never run unisolated/)
     expect(r.stderr).not.toMatch(/junction is listening/)
+  })
+})
+
+describe.skipIf(!isRoot)('--commands-network none', () => {
+  let f: ConnectFixture
+  let cp: CodePipelineClient
+  let arn: string
+  let role: string
+  beforeAll(async () => {
+    ;({ f, cp, arn, role } = await startPipelineFixture('sqlite', {
+      'enable-commands': true,
+      'commands-network': 'none',
+    }))
+  })
+  afterAll(() => stopPipelineFixture({ f, cp }))
+
+  it('gives builds no network: not even Junction on the loopback', async () => {
+    await cp.send(
+      new CreatePipelineCommand({
+        pipeline: declaration({
+          name: 'offline',
+          roleArn: role,
+          connectionArn: arn,
+          detectChanges: false,
+          commands: [
+            'test -f README.md && echo "source: here"',
+            `if curl -sS -m 5 -o /dev/null ${f.server.url}/health; then echo "junction: reached"; else echo "junction: unreachable"; fi`,
+            'ls /sys/class/net',
+          ],
+        }),
+      }),
+    )
+    const [first] = await waitFor('the run', async () => {
+      const e = await executions(cp, 'offline')
+      return e.length ? e : undefined
+    })
+    const done = await finished(cp, 'offline', first!.pipelineExecutionId!)
+    expect(done.status, done.statusSummary).toBe('Succeeded')
+    const r = await cp.send(
+      new ListActionExecutionsCommand({
+        pipelineName: 'offline',
+        filter: { pipelineExecutionId: first!.pipelineExecutionId },
+      }),
+    )
+    const a = r.actionExecutionDetails!.find((x) => x.actionName === 'Build')!
+    const log = await (await fetch(a.output!.executionResult!.externalExecutionUrl!)).text()
+    expect(log).toContain('source: here')
+    expect(log).toContain('junction: unreachable')
+    expect(log).toMatch(/^lo$/m)
   })
 })

@@ -46,6 +46,8 @@ export interface SandboxOptions {
   diskBytes: number
   /** Folders builds must not see (data directory, artifact store, database folder). */
   hidden: string[]
+  /** `host`: builds use the host's network; `none`: a network namespace with nothing in it. */
+  network: 'host' | 'none'
 }
 
 /** Isolation cannot work on this host: `--enable-commands` must not start. */
@@ -53,11 +55,14 @@ export class SandboxUnavailable extends Error {}
 
 // Runs as root in Junction's namespaces: join the build's cgroups, then new namespaces.
 const OUTER = `set -e
-inner=$1 memcg=$2 pidcg=$3
-shift 3
+inner=$1 memcg=$2 pidcg=$3 network=$4
+shift 4
 [ "$memcg" = - ] || echo $$ > "$memcg/cgroup.procs"
 [ "$pidcg" = - ] || echo $$ > "$pidcg/cgroup.procs"
-exec unshare --mount --pid --fork --kill-child --mount-proc --propagation private -- /bin/sh -c "$inner" junction-build "$@"`
+set -- -- /bin/sh -c "$inner" junction-build "$@"
+# --commands-network none: a network namespace of its own, with nothing in it.
+[ "$network" = host ] || set -- --net "$@"
+exec unshare --mount --pid --fork --kill-child --mount-proc --propagation private "$@"`
 
 // PID 1 of the build's namespaces, root until the build starts: hide, mount back, drop, run.
 const INNER = `set -e
@@ -188,7 +193,7 @@ export class CommandsSandbox {
     return { memory: !!this.#cgroups.memory, pids: !!this.#cgroups.pids }
   }
 
-  get limits(): Omit<SandboxOptions, 'hidden' | 'uidRange'> {
+  get limits(): Omit<SandboxOptions, 'hidden' | 'uidRange' | 'network'> {
     const { memoryBytes, processes, openFiles, diskBytes } = this.#o
     return { memoryBytes, processes, openFiles, diskBytes }
   }
@@ -283,6 +288,7 @@ export class SandboxedBuild {
         INNER,
         this.groups.memory ?? '-',
         this.groups.pids ?? '-',
+        o.network,
         this.base,
         String(this.uid),
         String(this.gid),
