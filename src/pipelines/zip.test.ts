@@ -76,6 +76,10 @@ describe('CODE_ZIP: removing the provider archive top folder', () => {
     // Break the first central directory entry's signature.
     damaged.writeUInt32LE(0, damaged.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])))
     await expect(stripTopFolder(damaged)).rejects.toThrow(/damaged/)
+    // A local name other than the central one (what the extractor would not check).
+    const forged = Buffer.from(zip)
+    forged[30] = forged[30] === 0x78 ? 0x79 : 0x78
+    await expect(stripTopFolder(forged)).rejects.toThrow(/does not match the central directory/)
     await expect(stripTopFolder(await stripTopFolder(zip))).rejects.toThrow(/no single top folder/)
   })
 

@@ -138,7 +138,9 @@ async function strip(src: ZipSource, write: (b: Buffer) => Promise<void>): Promi
   for (const e of entries) {
     if (e.name.length === cut) continue // the top folder itself
     const { nameLen, extraLen, header, start, end } = await localData(src, e, cdOffset)
-    if (nameLen < cut) throw new ZipFormatError('A local file header is damaged')
+    // The local name must be the central one: the prefix cut from it is the same.
+    if (!(await src.read(e.localOffset + 30, nameLen)).equals(e.name))
+      throw new ZipFormatError('A local file header does not match the central directory')
     let dataEnd = end
     if (e.flags & 0x08) {
       const sig = await src.read(end, 4)
