@@ -14,13 +14,16 @@ export function unsignedRequiredHeader(
 ): string | undefined {
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const raw = rawHeaders[i]!
+    // Hot path: most names are ruled out by their first characters, and a name sent in lower
+    // case that is signed needs no lower-casing.
     const c = raw.charCodeAt(0) | 0x20
-    // Only names starting with c or x can need a signature: skip the rest without lower-casing.
-    if (c !== 0x63 && c !== 0x78) continue
+    if (c === 0x63) {
+      if (raw.length !== 12) continue
+    } else if (c !== 0x78 || raw.length < 7 || raw.charCodeAt(5) !== 0x2d) continue
+    if (signed.includes(raw)) continue
     const name = raw.toLowerCase()
-    if (name === 'content-type' || (name.startsWith('x-amz-') && name !== 'x-amz-content-sha256')) {
+    if (name === 'content-type' || (name.startsWith('x-amz-') && name !== 'x-amz-content-sha256'))
       if (!signed.includes(name)) return name
-    }
   }
   return undefined
 }
