@@ -90,11 +90,17 @@ function run(v: string, context: number, other: string): { out: string; created:
   const scopes = { SourceVariables: { CommitMessage: v }, variables: { other } }
   const template = c.command.replaceAll('R', '#{SourceVariables.CommitMessage}')
   const bound = bindCommandReferences(
-    [`{ ${template}\n} > out.txt`, `printf '%s' #{variables.other} > other.txt`],
+    [
+      `{ ${template}\n} > out.txt`,
+      `printf '%s' #{variables.other} > other.txt`,
+      `printf '%s' "$HOSTILE" > env.txt`,
+    ],
     scopes,
   )
   const script = commandsScript({
-    env: { PATH: process.env['PATH']! },
+    // An environment variable (environmentVariables) holding the value is data too.
+    // (The kernel takes no environment string above 128 KiB.)
+    env: { PATH: process.env['PATH']!, HOSTILE: v.slice(0, 30_000) },
     bound,
     shown: [],
     cwd: work,
@@ -103,6 +109,7 @@ function run(v: string, context: number, other: string): { out: string; created:
   const r = spawnSync('/bin/sh', [join(work, '.run.sh')], { cwd: work, env: {}, encoding: 'utf8' })
   expect(r.status, `${template}\n${r.stderr}`).toBe(0)
   expect(readFileSync(join(work, 'other.txt'), 'utf8')).toBe(utf8(other))
+  expect(readFileSync(join(work, 'env.txt'), 'utf8')).toBe(utf8(v.slice(0, 30_000)))
   const out = readFileSync(join(work, 'out.txt'), 'utf8')
   const created = existsSync(join(work, 'pwned'))
   rmSync(work, { recursive: true, force: true })

@@ -122,6 +122,13 @@ export async function runCommands(r: ActionRun, o: CommandsOptions): Promise<Act
           ...failed(`Environment variable name ${e.name} is not a shell name`),
           hasLog: true,
         }
+      if (Buffer.byteLength(`${e.name}=${value}`) >= 128 * 1024)
+        return {
+          ...failed(
+            `Environment variable ${e.name} is longer than the 128 KiB a process environment entry may hold`,
+          ),
+          hasLog: true,
+        }
       if (value.includes('\0'))
         return {
           ...failed(`The value of environment variable ${e.name} contains a NUL byte`),
