@@ -88,6 +88,11 @@ export async function startJunction(
           ],
         })
       : undefined
+  if (commandsSandbox && !(commandsSandbox.cgroups.memory && commandsSandbox.cgroups.pids))
+    logger.warn(
+      { cgroups: commandsSandbox.cgroups },
+      'Commands builds are limited by rlimits only (cgroup v1 memory and pids controllers not writable here): a build past its memory or process limit fails inside instead of being stopped',
+    )
   const masterKey = MasterKey.load(config.dataDir, opts.env)
   const store = await openStore(config.database)
   try {
