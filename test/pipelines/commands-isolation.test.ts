@@ -121,11 +121,9 @@ describe.skipIf(!isRoot)('Commands builds, isolated from Junction', () => {
   let arn: string
   let role: string
   // Outside /tmp (which builds get fresh anyway): the data and artifact folders are hidden as such.
-  const shared = mkdtempSync(
-    join(existsSync('/var/lib') ? '/var/lib' : tmpdir(), 'junction-isolation-'),
-  )
-  const dataDir = join(shared, 'data')
-  const artifactDir = join(shared, 'artifacts')
+  let shared: string
+  let dataDir: string
+  let artifactDir: string
   const env = {
     JUNCTION_ROOT_ACCESS_KEY_ID: 'JKIAISOLATIONTEST000',
     JUNCTION_ROOT_SECRET_ACCESS_KEY: `root-secret-${randomBytes(18).toString('hex')}`,
@@ -195,6 +193,11 @@ describe.skipIf(!isRoot)('Commands builds, isolated from Junction', () => {
   }
 
   beforeAll(async () => {
+    shared = mkdtempSync(
+      join(existsSync('/var/lib') ? '/var/lib' : tmpdir(), 'junction-isolation-'),
+    )
+    dataDir = join(shared, 'data')
+    artifactDir = join(shared, 'artifacts')
     sb = await startSandbox()
     world = await seedWorld(sb)
     mkdirSync(dataDir, { recursive: true })
@@ -252,7 +255,7 @@ describe.skipIf(!isRoot)('Commands builds, isolated from Junction', () => {
     node?.child.kill('SIGTERM')
     await node?.exited
     await sb?.stop()
-    rmSync(shared, { recursive: true, force: true })
+    if (shared) rmSync(shared, { recursive: true, force: true })
   })
 
   it("cannot read Junction's environment, data, artifacts, processes or another build's files", async () => {
