@@ -2,10 +2,20 @@
  * @module server/throttle
  * Throttling of failed authentication: console sign-ins per source address and per access key id,
  * SigV4 signature failures per access key id. Each is a sliding window: at most `limit` failures
- * in any `windowMs`. Once a key has reached it, every attempt under that key — right or wrong — is
- * refused until its oldest counted failure leaves the window, so guessing cannot go on and a right
- * guess cannot be told from a wrong one. Successes never count and never reset a count (an
- * attacker's own valid key cannot wash out its failures).
+ * in any `windowMs`. Successes never count and never reset a count (an attacker's own valid key
+ * cannot wash out its failures).
+ *
+ * What a throttled key or address may still do is chosen so that an attacker cannot lock a
+ * legitimate user out (access key ids are not secret):
+ * - a source address past its limit is refused outright, right secret or not, so guessing from it
+ *   stops and a right guess cannot be told from a wrong one;
+ * - an access key past its console limit is refused, right secret or not, only from the addresses
+ *   that failed on it within the window; its owner signing in from anywhere else gets in, and each
+ *   other address gets one guess per window;
+ * - an access key past its signature limit gets `ThrottlingException` for every wrong signature,
+ *   while a right one still passes: an HMAC-SHA256 under a 40-character secret cannot be guessed,
+ *   and refusing the owner's own signed calls would hand the key's availability to whoever knows
+ *   its id.
  *
  * The state is in memory, per node, and bounded: at most `maxKeys` keys per throttle (the least
  * recently failed is forgotten first) and at most `limit` timestamps per key. Behind a load
@@ -141,6 +151,8 @@ const seconds = (ms: number) => Math.ceil(ms / 1000)
 export class AuthThrottle {
   readonly signinByAddress: FailureThrottle
   readonly signinByKey: FailureThrottle
+  /** Which addresses failed on which key (`key address`, one failure is enough). */
+  readonly signinByKeyFrom: FailureThrottle
   readonly signatureByKey: FailureThrottle
   readonly #logger: Logger | undefined
 
@@ -150,6 +162,7 @@ export class AuthThrottle {
     const signinLimit = opts.signinLimit ?? DEFAULT_SIGNIN_LIMIT
     this.signinByAddress = new FailureThrottle({ ...common, limit: signinLimit })
     this.signinByKey = new FailureThrottle({ ...common, limit: signinLimit })
+    this.signinByKeyFrom = new FailureThrottle({ ...common, limit: 1 })
     this.signatureByKey = new FailureThrottle({
       ...common,
       limit: opts.signatureLimit ?? DEFAULT_SIGNATURE_LIMIT,
@@ -159,8 +172,13 @@ export class AuthThrottle {
 
   /** Seconds a sign-in from `address` with `accessKeyId` must wait; 0 when it may go on. */
   signinWaitSeconds(address: string | undefined, accessKeyId: string): number {
-    const byAddress = this.signinByAddress.retryAfterMs(addressKey(address))
-    const byKey = accessKeyId ? this.signinByKey.retryAfterMs(accessKeyId) : 0
+    const from = addressKey(address)
+    const byAddress = this.signinByAddress.retryAfterMs(from)
+    // A throttled key is paused only for the addresses that failed on it.
+    const byKey =
+      accessKeyId && this.signinByKeyFrom.retryAfterMs(`${accessKeyId} ${from}`) > 0
+        ? this.signinByKey.retryAfterMs(accessKeyId)
+        : 0
     return seconds(Math.max(byAddress, byKey))
   }
 
@@ -179,7 +197,11 @@ export class AuthThrottle {
         },
         'console sign-in throttled for this source address: too many failed sign-ins',
       )
-    if (accessKeyId && this.signinByKey.fail(accessKeyId))
+    if (!accessKeyId) return
+    this.signinByKeyFrom.fail(`${accessKeyId} ${from}`)
+    // Logged once, when the key reaches its limit (a throttled key can still fail from new addresses).
+    const wasThrottled = this.signinByKey.retryAfterMs(accessKeyId) > 0
+    if (this.signinByKey.fail(accessKeyId) && !wasThrottled)
       this.#logger?.warn(
         {
           accessKeyId,
@@ -191,17 +213,17 @@ export class AuthThrottle {
       )
   }
 
-  /** Throws `ThrottlingException` when `accessKeyId` has too many failed signatures. */
-  checkSignature(accessKeyId: string): void {
+  /**
+   * Counts a wrong signature of an existing access key; throws `ThrottlingException` when the key
+   * has had too many (the caller throws the signature error otherwise). Right signatures never
+   * come here.
+   */
+  signatureFailed(accessKeyId: string): void {
     const wait = this.signatureByKey.retryAfterMs(accessKeyId)
     if (wait > 0)
       throw new ThrottlingException(
         `Rate exceeded: too many requests with a wrong signature for this access key. Try again in ${seconds(wait)} seconds.`,
       )
-  }
-
-  /** Counts a failed signature of an existing access key. */
-  signatureFailed(accessKeyId: string): void {
     if (this.signatureByKey.fail(accessKeyId))
       this.#logger?.warn(
         {

@@ -1,7 +1,9 @@
 /**
  * Console sign-in is throttled per source address and per access key id: a brute force is stopped
  * after the limit with a 429 page saying how long to wait, a legitimate user elsewhere is not
- * affected, a right secret after a few typos still signs in, and the limit passes with time.
+ * affected (a throttled key is paused only for the addresses that failed on it, so knowing a key
+ * id is not enough to lock its owner out), a right secret after a few typos still signs in, and
+ * the limit passes with time.
  * Each client sends from its own loopback address to one real server whose throttle clock the
  * test moves.
  */
@@ -74,12 +76,17 @@ describe('Console sign-in throttling', () => {
       const r = await signIn(`127.0.1.${i}`, alice.accessKeyId, `guess-${i}`)
       expect(r.status).toBe(401)
     }
-    const stopped = await signIn('127.0.2.1', alice.accessKeyId, alice.secretAccessKey)
+    // Every address that failed on the key is paused for it, even with the right secret.
+    const stopped = await signIn('127.0.1.4', alice.accessKeyId, alice.secretAccessKey)
     expect(stopped.status).toBe(429)
     expect(stopped.body).toMatch(/Wait \d+ seconds/)
-    // Another key from the same fresh address is unaffected; so is an attacking address's own
-    // next try with another key (it has one failure to its name).
-    expect(signedIn(await signIn('127.0.2.1', root.accessKeyId, root.secretAccessKey))).toBe(true)
+    // A fresh address gets one guess, and is paused for the key after it.
+    expect((await signIn('127.0.2.9', alice.accessKeyId, 'guess-fresh')).status).toBe(401)
+    expect((await signIn('127.0.2.9', alice.accessKeyId, alice.secretAccessKey)).status).toBe(429)
+    // The key's owner, from an address that never failed on it, still signs in: knowing the key
+    // id does not let an attacker lock her out.
+    expect(signedIn(await signIn('127.0.2.1', alice.accessKeyId, alice.secretAccessKey))).toBe(true)
+    // Another key from an attacking address is unaffected (it has one failure to its name).
     expect(signedIn(await signIn('127.0.1.3', root.accessKeyId, root.secretAccessKey))).toBe(true)
   })
 
@@ -98,10 +105,10 @@ describe('Console sign-in throttling', () => {
   it('lets the address and the key sign in again once the window has passed', async () => {
     server.advance(DEFAULT_THROTTLE_WINDOW_MS - 60_000)
     expect((await signIn('127.0.0.2', root.accessKeyId, root.secretAccessKey)).status).toBe(429)
-    expect((await signIn('127.0.2.2', alice.accessKeyId, alice.secretAccessKey)).status).toBe(429)
+    expect((await signIn('127.0.1.5', alice.accessKeyId, alice.secretAccessKey)).status).toBe(429)
     server.advance(60_000)
     expect(signedIn(await signIn('127.0.0.2', root.accessKeyId, root.secretAccessKey))).toBe(true)
-    expect(signedIn(await signIn('127.0.2.2', alice.accessKeyId, alice.secretAccessKey))).toBe(true)
+    expect(signedIn(await signIn('127.0.1.5', alice.accessKeyId, alice.secretAccessKey))).toBe(true)
   })
 
   it('makes 500 wrong secrets cost an attacker all but the first few', async () => {

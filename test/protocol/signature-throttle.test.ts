@@ -1,8 +1,9 @@
 /**
- * Wrong SigV4 signatures are throttled per access key id: after the limit every request with that
- * key is refused with AWS's throttling error (JSON `ThrottlingException`, Query `Throttling`) until
- * the window passes; other keys are unaffected, successes never count, and a log line names the
- * key without any secret. Performed against a real server whose throttle clock the test moves.
+ * Wrong SigV4 signatures are throttled per access key id: after the limit every wrong signature
+ * with that key is answered with AWS's throttling error (JSON `ThrottlingException`, Query
+ * `Throttling`) until the window passes, while the owner's right signatures keep working (an
+ * attacker who knows a key id cannot lock its owner out); other keys are unaffected, successes
+ * never count, and a log line names the key without any secret. Performed against a real server whose throttle clock the test moves.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signRequest } from '../../src/protocol/sigv4/sign.js'
@@ -57,7 +58,7 @@ describe('SigV4 failures are throttled per access key', () => {
     for (let i = 0; i < 30; i++) expect((await whoAmI(victim)).status).toBe(200)
   })
 
-  it(`refuses every request with the key after ${DEFAULT_SIGNATURE_LIMIT} wrong signatures; others are unaffected`, async () => {
+  it(`throttles wrong signatures of the key after ${DEFAULT_SIGNATURE_LIMIT}; its owner and others are unaffected`, async () => {
     // Three failures were counted above; the attack brings the key to the limit.
     for (let i = 3; i < DEFAULT_SIGNATURE_LIMIT; i++) {
       const res = await raw.call({ credentials: wrong(i) })
@@ -65,10 +66,12 @@ describe('SigV4 failures are throttled per access key', () => {
     }
     const guess = await raw.call({ credentials: wrong(999) })
     expectAwsError(guess, 'ThrottlingException', 400, /^Rate exceeded.*Try again in \d+ seconds\.$/)
-    // Even the right secret is refused now: a right guess cannot be told from a wrong one.
-    const right = await raw.call({ credentials: victim })
-    expectAwsError(right, 'ThrottlingException', 400, /^Rate exceeded/)
-    const query = await whoAmI(victim)
+    // The owner's right signatures still pass: the attack cannot lock the key's owner out.
+    // (The user has no policy: a verified signature reaches IAM and gets AccessDenied.)
+    expectAwsError(await raw.call({ credentials: victim }), 'AccessDeniedException', 400)
+    expect((await whoAmI(victim)).status).toBe(200)
+    // Wrong ones keep being throttled, on the Query protocol as `Throttling`.
+    const query = await whoAmI(wrong(1000))
     expect(query.status).toBe(400)
     expect(query.text).toContain('<Code>Throttling</Code>')
     // Another key, and the root, are unaffected.
@@ -90,7 +93,7 @@ describe('SigV4 failures are throttled per access key', () => {
 
   it('lets the key in again once the window has passed', async () => {
     server.advance(DEFAULT_THROTTLE_WINDOW_MS - 60_000)
-    expectAwsError(await raw.call({ credentials: victim }), 'ThrottlingException', 400)
+    expectAwsError(await raw.call({ credentials: wrong(2000) }), 'ThrottlingException', 400)
     server.advance(60_000)
     expect((await whoAmI(victim)).status).toBe(200)
     // And wrong signatures are counted afresh.

@@ -6,7 +6,8 @@
  *
  * The signature must cover every header that selects or shapes the request (`signed-headers.ts`),
  * in the `Authorization` header and in presigned query strings alike. Wrong signatures of an
- * existing key are counted by an optional throttle.
+ * existing key are counted by an optional throttle, which answers them with a throttling error past
+ * its limit; a right signature always passes.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import {
@@ -64,8 +65,7 @@ export interface KeyLookup<T> {
 
 /** Counts wrong signatures per access key and refuses a key that has too many. */
 export interface SignatureThrottle {
-  /** Throws (an `AwsError`) when the key may not try now. */
-  checkSignature(accessKeyId: string): void
+  /** Counts a wrong signature; throws (an `AwsError`) when the key has had too many. */
   signatureFailed(accessKeyId: string): void
 }
 
@@ -339,7 +339,6 @@ export class SigV4Verifier<T> {
       )
     if (key.expiresAt !== undefined && key.expiresAt <= Date.now())
       throw new ExpiredTokenException('The security token included in the request is expired')
-    this.#throttle?.checkSignature(accessKeyId)
 
     const canonicalRequest =
       req.method +
