@@ -48,7 +48,7 @@ export interface Config {
       processes: number
       openFiles: number
       diskBytes: number
-      network: 'host' | 'none'
+      network: 'private' | 'none' | 'host'
     }
     /** How often branches of repositories without a webhook are polled. */
     pollIntervalMs: number
@@ -324,9 +324,9 @@ function commandsIsolation(flags: ServeFlags): Config['pipelines']['commandsIsol
       `--commands-uid-range must be <first>-<last> with 1000 <= first <= last <= 4294967293, got '${range}'`,
     )
   const MiB = 1_048_576
-  const network = flags['commands-network'] ?? 'host'
-  if (network !== 'host' && network !== 'none')
-    throw new ConfigError(`--commands-network must be host or none, got '${network}'`)
+  const network = flags['commands-network'] ?? 'private'
+  if (network !== 'private' && network !== 'none' && network !== 'host')
+    throw new ConfigError(`--commands-network must be private, none or host, got '${network}'`)
   return {
     uidRange: { first, last },
     network,

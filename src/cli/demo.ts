@@ -7,6 +7,8 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { configFromFlags } from '../config.js'
 import { startJunction } from '../junction.js'
+import { findSlirp } from '../pipelines/isolation/network.js'
+import { SYSTEM_PATH } from '../pipelines/isolation/sandbox.js'
 import { seedSandbox, startSandboxFromFlags } from './sandbox.js'
 
 export async function demo(args: string[]): Promise<number> {
@@ -37,6 +39,8 @@ export async function demo(args: string[]): Promise<number> {
       // A local trial: pipelines may run their Commands actions on this machine, isolated, which
       // needs root (otherwise the demo runs without them; the action then says why).
       'enable-commands': process.getuid?.() === 0,
+      // Builds get outbound network where slirp4netns is installed, none otherwise (never the host's).
+      'commands-network': findSlirp(SYSTEM_PATH) ? 'private' : 'none',
     },
     {},
   )

@@ -61,7 +61,9 @@ junction serve flags:
   --commands-processes <n>   Processes a build may run at once (default ${defaults.commandsProcesses})
   --commands-open-files <n>  Files a build's process may hold open (default ${defaults.commandsOpenFiles})
   --commands-disk <MiB>      Disk a build's working directory may use, and its largest file (default ${defaults.commandsDiskMib})
-  --commands-network <mode>  host (default: builds use this machine's network) or none (no network at all)
+  --commands-network <mode>  private (default: outbound access through slirp4netns, never this host's
+                             loopback), none (no network at all) or host (this machine's network,
+                             127.0.0.1 services such as the database included)
   --poll-interval <s>        Seconds between polls of watched branches that have no webhook (default ${defaults.pollIntervalSeconds})
   --artifact-dir <dir>       Where pipeline artifacts are kept (default <data-dir>/artifacts; shared
                              storage when several nodes run pipelines)

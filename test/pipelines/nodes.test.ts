@@ -106,6 +106,9 @@ describe.skipIf(!pgUrl)('three nodes, one queue [postgres]', () => {
             '--bitbucket-url',
             sb.url,
             '--enable-commands',
+            // The builds report to the test's server on 127.0.0.1 (the default, private, forbids it).
+            '--commands-network',
+            'host',
             // Shared storage for artifacts and logs, as several pipeline nodes need.
             '--artifact-dir',
             join(shared, 'artifacts'),

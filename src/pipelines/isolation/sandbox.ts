@@ -25,6 +25,7 @@ import {
   chmodSync,
   mkdtempSync,
   readdirSync,
+  readlinkSync,
   rmdirSync,
   rmSync,
   statSync,
@@ -32,7 +33,9 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import type { Duplex } from 'node:stream'
 import { alive, CgroupParents, type BuildGroups } from './cgroups.js'
+import { BuildNetwork, findSlirp } from './network.js'
 
 export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
@@ -46,8 +49,12 @@ export interface SandboxOptions {
   diskBytes: number
   /** Folders builds must not see (data directory, artifact store, database folder). */
   hidden: string[]
-  /** `host`: builds use the host's network; `none`: a network namespace with nothing in it. */
-  network: 'host' | 'none'
+  /**
+   * `private`: a network namespace of its own with outbound access through slirp4netns, and no
+   * way to the host's loopback (network.ts); `none`: a network namespace with only its own
+   * loopback; `host`: the host's network, loopback services included.
+   */
+  network: 'private' | 'none' | 'host'
 }
 
 /** Isolation cannot work on this host: `--enable-commands` must not start. */
@@ -60,7 +67,7 @@ shift 4
 [ "$memcg" = - ] || echo $$ > "$memcg/cgroup.procs"
 [ "$pidcg" = - ] || echo $$ > "$pidcg/cgroup.procs"
 set -- -- /bin/sh -c "$inner" junction-build "$@"
-# --commands-network none: a network namespace of its own, with nothing in it.
+# --commands-network private or none: a network namespace of its own.
 [ "$network" = host ] || set -- --net "$@"
 exec unshare --mount --pid --fork --kill-child --mount-proc --propagation private "$@"`
 
@@ -68,8 +75,11 @@ exec unshare --mount --pid --fork --kill-child --mount-proc --propagation privat
 const INNER = `set -e
 # Junction's own umask (077) would make the folders below unreachable for the build.
 umask 022
-base=$1 uid=$2 gid=$3 nofile=$4 nproc=$5 fsize=$6 as=$7 tmpsize=$8
-shift 8
+base=$1 uid=$2 gid=$3 nofile=$4 nproc=$5 fsize=$6 as=$7 tmpsize=$8 network=$9
+shift 9
+# private: Junction starts slirp4netns for this network namespace (network.ts) meanwhile.
+[ "$network" != private ] || echo ns >&3
+resolv=$(readlink -f /etc/resolv.conf || echo /etc/resolv.conf)
 for entry in "$@"; do
   p=\${entry#?:}
   if [ -d "$p" ] && [ ! -L "$p" ]; then
@@ -79,6 +89,24 @@ for entry in "$@"; do
     esac
   fi
 done
+if [ "$network" = private ]; then
+  IFS= read -r answer <&3 || answer='fail no answer from Junction'
+  exec 3>&-
+  if [ "$answer" != ok ]; then
+    echo "[junction] the build's network could not be set up: \${answer#fail }" >&2
+    exit 125
+  fi
+  # slirp4netns's DNS (its target may be on a covered folder such as /run).
+  mkdir -p "\${resolv%/*}"
+  [ -e "$resolv" ] || : > "$resolv"
+  conf=$(mktemp -p /tmp)
+  echo 'nameserver 10.0.2.3' > "$conf"
+  chmod 644 "$conf"
+  mount --bind "$conf" "$resolv"
+  rm "$conf"
+elif [ "$network" = none ]; then
+  ip link set lo up
+fi
 mkdir -p "$base"
 # The working directory (this process's cwd) back at its own path, through the covering tmpfs.
 mount -c --bind . "$base"
@@ -89,6 +117,13 @@ set +e
 prlimit "$@" -- setpriv --reuid="$uid" --regid="$gid" --clear-groups --no-new-privs \\
   --bounding-set=-all --inh-caps=-all -- env -i /bin/sh "$base/.junction-run.sh"
 exit $?`
+
+// What the startup test build prints (see create).
+const PROBE = `id -u
+readlink /proc/self/ns/net
+if grep -q '^tap0[[:space:]]*00000000' /proc/net/route; then echo tap0; else echo no route; fi
+echo $(( $(cat /sys/class/net/lo/flags) & 1 ))
+`
 
 const inUse = new Set<number>()
 
@@ -109,10 +144,12 @@ export class CommandsSandbox {
   readonly #o: SandboxOptions
   readonly #cgroups = new CgroupParents()
   readonly #root: string
+  readonly #slirp: string | undefined
   #n = 0
 
   private constructor(o: SandboxOptions) {
     this.#o = o
+    this.#slirp = o.network === 'private' ? findSlirp(SYSTEM_PATH) : undefined
     this.#root = mkdtempSync(join(tmpdir(), `junction-builds-${process.pid}-`))
     chmodSync(this.#root, 0o700)
   }
@@ -127,12 +164,17 @@ export class CommandsSandbox {
       throw new SandboxUnavailable(
         `--enable-commands needs Junction to run as root (it runs as uid ${String(uid)}): each build runs as its own unprivileged uid in its own mount and PID namespaces, which only root can set up. Run Junction as root (for example in its own container), or leave --enable-commands off.`,
       )
+    if (o.network === 'private' && !findSlirp(SYSTEM_PATH))
+      throw new SandboxUnavailable(
+        `--enable-commands with --commands-network private (the default) needs slirp4netns (Debian and Ubuntu package slirp4netns), which is not installed: it gives each build outbound network access with no way to this host's loopback, where Junction and its database may listen. Install it, or choose --commands-network none (builds get no network at all), or --commands-network host (builds share this machine's network: they can connect to every service listening on 127.0.0.1 here, such as Junction itself and a PostgreSQL that trusts local connections — only for pipelines you trust completely).`,
+      )
     const s = new CommandsSandbox(o)
     await s.#sweep().catch(() => undefined)
+    const net = { private: ' --net, slirp4netns', none: ' --net', host: '' }[o.network]
     const unavailable = (why: string) => {
       rmSync(s.#root, { recursive: true, force: true })
       return new SandboxUnavailable(
-        `--enable-commands: this host cannot isolate builds (a test build through setpriv, unshare --mount --pid and prlimit failed: ${why.slice(0, 500)}). Junction needs util-linux (unshare, setpriv, prlimit, mount), root with its capabilities, and permission to create mount and PID namespaces (in a container: CAP_SYS_ADMIN, or a seccomp profile that allows unshare and mount; not inside a user namespace). Fix that, or leave --enable-commands off; builds never run unisolated.`,
+        `--enable-commands: this host cannot isolate builds (a test build through setpriv, unshare --mount --pid${net} and prlimit failed: ${why.slice(0, 500)}). Junction needs util-linux (unshare, setpriv, prlimit, mount), root with its capabilities, and permission to create mount and PID namespaces (in a container: CAP_SYS_ADMIN, or a seccomp profile that allows unshare and mount; not inside a user namespace)${o.network === 'host' ? '' : ', and for --commands-network ' + o.network + ' network namespaces and iproute2 (ip)'}. Fix that, or leave --enable-commands off; builds never run unisolated.`,
       )
     }
     let b: SandboxedBuild
@@ -142,7 +184,9 @@ export class CommandsSandbox {
       throw unavailable((err as Error).message)
     }
     try {
-      b.writeScript('id -u\n')
+      // Its uid; its network namespace; under private, its default route through slirp4netns's
+      // tap0; and whether its loopback is up.
+      b.writeScript(PROBE)
       await b.handOver()
       const child = b.start()
       let out = ''
@@ -155,7 +199,15 @@ export class CommandsSandbox {
         })
         child.on('close', r)
       })
-      if (code !== 0 || out.trim() !== String(b.uid))
+      const [id, ns, route, lo] = out.trim().split('\n')
+      const own = readlinkSync('/proc/self/ns/net')
+      if (
+        code !== 0 ||
+        id !== String(b.uid) ||
+        (o.network === 'host' ? ns !== own : ns === own) ||
+        (o.network !== 'host' && lo !== '1') ||
+        (o.network !== 'host' && route !== (o.network === 'private' ? 'tap0' : 'no route'))
+      )
         throw unavailable(out.trim() || `status ${String(code)}`)
     } catch (err) {
       throw err instanceof SandboxUnavailable ? err : unavailable((err as Error).message)
@@ -217,13 +269,26 @@ export class CommandsSandbox {
       rmSync(base, { recursive: true, force: true })
       throw err
     }
-    return new SandboxedBuild(this.#o, this.#entries(), base, uid, groups, () => inUse.delete(uid))
+    return new SandboxedBuild(
+      this.#o,
+      this.#entries(),
+      base,
+      uid,
+      groups,
+      () => inUse.delete(uid),
+      this.#slirp,
+    )
   }
 
   /** What PID 1 covers: `s:` scratch folders (fresh, writable), `h:` hidden ones; parents first. */
   #entries(): string[] {
     const scratch = ['/tmp', '/var/tmp', '/dev/shm', resolve(tmpdir())]
-    const hidden = [...this.#o.hidden, this.#root].map((p) => resolve(p)).filter((p) => p !== '/')
+    // Where Unix sockets of local services live (PostgreSQL's, …): not reachable by a build that
+    // may not reach the host's loopback either.
+    const sockets = this.#o.network === 'host' ? [] : ['/run', '/var/run']
+    const hidden = [...this.#o.hidden, this.#root, ...sockets]
+      .map((p) => resolve(p))
+      .filter((p) => p !== '/')
     const all = [
       ...[...new Set(scratch)].map((p) => `s:${p}`),
       ...[...new Set(hidden)].filter((p) => !scratch.includes(p)).map((p) => `h:${p}`),
@@ -233,6 +298,7 @@ export class CommandsSandbox {
 }
 
 export class SandboxedBuild {
+  #network: BuildNetwork | undefined
   constructor(
     readonly o: SandboxOptions,
     readonly entries: string[],
@@ -241,6 +307,8 @@ export class SandboxedBuild {
     readonly uid: number,
     readonly groups: BuildGroups,
     readonly release: () => void,
+    /** Where slirp4netns is (under `private`). */
+    readonly slirp?: string,
   ) {}
 
   get gid(): number {
@@ -271,11 +339,14 @@ export class SandboxedBuild {
     })
   }
 
-  /** Starts the build's script; kill its process group to stop everything. */
+  /**
+   * Starts the build's script; kill its process group to stop everything. Under `private`, its
+   * network comes up before the script starts (and goes when the build ends: see network.ts).
+   */
   start(): ChildProcess {
     const o = this.o
     const memory = this.groups.memory ? '-' : String(o.memoryBytes)
-    return spawn(
+    const child = spawn(
       'setpriv',
       [
         '--pdeathsig',
@@ -297,15 +368,23 @@ export class SandboxedBuild {
         String(o.diskBytes),
         memory,
         String(o.diskBytes),
+        o.network,
         ...this.entries,
       ],
       {
         cwd: this.base,
         env: { PATH: SYSTEM_PATH },
         detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        // fd 3: the handshake of PID 1 with Junction while slirp4netns sets up its network.
+        stdio: ['ignore', 'pipe', 'pipe', ...(o.network === 'private' ? ['pipe' as const] : [])],
       },
     )
+    if (o.network === 'private' && child.pid !== undefined) {
+      const control = child.stdio[3] as Duplex
+      this.#network = new BuildNetwork(this.slirp!, SYSTEM_PATH, child.pid, this.groups, control)
+      child.once('exit', () => void this.#network?.stop())
+    }
+    return child
   }
 
   /** Bytes of disk the build's folder uses (`du`, off the event loop). */
@@ -325,6 +404,7 @@ export class SandboxedBuild {
   /** Kills what is left of the build, removes its groups and folder, frees its uid. */
   async dispose(): Promise<void> {
     try {
+      await this.#network?.stop()
       await this.groups.dispose()
       rmSync(this.base, { recursive: true, force: true })
     } finally {
