@@ -130,6 +130,22 @@ async function checkRole(ctx: Ctx, roleArn: string): Promise<void> {
     throw new InvalidStructureException(
       `roleArn ${roleArn.slice(0, 200)} is not a role of account ${ctx.principal.accountId}`,
     )
+  // PassRole first, on the ARN as given: a caller who may not pass the role learns nothing about
+  // it (whether it exists, what its trust policy says).
+  if (ctx.principal.kind !== 'root') {
+    const compiled = await ctx.deps.authorizer.compiled(ctx.principal)
+    const context = ctx.deps.authorizer.baseContext(ctx.principal, compiled, {
+      sourceIp: ctx.sourceIp,
+      region: ctx.deps.region,
+    })
+    context.set('iam:PassedToService', PASSED_TO)
+    const d = ctx.deps.authorizer.decide(ctx.principal, compiled, {
+      action: 'iam:PassRole',
+      resource: roleArn,
+      context,
+    })
+    if (d.message) throw new AccessDeniedException(d.message)
+  }
   const role = await ctx.deps.store.iam.roles.get(ctx.principal.accountId, m[2]!)
   if (!role || role.arn !== roleArn)
     throw new InvalidStructureException(
@@ -156,19 +172,6 @@ async function checkRole(ctx: Ctx, roleArn: string): Promise<void> {
     throw new InvalidStructureException(
       `CodePipeline is not authorized to perform AssumeRole on role ${roleArn}: its trust policy does not allow ${PASSED_TO}`,
     )
-  if (ctx.principal.kind === 'root') return
-  const compiled = await ctx.deps.authorizer.compiled(ctx.principal)
-  const context = ctx.deps.authorizer.baseContext(ctx.principal, compiled, {
-    sourceIp: ctx.sourceIp,
-    region: ctx.deps.region,
-  })
-  context.set('iam:PassedToService', PASSED_TO)
-  const d = ctx.deps.authorizer.decide(ctx.principal, compiled, {
-    action: 'iam:PassRole',
-    resource: roleArn,
-    context,
-  })
-  if (d.message) throw new AccessDeniedException(d.message)
 }
 
 /** Checks the declaration, the role and every referenced connection; returns the sources. */
@@ -180,11 +183,6 @@ async function admit(ctx: Ctx, p: PipelineDeclaration) {
     const arn = sourceConfig(a).connectionArn
     if (checked.has(arn)) continue
     checked.add(arn)
-    const conn = await ctx.deps.store.connections.get(ctx.principal.accountId, arn)
-    if (!conn)
-      throw new InvalidActionDeclarationException(
-        `Action '${a.name}': connection ${arn} does not exist in account ${ctx.principal.accountId}`,
-      )
     const check: Parameters<typeof checkPermission>[1] = {
       principal: ctx.principal,
       action: 'PassConnection',
@@ -194,7 +192,13 @@ async function admit(ctx: Ctx, p: PipelineDeclaration) {
       store: ctx.deps.store,
     }
     if (ctx.sourceIp) check.sourceIp = ctx.sourceIp
+    // PassConnection first: whether the connection exists is told only to who may pass it.
     await checkPermission(ctx.deps.authorizer, check)
+    const conn = await ctx.deps.store.connections.get(ctx.principal.accountId, arn)
+    if (!conn)
+      throw new InvalidActionDeclarationException(
+        `Action '${a.name}': connection ${arn} does not exist in account ${ctx.principal.accountId}`,
+      )
   }
   return sourceRecords(ctx.principal.accountId, p, sources)
 }
