@@ -134,7 +134,8 @@ export class BuildNetwork {
         const lines = err
           .split('\n')
           .filter((l) => l.trim() && !/tapfd|exiting|exitfd event/.test(l))
-        fail(new Error(`slirp4netns exited with status ${String(code)}: ${lines.join('; ')}`))
+        const why = lines.length ? `: ${lines.join('; ')}` : ''
+        fail(new Error(`slirp4netns exited with status ${String(code)}${why}`))
       })
     })
   }

@@ -171,10 +171,15 @@ export class CommandsSandbox {
     const s = new CommandsSandbox(o)
     await s.#sweep().catch(() => undefined)
     const net = { private: ' --net, slirp4netns', none: ' --net', host: '' }[o.network]
+    const needs = {
+      private: ', network namespaces and slirp4netns for --commands-network private',
+      none: ', network namespaces and iproute2 (ip) for --commands-network none',
+      host: '',
+    }[o.network]
     const unavailable = (why: string) => {
       rmSync(s.#root, { recursive: true, force: true })
       return new SandboxUnavailable(
-        `--enable-commands: this host cannot isolate builds (a test build through setpriv, unshare --mount --pid${net} and prlimit failed: ${why.slice(0, 500)}). Junction needs util-linux (unshare, setpriv, prlimit, mount), root with its capabilities, and permission to create mount and PID namespaces (in a container: CAP_SYS_ADMIN, or a seccomp profile that allows unshare and mount; not inside a user namespace)${o.network === 'host' ? '' : ', and for --commands-network ' + o.network + ' network namespaces and iproute2 (ip)'}. Fix that, or leave --enable-commands off; builds never run unisolated.`,
+        `--enable-commands: this host cannot isolate builds (a test build through setpriv, unshare --mount --pid${net} and prlimit failed: ${why.slice(0, 500)}). Junction needs util-linux (unshare, setpriv, prlimit, mount), root with its capabilities, and permission to create mount and PID namespaces (in a container: CAP_SYS_ADMIN, or a seccomp profile that allows unshare and mount; not inside a user namespace)${needs}. Fix that, or leave --enable-commands off; builds never run unisolated.`,
       )
     }
     let b: SandboxedBuild
