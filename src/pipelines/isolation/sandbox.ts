@@ -10,6 +10,9 @@
  *   Junction's, so not its environment); empty tmpfs cover Junction's data directory, artifact
  *   store, database folder and the folder holding every build's working directory, and fresh
  *   `/tmp`, `/var/tmp` and `/dev/shm`; the build's own working directory is mounted back in place;
+ * - a network namespace (`--commands-network private`, the default, and `none`; not `host`): under
+ *   `private` its way out is a slirp4netns that cannot reach the host's loopback (network.ts);
+ *   `/run` is covered too (local services' Unix sockets);
  * - limits: a memory cgroup (else RLIMIT_AS), a pids cgroup and RLIMIT_NPROC, RLIMIT_NOFILE,
  *   RLIMIT_FSIZE, and a periodic check of the disk its working directory uses.
  *
