@@ -2,8 +2,9 @@
  * A build's network, tested as the attacker. Under `--commands-network private` (the default) a
  * build that tries Junction's own port, PostgreSQL (TCP on 127.0.0.1:5432 and its Unix socket)
  * and a server the test starts on 127.0.0.1 — directly and through slirp4netns's gateway
- * 10.0.2.2 — reaches none of them, while a server on the host's non-loopback address answers it
- * (outbound works). The same build under `--commands-network host` reaches the loopback server
+ * 10.0.2.2 —, an abstract Unix socket the test listens on, or 169.254.169.254 (a cloud's metadata
+ * service) reaches none of them, while a server on the host's non-loopback address answers it
+ * (outbound works). The same build under `--commands-network host` reaches the loopback servers
  * (so each probe can fail). No slirp4netns outlives its build: after a build ends, after it is
  * abandoned, and when Junction itself is killed. Without slirp4netns, `--enable-commands` refuses
  * to start under `private`, naming the package and the alternatives.
@@ -112,6 +113,31 @@ async function tokenServer(host: string) {
   }
 }
 
+/** A Unix socket server in the abstract namespace (per network namespace, no file to hide). */
+async function abstractServer() {
+  const name = `junction-test-${randomBytes(8).toString('hex')}`
+  // Python's: Node pads abstract names to the whole sun_path, which other clients do not.
+  const server = spawn(
+    'python3',
+    [
+      '-c',
+      'import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.bind("\\0"+sys.argv[1])\ns.listen()\nprint("ready",flush=True)\nwhile True: s.accept()[0].close()',
+      name,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  await new Promise<void>((r) => server.stdout.once('data', () => r()))
+  return {
+    name,
+    close: () => {
+      server.kill('SIGKILL')
+      return new Promise<void>((r) =>
+        server.exitCode === null ? server.once('close', () => r()) : r(),
+      )
+    },
+  }
+}
+
 /** Shell lines that try each target and print `<name>: reached` or `<name>: unreachable`. */
 function probes(targets: Record<string, string>): string[] {
   return Object.entries(targets).map(([name, how]) => {
@@ -121,7 +147,9 @@ function probes(targets: Record<string, string>): string[] {
         ? `timeout 5 bash -c 'exec 3<>/dev/tcp/${where.replace(':', '/')}'`
         : kind === 'unix'
           ? `python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' ${where}`
-          : `curl -sS -m 5 ${where}`
+          : kind === 'abstract'
+            ? `python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect("\\0" + sys.argv[1])' ${where}`
+            : `curl -sS -m 5 ${where}`
     return `if ${attempt} 2>/dev/null; then echo "${name}: reached"; else echo "${name}: unreachable"; fi`
   })
 }
@@ -165,6 +193,7 @@ describe.skipIf(!isRoot || !slirpPath)('--commands-network private (the default)
   let local: Awaited<ReturnType<typeof tokenServer>>
   let outside: Awaited<ReturnType<typeof tokenServer>> | undefined
   let pgTcp = false
+  let abstract: Awaited<ReturnType<typeof abstractServer>>
   beforeAll(async () => {
     // On PostgreSQL when the run has one: the build then attacks Junction's own database.
     ;({ f, cp, arn, role } = await startPipelineFixture(pgUrl ? 'postgres' : 'sqlite', {
@@ -173,14 +202,16 @@ describe.skipIf(!isRoot || !slirpPath)('--commands-network private (the default)
     local = await tokenServer('127.0.0.1')
     if (hostAddress) outside = await tokenServer(hostAddress)
     pgTcp = await accepts('127.0.0.1', 5432)
+    abstract = await abstractServer()
   })
   afterAll(async () => {
     await local?.close()
     await outside?.close()
+    await abstract?.close()
     await stopPipelineFixture({ f, cp })
   })
 
-  it("reaches nothing on the host's loopback: not Junction, not PostgreSQL, not a local server, not through 10.0.2.2", async () => {
+  it("reaches nothing on the host's loopback nor its metadata service: not Junction, PostgreSQL (TCP or socket), a local server (directly, via 10.0.2.2, or an abstract socket), 169.254.169.254", async () => {
     const port = new URL(f.server.url).port
     const { done, log } = await build({ cp, arn, role }, 'private-net', [
       ...probes({
@@ -191,6 +222,9 @@ describe.skipIf(!isRoot || !slirpPath)('--commands-network private (the default)
         ...Object.fromEntries(pgSockets.map((s) => [`postgres socket ${s}`, `unix ${s}`])),
         'local server lo': `curl http://127.0.0.1:${local.port}/`,
         'local server gateway': `curl http://10.0.2.2:${local.port}/`,
+        // A cloud's instance metadata service (the host's own credentials).
+        metadata: 'tcp 169.254.169.254:80',
+        'abstract socket': `abstract ${abstract.name}`,
       }),
       'cat /etc/resolv.conf',
     ])
@@ -203,6 +237,8 @@ describe.skipIf(!isRoot || !slirpPath)('--commands-network private (the default)
       ...pgSockets.map((s) => `postgres socket ${s}`),
       'local server lo',
       'local server gateway',
+      'metadata',
+      'abstract socket',
     ])
       expect(log.split('\n')).toContain(`${name}: unreachable`)
     expect(log).not.toContain(local.token)
@@ -274,27 +310,35 @@ describe.skipIf(!isRoot)(
     let arn: string
     let role: string
     let local: Awaited<ReturnType<typeof tokenServer>>
+    let abstract: Awaited<ReturnType<typeof abstractServer>>
     beforeAll(async () => {
       ;({ f, cp, arn, role } = await startPipelineFixture('sqlite', {
         'enable-commands': true,
         'commands-network': 'host',
       }))
       local = await tokenServer('127.0.0.1')
+      abstract = await abstractServer()
     })
     afterAll(async () => {
       await local?.close()
+      await abstract?.close()
       await stopPipelineFixture({ f, cp })
     })
 
-    it('reaches the same loopback server and Junction (the probes above can fail)', async () => {
+    it('reaches the same loopback servers and Junction (the probes above can fail)', async () => {
       const port = new URL(f.server.url).port
       const pgTcp = await accepts('127.0.0.1', 5432)
       const { done, log } = await build({ cp, arn, role }, 'host-net', [
-        ...probes({ 'junction lo': `tcp 127.0.0.1:${port}`, 'postgres lo': 'tcp 127.0.0.1:5432' }),
+        ...probes({
+          'junction lo': `tcp 127.0.0.1:${port}`,
+          'postgres lo': 'tcp 127.0.0.1:5432',
+          'abstract socket': `abstract ${abstract.name}`,
+        }),
         `curl -sS -m 5 http://127.0.0.1:${local.port}/`,
       ])
       expect(done.status, log).toBe('Succeeded')
       expect(log).toMatch(/^junction lo: reached$/m)
+      expect(log).toMatch(/^abstract socket: reached$/m)
       if (pgTcp) expect(log).toMatch(/^postgres lo: reached$/m)
       expect(log).toContain(local.token)
       expect(slirps(process.pid)).toEqual([])

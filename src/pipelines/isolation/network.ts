@@ -5,11 +5,12 @@
  * namespace a `tap0` interface (10.0.2.100, gateway 10.0.2.2, DNS 10.0.2.3) whose connections it
  * makes from the host as ordinary sockets. `--disable-host-loopback` stops 10.0.2.2 from reaching
  * the host's 127.0.0.1, and the build's own 127.0.0.1 is its own loopback: services that listen
- * only on the host's loopback (Junction, PostgreSQL, …) are out of reach. slirp4netns runs in the
- * build's cgroups (its memory and processes count against the build's limits), in a mount
- * namespace of its own with its capabilities dropped (`--enable-sandbox`) and a seccomp filter
- * (`--enable-seccomp`); it ends when the build ends (its exit fd is closed) and when Junction
- * dies (the kernel closes that fd).
+ * only on the host's loopback (Junction, PostgreSQL, …) are out of reach, and the build's PID 1
+ * gives link-local addresses (a cloud's metadata service) no route. slirp4netns runs in the build's
+ * cgroups (its memory and processes count against the build's limits), in a mount namespace of its
+ * own with its capabilities dropped (`--enable-sandbox`) and a seccomp filter (`--enable-seccomp`);
+ * it ends when the build ends (its exit fd is closed) and when Junction dies (the kernel closes
+ * that fd).
  *
  * The handshake with the build's PID 1 (sandbox.ts): on fd 3 it writes `ns` once its namespaces
  * exist; once slirp4netns says the interface is configured, Junction answers `ok` (or `fail

@@ -99,6 +99,9 @@ if [ "$network" = private ]; then
     echo "[junction] the build's network could not be set up: \${answer#fail }" >&2
     exit 125
   fi
+  # Link-local addresses (a cloud's instance metadata service, 169.254.169.254, hands out the
+  # host's own credentials): no route, and the build has no capability to add one.
+  ip route add prohibit 169.254.0.0/16
   # slirp4netns's DNS (its target may be on a covered folder such as /run).
   mkdir -p "\${resolv%/*}"
   [ -e "$resolv" ] || : > "$resolv"
@@ -175,7 +178,7 @@ export class CommandsSandbox {
     await s.#sweep().catch(() => undefined)
     const net = { private: ' --net, slirp4netns', none: ' --net', host: '' }[o.network]
     const needs = {
-      private: ', network namespaces and slirp4netns for --commands-network private',
+      private: ', network namespaces, slirp4netns and iproute2 (ip) for --commands-network private',
       none: ', network namespaces and iproute2 (ip) for --commands-network none',
       host: '',
     }[o.network]
