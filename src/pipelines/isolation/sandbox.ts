@@ -392,7 +392,13 @@ export class SandboxedBuild {
     )
     if (o.network === 'private' && child.pid !== undefined) {
       const control = child.stdio[3] as Duplex
-      this.#network = new BuildNetwork(this.slirp!, SYSTEM_PATH, child.pid, this.groups, control)
+      this.#network = new BuildNetwork(
+        this.slirp ?? 'slirp4netns',
+        SYSTEM_PATH,
+        child.pid,
+        this.groups,
+        control,
+      )
       child.once('exit', () => void this.#network?.stop())
     }
     return child
