@@ -5,6 +5,7 @@
 import {
   CodePipelineClient,
   GetPipelineExecutionCommand,
+  ListActionExecutionsCommand,
   ListPipelineExecutionsCommand,
   type PipelineDeclaration,
   type PipelineExecutionSummary,
@@ -153,6 +154,20 @@ export async function executions(
 ): Promise<PipelineExecutionSummary[]> {
   const r = await cp.send(new ListPipelineExecutionsCommand({ pipelineName }))
   return r.pipelineExecutionSummaries ?? []
+}
+
+/** The log of one action of an execution, through its signed `externalExecutionUrl`. */
+export async function actionLog(
+  cp: CodePipelineClient,
+  pipelineName: string,
+  id: string,
+  action = 'Build',
+): Promise<string> {
+  const r = await cp.send(
+    new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId: id } }),
+  )
+  const a = r.actionExecutionDetails!.find((x) => x.actionName === action)!
+  return (await fetch(a.output!.executionResult!.externalExecutionUrl!)).text()
 }
 
 /** Junction on the seeded sandbox with a completed connection, a pipeline role and a client. */

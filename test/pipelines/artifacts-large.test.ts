@@ -14,7 +14,6 @@ import { join } from 'node:path'
 import {
   CreatePipelineCommand,
   GetPipelineExecutionCommand,
-  ListActionExecutionsCommand,
   type CodePipelineClient,
   type PipelineDeclaration,
 } from '@aws-sdk/client-codepipeline'
@@ -22,6 +21,7 @@ import { GetConnectionCommand } from '@aws-sdk/client-codestar-connections'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ConnectFixture } from '../helpers/connect.js'
 import {
+  actionLog,
   declaration,
   executions,
   startPipelineFixture,
@@ -76,13 +76,7 @@ async function firstRun(cp: CodePipelineClient, name: string, timeoutMs = 20_000
   )
 }
 
-async function logOf(cp: CodePipelineClient, pipelineName: string, id: string, action: string) {
-  const r = await cp.send(
-    new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId: id } }),
-  )
-  const a = r.actionExecutionDetails!.find((x) => x.actionName === action)!
-  return (await fetch(a.output!.executionResult!.externalExecutionUrl!)).text()
-}
+const logOf = actionLog
 
 describe('a 500 MB output artifact [sqlite]', () => {
   let f: ConnectFixture

@@ -36,6 +36,7 @@ import { iamClient } from '../helpers/iam.js'
 import { BIN, spawnServe, type ServeProcess } from '../helpers/process.js'
 import type { ConnectFixture } from '../helpers/connect.js'
 import {
+  actionLog,
   declaration,
   executions,
   finished,
@@ -523,14 +524,7 @@ describe.skipIf(!isRoot)('--commands-network none', () => {
     })
     const done = await finished(cp, 'offline', first!.pipelineExecutionId!)
     expect(done.status, done.statusSummary).toBe('Succeeded')
-    const r = await cp.send(
-      new ListActionExecutionsCommand({
-        pipelineName: 'offline',
-        filter: { pipelineExecutionId: first!.pipelineExecutionId },
-      }),
-    )
-    const a = r.actionExecutionDetails!.find((x) => x.actionName === 'Build')!
-    const log = await (await fetch(a.output!.executionResult!.externalExecutionUrl!)).text()
+    const log = await actionLog(cp, 'offline', first!.pipelineExecutionId!)
     expect(log).toContain('source: here')
     expect(log).toContain('junction: unreachable')
     expect(log).toMatch(/^lo$/m)

@@ -18,7 +18,6 @@ import { networkInterfaces, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   CreatePipelineCommand,
-  ListActionExecutionsCommand,
   StopPipelineExecutionCommand,
   type CodePipelineClient,
 } from '@aws-sdk/client-codepipeline'
@@ -27,6 +26,7 @@ import type { ConnectFixture } from '../helpers/connect.js'
 import { pgUrl } from '../helpers/engines.js'
 import { BIN } from '../helpers/process.js'
 import {
+  actionLog,
   declaration,
   executions,
   finished,
@@ -177,11 +177,7 @@ async function build(
   })
   const id = first!.pipelineExecutionId!
   const done = await finished(p.cp, name, id)
-  const r = await p.cp.send(
-    new ListActionExecutionsCommand({ pipelineName: name, filter: { pipelineExecutionId: id } }),
-  )
-  const a = r.actionExecutionDetails!.find((x) => x.actionName === 'Build')!
-  const log = await (await fetch(a.output!.executionResult!.externalExecutionUrl!)).text()
+  const log = await actionLog(p.cp, name, id)
   return { done, log }
 }
 

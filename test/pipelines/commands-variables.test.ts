@@ -5,13 +5,13 @@
  */
 import {
   CreatePipelineCommand,
-  ListActionExecutionsCommand,
   StartPipelineExecutionCommand,
   type CodePipelineClient,
 } from '@aws-sdk/client-codepipeline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ConnectFixture } from '../helpers/connect.js'
 import {
+  actionLog,
   declaration,
   executions,
   finished,
@@ -33,16 +33,7 @@ describe('#{…} values in Commands are data [sqlite]', () => {
   })
   afterAll(() => stopPipelineFixture({ f, cp }))
 
-  const logOf = async (id: string) => {
-    const r = await cp.send(
-      new ListActionExecutionsCommand({
-        pipelineName: 'values',
-        filter: { pipelineExecutionId: id },
-      }),
-    )
-    const a = r.actionExecutionDetails!.find((x) => x.actionName === 'Build')!
-    return (await fetch(a.output!.executionResult!.externalExecutionUrl!)).text()
-  }
+  const logOf = async (id: string) => actionLog(cp, 'values', id)
 
   it('a pushed commit message and a StartPipelineExecution variable print as their text', async () => {
     await cp.send(

@@ -23,13 +23,14 @@ import {
 import { testEngines } from '../helpers/engines.js'
 import { oauthCredentials, sandboxProvider } from '../helpers/bitbucket.js'
 import {
+  actionLog,
   declaration,
-  startPipelineFixture,
-  stopPipelineFixture,
   executions,
   finished,
   pipelineClient,
   pipelineRole,
+  startPipelineFixture,
+  stopPipelineFixture,
   waitFor,
 } from '../helpers/pipelines.js'
 
@@ -56,13 +57,8 @@ for (const engine of testEngines()) {
         author: 'alice',
         files,
       })
-    const logOf = async (pipelineName: string, id: string, action = 'Build') => {
-      const r = await cp.send(
-        new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId: id } }),
-      )
-      const a = r.actionExecutionDetails!.find((x) => x.actionName === action)!
-      return (await fetch(a.output!.executionResult!.externalExecutionUrl!)).text()
-    }
+    const logOf = async (pipelineName: string, id: string, action = 'Build') =>
+      actionLog(cp, pipelineName, id, action)
     const afterFirst = async (name: string) => {
       const [first] = await waitFor(`the first run of ${name}`, async () => {
         const e = await executions(cp, name)
