@@ -201,6 +201,8 @@ export async function runCommands(r: ActionRun, o: CommandsOptions): Promise<Act
         kill()
       }
       r.signal.addEventListener('abort', onAbort)
+      // An abandon that came while the build was being prepared fired no event for this listener.
+      if (r.signal.aborted) onAbort()
       child.stdout!.on('data', append)
       child.stderr!.on('data', append)
       child.on('error', (err) => {
