@@ -865,10 +865,35 @@ export class PipelineEngine {
     const orders = [...new Set(stage.actions.map((a) => a.runOrder ?? 1))].sort((x, y) => x - y)
     for (const order of orders) {
       const group = stage.actions.filter((a) => (a.runOrder ?? 1) === order && !done.has(a.name))
+      // Each success is saved together with the state holding its outputs (one write, in the
+      // order they finish): a node taking over either runs the action again or has its outputs.
+      // The actions of the group still see the state as it was when the group started.
+      const next = structuredClone(state)
+      let saves: Promise<unknown> = Promise.resolve()
+      let leaseLost = false
+      const save: SaveAction = (a, record, r) => {
+        const saved = saves.then(async () => {
+          let stateJson: string | null = null
+          if (r?.status === 'Succeeded') {
+            this.#absorb(next, a, r)
+            stateJson = JSON.stringify(next)
+          }
+          const ok = await this.#d.store.pipelines.actions.record(
+            record,
+            this.nodeId,
+            stateJson,
+            this.#now(),
+          )
+          if (!ok) leaseLost = true
+          return ok
+        })
+        saves = saved.catch(() => undefined)
+        return saved
+      }
       const results = await Promise.all(
-        group.map((a) => this.#runAction(e, decl, state, stageName, a, signal)),
+        group.map((a) => this.#runAction(e, decl, state, stageName, a, signal, save)),
       )
-      if (isLost()) return 'lost'
+      if (isLost() || leaseLost) return 'lost'
       if (signal.aborted) return 'aborted'
       for (const [i, r] of results.entries()) {
         const a = group[i]!
@@ -916,6 +941,7 @@ export class PipelineEngine {
     stageName: string,
     a: ActionDeclaration,
     signal: AbortSignal,
+    save: SaveAction,
   ): Promise<ActionResult> {
     const id = randomUUID()
     const startedAt = this.#now()
@@ -937,14 +963,11 @@ export class PipelineEngine {
       actionName: a.name,
       startedAt,
     }
-    const record = (status: string, detail: ActionDetail) =>
-      this.#d.store.pipelines.actions.put({
-        ...base,
-        status,
-        detail: JSON.stringify(detail),
-        updatedAt: this.#now(),
-      })
-    await record('InProgress', { pipelineVersion: e.pipelineVersion, input: inputDetail })
+    const record = (status: string, detail: ActionDetail, result?: ActionResult) =>
+      save(a, { ...base, status, detail: JSON.stringify(detail), updatedAt: this.#now() }, result)
+    // A node that lost the execution's lease leaves it to the node that has it.
+    if (!(await record('InProgress', { pipelineVersion: e.pipelineVersion, input: inputDetail })))
+      return failed('This node no longer runs the execution')
     let result: ActionResult
     const configuration: Record<string, string> = {}
     try {
@@ -1017,7 +1040,7 @@ export class PipelineEngine {
     if (result.errorDetails) detail.errorDetails = result.errorDetails
     if (result.externalExecutionId) detail.externalExecutionId = result.externalExecutionId
     if (result.hasLog) detail.hasLog = true
-    await record(result.status, detail)
+    await record(result.status, detail, result)
     return result
   }
 
@@ -1031,6 +1054,16 @@ export class PipelineEngine {
     }
   }
 }
+
+/**
+ * Records an action execution (with the execution state holding its outputs when `result`
+ * succeeded); false when this node lost the execution's lease (nothing was written).
+ */
+type SaveAction = (
+  a: ActionDeclaration,
+  record: ActionExecutionRecord,
+  result?: ActionResult,
+) => Promise<boolean>
 
 function findSource(decl: PipelineDeclaration, name: string): ActionDeclaration | undefined {
   return decl.stages[0]?.actions.find((a) => a.name === name && isSource(a))

@@ -143,6 +143,18 @@ export interface PipelineRepository {
   actions: {
     /** Inserts or replaces the action execution of (execution, stage, action). */
     put(a: ActionExecutionRecord): Promise<void>
+    /**
+     * What the node running the execution records: the action execution and, when given, the
+     * execution's state (the outputs it holds), in one transaction, if `owner` still holds the
+     * execution's lease. False, and nothing written, when it lost it. A node that takes over
+     * therefore sees an action Succeeded only along with its artifacts and variables.
+     */
+    record(
+      a: ActionExecutionRecord,
+      owner: string,
+      state: string | null,
+      now: number,
+    ): Promise<boolean>
     forExecution(executionId: string): Promise<ActionExecutionRecord[]>
     /** Newest first. */
     list(

@@ -410,33 +410,56 @@ export class SqlPipelineRepository implements PipelineRepository {
     },
   }
 
-  actions = {
-    put: async (a: ActionExecutionRecord): Promise<void> => {
-      await this.db
-        .insertInto('action_executions')
-        .values({
+  /** Inserts or replaces the action execution of (execution, stage, action). */
+  async #putAction(db: Kysely<Database>, a: ActionExecutionRecord): Promise<void> {
+    await db
+      .insertInto('action_executions')
+      .values({
+        id: a.id,
+        execution_id: a.executionId,
+        account_id: a.accountId,
+        pipeline_name: a.pipelineName,
+        stage_name: a.stageName,
+        action_name: a.actionName,
+        status: a.status,
+        detail: a.detail,
+        started_at: a.startedAt,
+        updated_at: a.updatedAt,
+      })
+      .onConflict((oc) =>
+        oc.columns(['execution_id', 'stage_name', 'action_name']).doUpdateSet({
           id: a.id,
-          execution_id: a.executionId,
-          account_id: a.accountId,
-          pipeline_name: a.pipelineName,
-          stage_name: a.stageName,
-          action_name: a.actionName,
           status: a.status,
           detail: a.detail,
           started_at: a.startedAt,
           updated_at: a.updatedAt,
-        })
-        .onConflict((oc) =>
-          oc.columns(['execution_id', 'stage_name', 'action_name']).doUpdateSet({
-            id: a.id,
-            status: a.status,
-            detail: a.detail,
-            started_at: a.startedAt,
-            updated_at: a.updatedAt,
-          }),
-        )
-        .execute()
-    },
+        }),
+      )
+      .execute()
+  }
+
+  actions = {
+    put: (a: ActionExecutionRecord): Promise<void> => this.#putAction(this.db, a),
+    record: async (
+      a: ActionExecutionRecord,
+      owner: string,
+      state: string | null,
+      now: number,
+    ): Promise<boolean> =>
+      this.db.transaction().execute(async (tx) => {
+        // The lease check locks the execution's row: a node claiming it waits for this write.
+        const set: Record<string, unknown> = { updated_at: now }
+        if (state !== null) set['state'] = state
+        const r = await tx
+          .updateTable('pipeline_executions')
+          .set(set)
+          .where('id', '=', a.executionId)
+          .where('lease_owner', '=', owner)
+          .executeTakeFirst()
+        if (Number(r.numUpdatedRows) !== 1) return false
+        await this.#putAction(tx, a)
+        return true
+      }),
     forExecution: async (executionId: string): Promise<ActionExecutionRecord[]> => {
       const rows = await this.db
         .selectFrom('action_executions')
