@@ -187,26 +187,21 @@ describe.skipIf(!pgUrl)('three nodes, one queue [postgres]', () => {
     const db = new pg.Client({ connectionString: pgUrl })
     await db.connect()
     const schemaName = new URL(schema!.url).searchParams.get('schema')!
-    const victim = await waitFor('a build in progress', async () => {
-      const { rows } = await db.query<{ lease_owner: string }>(
-        `select e.lease_owner from ${schemaName}.pipeline_executions e
+    // A Build is recorded InProgress before its isolated build is prepared and started: a build
+    // is under way once its commands have written their start line.
+    const running = async (owner?: string) => {
+      const { rows } = await db.query<{ id: string; lease_owner: string }>(
+        `select e.id, e.lease_owner from ${schemaName}.pipeline_executions e
            join ${schemaName}.action_executions a on a.execution_id = e.id
-          where a.action_name = 'Build' and a.status = 'InProgress' and e.lease_owner is not null
-          limit 1`,
+          where a.action_name = 'Build' and a.status = 'InProgress' and e.lease_owner is not null`,
       )
-      return rows[0]?.lease_owner
-    })
+      return rows.filter(
+        (r) => lines.includes(`${r.id} start`) && (owner === undefined || r.lease_owner === owner),
+      )
+    }
+    const victim = await waitFor('a build under way', async () => (await running())[0]?.lease_owner)
     // The builds the victim is running now (their commands have written their start line).
-    const held = new Set(
-      (
-        await db.query<{ id: string }>(
-          `select e.id from ${schemaName}.pipeline_executions e
-             join ${schemaName}.action_executions a on a.execution_id = e.id
-            where a.action_name = 'Build' and a.status = 'InProgress' and e.lease_owner = $1`,
-          [victim],
-        )
-      ).rows.map((r) => r.id),
-    )
+    const held = new Set((await running(victim)).map((r) => r.id))
     expect(held.size).toBeGreaterThan(0)
     const pid = Number(victim.split('-').at(-2))
     const node = nodes.find((n) => n.child.pid === pid)!
