@@ -80,6 +80,21 @@ const CONTEXTS: { command: string; expect: (v: string) => string }[] = [
     command: "cat <<EOF; printf '%s' 'R'\nline R\nEOF",
     expect: (v) => `line ${v}\n${v}`,
   },
+  // A command substitution inside a here-document body reads commands: unquoted there.
+  { command: "cat <<EOF\n$(printf '%s.' R)\nEOF", expect: (v) => `${v}.\n` },
+  { command: "cat <<EOF\n`printf '%s.' R`\nEOF", expect: (v) => `${v}.\n` },
+  {
+    command: `cat <<EOF\n"$(printf '%s.' "R")" 'R' $(printf '%s.' 'R')x\nEOF`,
+    expect: (v) => `"${v}." '${v}' ${v}.x\n`,
+  },
+  // A shift in an arithmetic expansion is no here-document.
+  { command: "printf '%s' $((1<<2)); printf '%s' R", expect: (v) => `4${v}` },
+  { command: `printf '%s' $(( (1+2)*3 ))"R"`, expect: (v) => `9${v}` },
+  // A reference before a `case` inside $( ) is told for certain.
+  {
+    command: `x="$(printf '%s.' R; case a in a) ;; esac)"; printf '%s' "$x"`,
+    expect: (v) => `${v}.`,
+  },
 ]
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8').toString('utf8')
@@ -161,6 +176,30 @@ describe('#{…} values in Commands commands are data', () => {
       bindCommandReferences([`cat <<'EOF' #{variables.x}\nbody\nEOF`], { variables: { x: '1' } })
         .commands,
     ).toEqual([`cat <<'EOF' "\${JUNCTION_VAR_1}"\nbody\nEOF`])
+  })
+
+  it('refuses what it cannot tell for certain: a reference after `case` inside $( )', () => {
+    // A pattern's `)` could end the substitution or not: the scanner refuses, never guesses.
+    for (const command of [
+      `x="$(case a in a) printf '%s' #{variables.x};; esac)"`,
+      `x=$(case a in (a) :;; esac); printf '%s' "#{variables.x}"`,
+    ])
+      expect(() => bindCommandReferences([command], { variables: { x: 'a  b *' } })).toThrow(
+        /cannot tell how #\{variables\.x\} is quoted.*env: NAME/,
+      )
+  })
+
+  it('takes only an integer in an arithmetic expansion, and computes with it', () => {
+    for (const x of ['1+1', 'a', '$(touch pwned)', '1 ', '', 'x[$(touch pwned)]'])
+      expect(() =>
+        bindCommandReferences(['echo $((#{variables.x} + 1))'], { variables: { x } }),
+      ).toThrow(/arithmetic expansion .* only an integer/)
+    const bound = bindCommandReferences(["printf '%s' $(( #{variables.x} + 1 ))"], {
+      variables: { x: '41' },
+    })
+    const script = commandsScript({ env: {}, bound, shown: [], cwd: dir })
+    const r = spawnSync('/bin/sh', ['-c', script], { cwd: dir, env: {}, encoding: 'utf8' })
+    expect(r.stdout.split('\n').pop()).toBe('42')
   })
 
   it('leaves text that is not a reference alone, and reuses one variable per reference', () => {

@@ -25,7 +25,14 @@ export interface BoundCommands {
   values: Map<string, string>
 }
 
-type Context = 'plain' | 'double' | 'single' | 'backtick' | 'subshell' | 'brace'
+type Context =
+  'plain' | 'double' | 'single' | 'backtick' | 'subshell' | 'brace' | 'heredoc' | 'arith'
+
+interface Frame {
+  ctx: Context
+  /** Open parentheses inside a `$( )` or `$(( ))`. */
+  depth: number
+}
 
 /** `<<word` or `<<-word` (the word possibly quoted): a here-document's delimiter. */
 const HEREDOC = /^<<(-?)[ \t]*((?:[^\s;&|()<>"'\\]|"[^"]*"|'[^']*'|\\.)+)/
@@ -33,10 +40,19 @@ const HEREDOC = /^<<(-?)[ \t]*((?:[^\s;&|()<>"'\\]|"[^"]*"|'[^']*'|\\.)+)/
 /** Where a word starts (a `#` there begins a comment). */
 const WORD_BREAK = /[\s;&|()<>]/
 
+/** An integer, the only value an arithmetic expansion may receive as data. */
+const INTEGER = /^[+-]?[0-9]{1,18}$/
+
+const cannotTell = (whole: string, where: string) =>
+  new UnusableValue(
+    `Junction cannot tell how ${whole} is quoted ${where}, so it refuses to substitute it; set an environment variable of the action to the reference (env: NAME: ${whole}) and use "$NAME" in the command`,
+  )
+
 /**
  * Replaces every `#{ns.name}` reference in `commands` by a quoting-aware reference to a shell
  * variable `JUNCTION_VAR_<n>`; the same reference gets the same variable. An unknown reference
- * throws {@link UnresolvedVariable}; a value holding a NUL byte throws {@link UnusableValue}.
+ * throws {@link UnresolvedVariable}; a value holding a NUL byte, or a reference where the quoting
+ * cannot be told for certain, throws {@link UnusableValue}.
  */
 export function bindCommandReferences(
   commands: string[],
@@ -59,22 +75,41 @@ export function bindCommandReferences(
     byRef.set(whole, shellName)
     return shellName
   }
-  return { commands: commands.map((c) => bindOne(c, variableFor)), values }
+  const bind: Binder = {
+    variableFor,
+    valueOf: (shellName) => values.get(shellName) ?? '',
+  }
+  return { commands: commands.map((c) => bindText(c, bind, 'plain')), values }
 }
 
-function bindOne(text: string, variableFor: (w: string, ns: string, n: string) => string): string {
-  // The innermost context last; `plain` is the command itself.
-  const stack: { ctx: Context; depth: number }[] = [{ ctx: 'plain', depth: 0 }]
+interface Binder {
+  variableFor(whole: string, ns: string, name: string): string
+  valueOf(shellName: string): string
+}
+
+/**
+ * Scans `text` as shell source starting in context `base` (`plain` for a command, `heredoc` for
+ * the body of a here-document with an unquoted delimiter) and rewrites each reference for the
+ * context it stands in. What the scanner cannot follow for certain is refused, never guessed:
+ * a reference after the word `case` inside `$( )` (a pattern's `)` could end the substitution or
+ * not), a reference in `$(( ))` whose value is not an integer, a here-document body whose
+ * substitutions do not close.
+ */
+function bindText(text: string, b: Binder, base: Context): string {
+  // The innermost context last.
+  const stack: Frame[] = [{ ctx: base, depth: 0 }]
   const top = () => stack[stack.length - 1]!
-  /** Whether expansion at this point happens inside double quotes. */
+  /** Whether expansion at this point happens inside double quotes (or a here-document body). */
   const inDouble = () => {
     for (let i = stack.length - 1; i >= 0; i--) {
       const c = stack[i]!.ctx
-      if (c === 'double') return true
+      if (c === 'double' || c === 'heredoc') return true
       if (c !== 'brace') return false
     }
     return false
   }
+  /** Set once `case` is seen inside `$( )`: from there on a `)` may or may not end it. */
+  let ambiguousFrom = -1
   const heredocs: { delimiter: string; quoted: boolean; stripTabs: boolean }[] = []
   let out = ''
   let i = 0
@@ -86,7 +121,8 @@ function bindOne(text: string, variableFor: (w: string, ns: string, n: string) =
       else if (ch === '#') {
         const m = REF.exec(text.slice(i))
         if (m) {
-          out += `'"\${${variableFor(m[0], m[1]!, m[2]!)}}"'`
+          if (ambiguousFrom >= 0) throw cannotTell(m[0], 'after `case` inside `$( )`')
+          out += `'"\${${b.variableFor(m[0], m[1]!, m[2]!)}}"'`
           i += m[0].length
           continue
         }
@@ -95,16 +131,25 @@ function bindOne(text: string, variableFor: (w: string, ns: string, n: string) =
       i++
       continue
     }
+    /** Contexts where the shell reads commands (words, operators, comments, here-documents). */
+    const commandCtx = t.ctx === 'plain' || t.ctx === 'subshell' || t.ctx === 'backtick'
     if (ch === '#') {
       const m = REF.exec(text.slice(i))
       if (m) {
-        const v = variableFor(m[0], m[1]!, m[2]!)
-        out += inDouble() ? `\${${v}}` : `"\${${v}}"`
+        if (ambiguousFrom >= 0) throw cannotTell(m[0], 'after `case` inside `$( )`')
+        const v = b.variableFor(m[0], m[1]!, m[2]!)
+        if (t.ctx === 'arith') {
+          if (!INTEGER.test(b.valueOf(v)))
+            throw new UnusableValue(
+              `${m[0]} stands in an arithmetic expansion $(( )), which can receive only an integer as data, and its value is not one`,
+            )
+          out += `\${${v}}`
+        } else out += inDouble() ? `\${${v}}` : `"\${${v}}"`
         i += m[0].length
         continue
       }
       // A comment: `#` at the start of a word, outside quotes, runs to the end of the line.
-      if (t.ctx !== 'double' && t.ctx !== 'brace' && (i === 0 || WORD_BREAK.test(text[i - 1]!))) {
+      if (commandCtx && (i === 0 || WORD_BREAK.test(text[i - 1]!))) {
         const end = text.indexOf('\n', i)
         const stop = end === -1 ? text.length : end
         out += text.slice(i, stop)
@@ -117,9 +162,18 @@ function bindOne(text: string, variableFor: (w: string, ns: string, n: string) =
       i += 2
       continue
     }
-    const unquoted = t.ctx !== 'double' && t.ctx !== 'brace'
+    // The word `case` inside `$( )`: its patterns end in `)`, which this scanner does not tell
+    // from the end of the substitution; every reference after it is refused.
+    if (
+      t.ctx === 'subshell' &&
+      ch === 'c' &&
+      text.startsWith('case', i) &&
+      (i === 0 || /[\s;&|(]/.test(text[i - 1]!)) &&
+      (i + 4 === text.length || /[\s;&|)]/.test(text[i + 4]!))
+    )
+      ambiguousFrom = i
     // A here-document: its body starts on the next line.
-    if (unquoted && ch === '<' && text[i + 1] === '<' && text[i + 2] !== '<') {
+    if (commandCtx && ch === '<' && text[i + 1] === '<' && text[i + 2] !== '<') {
       const h = HEREDOC.exec(text.slice(i))
       if (h) {
         const word = h[2]!
@@ -133,11 +187,13 @@ function bindOne(text: string, variableFor: (w: string, ns: string, n: string) =
         continue
       }
     }
-    if (unquoted && ch === '\n' && heredocs.length > 0) {
+    if (commandCtx && ch === '\n' && heredocs.length > 0) {
       out += '\n'
       i++
       for (const doc of heredocs.splice(0)) {
-        // Body lines up to the delimiter line: expanded like double quotes unless quoted.
+        // Body lines up to the delimiter line; then the body is scanned as a here-document.
+        let body = ''
+        let close = ''
         while (i < text.length) {
           const end = text.indexOf('\n', i)
           const stop = end === -1 ? text.length : end + 1
@@ -145,21 +201,27 @@ function bindOne(text: string, variableFor: (w: string, ns: string, n: string) =
           i = stop
           const bare = line.replace(/\n$/, '')
           if ((doc.stripTabs ? bare.replace(/^\t+/, '') : bare) === doc.delimiter) {
-            out += line
+            close = line
             break
           }
-          out += line.replace(
-            new RegExp(REF.source.slice(1), 'g'),
-            (whole, ns: string, n: string) => {
-              if (doc.quoted)
-                throw new UnusableValue(
-                  `${whole} stands in a here-document with a quoted delimiter, where a value cannot be substituted as data; use an unquoted delimiter or an environment variable`,
-                )
-              return `\${${variableFor(whole, ns, n)}}`
-            },
-          )
+          body += line
         }
+        if (doc.quoted) {
+          const m = new RegExp(REF.source.slice(1)).exec(body)
+          if (m)
+            throw new UnusableValue(
+              `${m[0]} stands in a here-document with a quoted delimiter, where a value cannot be substituted as data; use an unquoted delimiter or an environment variable`,
+            )
+          out += body
+        } else out += bindText(body, b, 'heredoc')
+        out += close
       }
+      continue
+    }
+    if (ch === '$' && text[i + 1] === '(' && text[i + 2] === '(') {
+      stack.push({ ctx: 'arith', depth: 0 })
+      out += '$(('
+      i += 3
       continue
     }
     if (ch === '$' && text[i + 1] === '(') {
@@ -179,6 +241,19 @@ function bindOne(text: string, variableFor: (w: string, ns: string, n: string) =
       else stack.push({ ctx: 'backtick', depth: 0 })
     } else if (t.ctx === 'double') {
       if (ch === '"') stack.pop()
+    } else if (t.ctx === 'heredoc') {
+      // Quotes are ordinary characters in a here-document body.
+    } else if (t.ctx === 'arith') {
+      if (ch === '(') t.depth++
+      else if (ch === ')') {
+        if (t.depth > 0) t.depth--
+        else if (text[i + 1] === ')') {
+          stack.pop()
+          out += '))'
+          i += 2
+          continue
+        } else stack.pop()
+      } else if (ch === '"') stack.push({ ctx: 'double', depth: 0 })
     } else if (ch === '"') stack.push({ ctx: 'double', depth: 0 })
     else if (ch === "'") {
       // Inside `${…}` within double quotes a single quote is an ordinary character.
@@ -198,6 +273,10 @@ function bindOne(text: string, variableFor: (w: string, ns: string, n: string) =
     }
     out += ch
     i++
+  }
+  if (base === 'heredoc' && (stack.length !== 1 || heredocs.length > 0)) {
+    const m = new RegExp(REF.source.slice(1)).exec(text)
+    if (m) throw cannotTell(m[0], 'in a here-document whose substitutions do not close')
   }
   return out
 }
