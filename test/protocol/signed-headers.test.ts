@@ -4,6 +4,7 @@
  * service of the port (connections, Junction's own operations, codepipeline, IAM and STS). Each
  * attack is performed against a real server and checked to have changed nothing.
  */
+import { connect } from 'node:net'
 import { expect, it } from 'vitest'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { Hash } from '@smithy/hash-node'
@@ -286,6 +287,70 @@ describeApi('Signed headers: the signature covers the whole request', (f) => {
     const missing = await send({ service: 'iam', contentType: form, body: get })
     expect(missing.text).toContain('<Code>NoSuchEntity</Code>')
     expect((await send({ service: 'iam', contentType: form, body: create })).status).toBe(200)
+  })
+
+  it('refuses a request carrying Host, Content-Type or an x-amz-* header twice (the second unsigned)', async () => {
+    const u = new URL(f.server.url)
+    const body = JSON.stringify({ ConnectionArn: await newConnection() })
+    const signer = new SignatureV4({
+      service: 'codeconnections',
+      region: 'us-east-1',
+      credentials: f.server.credentials,
+      sha256: Hash.bind(null, 'sha256'),
+    })
+    const signed = await signer.sign({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: u.hostname,
+      port: Number(u.port),
+      path: '/',
+      headers: {
+        host: u.host,
+        'content-type': JSON10,
+        'x-amz-target': `${CONNECTIONS}.GetConnection`,
+      },
+      body,
+    })
+    /** Sends the signed request over a raw socket, with `extra` header lines after its own. */
+    const raw = (extra: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        const lines = Object.entries(signed.headers as Record<string, string>).map(
+          ([k, v]) => `${k}: ${v}`,
+        )
+        const socket = connect(Number(u.port), u.hostname)
+        let answer = ''
+        socket.on('data', (d: Buffer) => (answer += d.toString()))
+        socket.on('end', () => resolve(answer))
+        socket.on('error', reject)
+        socket.write(
+          [
+            'POST / HTTP/1.1',
+            ...lines,
+            ...extra,
+            `content-length: ${Buffer.byteLength(body)}`,
+            'connection: close',
+            '',
+            body,
+          ].join('\r\n'),
+        )
+      })
+    // The request as signed is answered.
+    expect(await raw([])).toMatch(/^HTTP\/1\.1 200/)
+    for (const [extra, name] of [
+      ['Host: evil.example', 'Host'],
+      ['Content-Type: application/json', 'Content-Type'],
+    ] as const) {
+      const answer = await raw([extra])
+      expect(answer, extra).toMatch(/^HTTP\/1\.1 403/)
+      expect(answer).toContain(`the header '${name}' more than once`)
+    }
+    // A second x-amz-* header is refused too (a second target or date is no longer one value).
+    for (const extra of [
+      'X-Amz-Target: CodeConnections_20231201.DeleteConnection',
+      'X-Amz-Date: 20200101T000000Z',
+    ])
+      expect(await raw([extra]), extra).toMatch(/^HTTP\/1\.1 4\d\d/)
+    expect(await exists(JSON.parse(body).ConnectionArn as string)).toBe(true)
   })
 
   it('refuses a signature of the wrong length or with non-hex characters with a 403, never a 500', async () => {

@@ -29,6 +29,34 @@ export function unsignedRequiredHeader(
 }
 
 /**
+ * A header that selects or shapes the request (`Host`, `Content-Type`, `Authorization`, any
+ * `x-amz-*`) sent more than once, or undefined. Node keeps only the first `Host`, `Content-Type`
+ * and `Authorization`, so a second, unsigned copy would reach a proxy or a log that reads the last
+ * one while the signature covers only the first: such a request is refused whole.
+ */
+export function repeatedRequiredHeader(
+  rawHeaders: string[],
+  headers: Record<string, unknown>,
+): string | undefined {
+  // Fast path: every name once (Node folds repeats into one key).
+  if (rawHeaders.length / 2 === Object.keys(headers).length) return undefined
+  const seen = new Set<string>()
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase()
+    if (
+      name !== 'host' &&
+      name !== 'content-type' &&
+      name !== 'authorization' &&
+      !name.startsWith('x-amz-')
+    )
+      continue
+    if (seen.has(name)) return name
+    seen.add(name)
+  }
+  return undefined
+}
+
+/**
  * `X-Amz-Target` from a raw query string, where a presigner may have hoisted it (the Smithy
  * signer moves every `x-amz-*` header into the query string it signs), or undefined.
  */
@@ -40,6 +68,8 @@ export function targetFromQuery(rawQuery: string): string | undefined {
 
 /** How AWS spells a header in its "must be a 'SignedHeader'" message. */
 const SPELLING: Record<string, string> = {
+  host: 'Host',
+  authorization: 'Authorization',
   'content-type': 'Content-Type',
   'x-amz-target': 'X-Amz-Target',
   'x-amz-date': 'X-Amz-Date',
@@ -49,3 +79,7 @@ const SPELLING: Record<string, string> = {
 /** AWS's message for a header that must be signed and is not. */
 export const mustBeSignedMessage = (name: string): string =>
   `'${SPELLING[name] ?? name.slice(0, 64)}' must be a 'SignedHeader' in the AWS Authorization.`
+
+/** The message for a header sent more than once where it may be sent once. */
+export const repeatedMessage = (name: string): string =>
+  `The request carries the header '${SPELLING[name] ?? name.slice(0, 64)}' more than once; a signed request may carry it only once.`

@@ -26,7 +26,12 @@ import {
   sha256Hex,
   stringToSign,
 } from './canonical.js'
-import { mustBeSignedMessage, unsignedRequiredHeader } from './signed-headers.js'
+import {
+  mustBeSignedMessage,
+  repeatedMessage,
+  repeatedRequiredHeader,
+  unsignedRequiredHeader,
+} from './signed-headers.js'
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256'
 /** AWS accepts requests signed up to 15 minutes before or after its clock. */
@@ -294,6 +299,8 @@ export class SigV4Verifier<T> {
       )
     const unsigned = unsignedRequiredHeader(req.rawHeaders, signedHeaders)
     if (unsigned !== undefined) throw new InvalidSignatureException(mustBeSignedMessage(unsigned))
+    const repeated = repeatedRequiredHeader(req.rawHeaders, req.headers)
+    if (repeated !== undefined) throw new InvalidSignatureException(repeatedMessage(repeated))
 
     if (parsed.presigned) {
       const expiresAt = signedAt + parsed.expires! * 1000
