@@ -428,7 +428,7 @@ ${problem ? `<p class="field-error" id="signin-error" role="alert">${esc(problem
       )
       return
     }
-    const cookie = await this.#sessions.open(key.record)
+    const cookie = await this.#sessions.open(key.record, key.secret)
     if (!cookie) {
       send(
         res,

@@ -5,9 +5,12 @@
  * with the access key it was opened with, so every node on the database sees the same sessions.
  * A session ends on sign-out, when it expires, and when its access key is deactivated (even if it
  * is reactivated later) or deleted — the store deletes the key's sessions in the same
- * transaction — and a deleted user has no keys left. Each request re-checks the row and the key.
+ * transaction — and a deleted user has no keys left. The cookie also carries a fingerprint of the
+ * key's secret (an HMAC of it under the session id), so a secret replaced under the same key id
+ * (the root's, given again in the environment) ends the sessions opened with the old one. Each
+ * request re-checks the row, the key and the fingerprint.
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Signer } from '../connect/signed.js'
 import type { Principal } from '../iam/principal.js'
 import type { Store } from '../store/store.js'
@@ -23,12 +26,15 @@ export interface OpenSession {
 export interface SessionDeps {
   signer: Signer
   store: Store['consoleSessions']
-  lookupKey(accessKeyId: string): Promise<{ record: Principal } | undefined>
+  lookupKey(accessKeyId: string): Promise<{ record: Principal; secret: string } | undefined>
   ttlMs: number
   now?: () => number
 }
 
 const hashOf = (id: string) => createHash('sha256').update(id).digest('hex')
+/** Which secret a session was opened with, without revealing it: HMAC(session id, secret). */
+const fingerprintOf = (id: string, secret: string) =>
+  createHmac('sha256', id).update(secret).digest('base64url').slice(0, 22)
 
 export class ConsoleSessions {
   constructor(private readonly d: SessionDeps) {}
@@ -41,7 +47,7 @@ export class ConsoleSessions {
    * Opens a session for a principal who just proved its key; returns the cookie value, or
    * undefined when the key was deactivated or deleted meanwhile.
    */
-  async open(principal: Principal): Promise<string | undefined> {
+  async open(principal: Principal, secret: string): Promise<string | undefined> {
     const id = randomBytes(32).toString('base64url')
     const now = this.#now()
     const created = await this.d.store.create({
@@ -52,19 +58,24 @@ export class ConsoleSessions {
       createdAt: now,
       expiresAt: now + this.d.ttlMs,
     })
-    return created ? this.d.signer.sign(PURPOSE, { s: id }, this.d.ttlMs) : undefined
+    return created
+      ? this.d.signer.sign(PURPOSE, { s: id, f: fingerprintOf(id, secret) }, this.d.ttlMs)
+      : undefined
   }
 
   /** The session a cookie names, unless it is forged, expired, signed out or its key is gone. */
   async resume(cookie: string): Promise<OpenSession | undefined> {
-    const v = this.d.signer.open<{ s?: unknown }>(PURPOSE, cookie)
-    if (!v || typeof v.s !== 'string') return undefined
+    const v = this.d.signer.open<{ s?: unknown; f?: unknown }>(PURPOSE, cookie)
+    if (!v || typeof v.s !== 'string' || typeof v.f !== 'string') return undefined
     const idHash = hashOf(v.s)
     const row = await this.d.store.get(idHash, this.#now())
     if (!row) return undefined
     const key = await this.d.lookupKey(row.accessKeyId)
     if (!key || key.record.kind === 'session' || key.record.arn !== row.principalArn)
       return undefined
+    const given = Buffer.from(v.f)
+    const expected = Buffer.from(fingerprintOf(v.s, key.secret))
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined
     return { principal: key.record, idHash }
   }
 

@@ -148,14 +148,24 @@ for (const engine of testEngines()) {
       expect(await signedIn(base, cookie)).toBe(false)
     })
 
-    it('keeps only a signed random session id in the cookie and its hash in the store', async () => {
+    it('keeps only a signed random session id (and a fingerprint of the secret) in the cookie and its hash in the store', async () => {
       const { cookie } = await signIn(base, server.credentials)
       const value = cookie!.slice('junction_console='.length)
       const payload = JSON.parse(
         Buffer.from(value.slice(0, value.lastIndexOf('.')), 'base64url').toString('utf8'),
       ) as { v: Record<string, unknown> }
-      expect(Object.keys(payload.v)).toEqual(['s'])
+      expect(Object.keys(payload.v)).toEqual(['s', 'f'])
       expect(value).not.toContain(server.credentials.accessKeyId)
+      // The fingerprint is an HMAC under the session id: no part of the secret itself.
+      const { createHmac } = await import('node:crypto')
+      const secret = server.credentials.secretAccessKey
+      expect(payload.v['f']).toBe(
+        createHmac('sha256', String(payload.v['s']))
+          .update(secret)
+          .digest('base64url')
+          .slice(0, 22),
+      )
+      expect(value).not.toContain(secret.slice(0, 8))
       const id = String(payload.v['s'])
       expect(id.length).toBeGreaterThanOrEqual(43) // 256 random bits
       const { createHash } = await import('node:crypto')
