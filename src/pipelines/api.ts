@@ -15,7 +15,8 @@ import type { Authorizer } from '../iam/authorizer.js'
 import type { RequestContext } from '../iam/policy/context.js'
 import { checkPermission } from '../iam/permissions.js'
 import { validateInput } from '../protocol/validate.js'
-import { SerializationException, UnknownOperationException } from '../errors/common.js'
+import { UnknownOperationException } from '../errors/common.js'
+import { parseJsonBody } from '../protocol/json-body.js'
 import { AccessDeniedException } from '../generated/errors.js'
 import type { PageTokens } from '../domain/pagination.js'
 import type { Store, TagRecord } from '../store/store.js'
@@ -620,24 +621,10 @@ export async function runPipelineChain(r: ApiRequest, deps: PipelineApiDeps): Pr
     codepipelineMetadata.signingName,
   )
   r.principal = verified.record
-  let input: unknown = {}
-  if (r.body.length > 0) {
-    try {
-      // A member set to null is absent, as AWS reads it (the validator does the same).
-      input = JSON.parse(r.body.toString('utf8'), (_k, v: unknown) =>
-        v !== null && typeof v === 'object' && !Array.isArray(v)
-          ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null))
-          : v,
-      )
-    } catch {
-      throw new SerializationException('The request body is not valid JSON')
-    }
-  }
-  if (typeof input !== 'object' || input === null || Array.isArray(input))
-    throw new SerializationException('The request body must be a JSON object')
-  validateInput(codepipelineValidation, op, input as Record<string, unknown>)
+  const input = parseJsonBody(r.body)
+  validateInput(codepipelineValidation, op, input)
   const ctx: Ctx = { principal: verified.record, deps, sourceIp: r.req.socket.remoteAddress }
-  await authorize(ctx, op, input as Record<string, unknown>)
+  await authorize(ctx, op, input)
   r.output = await handlers[op as PipelineOperationName](input as Record<string, unknown>, ctx)
 }
 

@@ -15,7 +15,6 @@ import { parseTarget } from '../protocol/target.js'
 import type { SigV4Verifier } from '../protocol/sigv4/verify.js'
 import { validateInput } from '../protocol/validate.js'
 import type { ValidationTable } from '../protocol/validation-types.js'
-import { SerializationException } from '../errors/common.js'
 import { actionPrefix, type Principal } from '../iam/index.js'
 import { resourceOf } from '../iam/resources.js'
 import type { Authorizer, CompiledPrincipal } from '../iam/authorizer.js'
@@ -23,6 +22,7 @@ import { addConnectionsKeys, addResourceTags } from '../iam/connections-context.
 import { operations, type Operation, type OperationContext } from '../operations/index.js'
 import { notSupportedError } from '../operations/operation.js'
 import type { ArnService } from '../domain/arn.js'
+import { parseJsonBody } from '../protocol/json-body.js'
 
 const validationTables: Record<ServiceName, ValidationTable> = {
   codeconnections: codeconnectionsValidation,
@@ -111,19 +111,7 @@ const steps: Step[] = [
     if (!operations[r.operation!].supported) throw notSupportedError(r.operation!)
   },
   function parseJson(r) {
-    if (r.body.length === 0) {
-      r.input = {}
-      return
-    }
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(r.body.toString('utf8'))
-    } catch {
-      throw new SerializationException('The request body is not valid JSON')
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-      throw new SerializationException('The request body must be a JSON object')
-    r.input = parsed as Record<string, unknown>
+    r.input = parseJsonBody(r.body)
   },
   function validate(r) {
     validateInput(validationTables[r.service!], r.operation!, r.input)

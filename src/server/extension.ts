@@ -8,16 +8,13 @@
  */
 import type { ConnectService, Caller, TokenType } from '../connect/service.js'
 import { connectionToWire } from '../domain/wire.js'
-import {
-  SerializationException,
-  UnknownOperationException,
-  ValidationException,
-} from '../errors/common.js'
+import { UnknownOperationException, ValidationException } from '../errors/common.js'
 import type { Authorizer } from '../iam/authorizer.js'
 import type { Principal } from '../iam/principal.js'
 import type { SigV4Verifier } from '../protocol/sigv4/verify.js'
 import type { ConnectionRecord, InstallationRecord, Store } from '../store/store.js'
 import type { ApiRequest } from './api.js'
+import { parseJsonBody } from '../protocol/json-body.js'
 
 export const EXTENSION_TARGET_PREFIX = 'JunctionConnections_20261128'
 const SHORT_PREFIX = 'JunctionConnections'
@@ -339,17 +336,8 @@ export async function runExtensionChain(r: ApiRequest, deps: ExtensionDeps): Pro
     signing,
   )
   r.principal = verified.record
-  let input: unknown = {}
-  if (r.body.length > 0) {
-    try {
-      input = JSON.parse(r.body.toString('utf8'))
-    } catch {
-      throw new SerializationException('The request body is not valid JSON')
-    }
-  }
-  if (typeof input !== 'object' || input === null || Array.isArray(input))
-    throw new SerializationException('The request body must be a JSON object')
-  validate(opName, op.fields, input as Record<string, unknown>)
+  const input = parseJsonBody(r.body)
+  validate(opName, op.fields, input)
   const caller: Caller = { principal: verified.record, service: signing as Caller['service'] }
   if (r.req.socket.remoteAddress) caller.sourceIp = r.req.socket.remoteAddress
   r.output = await op.handle(caller, input as Record<string, unknown>, deps)
