@@ -20,6 +20,7 @@ import type { ConnectService, InstallationChoice } from '../connect/service.js'
 import { AwsError } from '../errors/aws-error.js'
 import { readBody } from './read-body.js'
 import { esc, page as consolePage } from '../console/html.js'
+import { safeNext } from '../console/sessions.js'
 import type { WebhookManager } from '../connect/webhooks.js'
 import { MAX_WEBHOOK_BYTES } from '../providers/bitbucket/webhook.js'
 
@@ -241,9 +242,12 @@ export async function handleWeb(
           ? { installationId: choice.slice('installation:'.length) }
           : { target: choice.startsWith('target:') ? choice.slice('target:'.length) : '' }
         const r = await deps.connect.finishHandshake(handshake, cookie, picked)
-        const next = form.get('next') ?? ''
+        // Back into the console only to one of its own pages, in canonical form (a CR/LF here
+        // answered 500 after the connection was completed); anything else goes to /console.
+        const asked = form.get('next')
+        const next = asked ? safeNext(asked) : ''
         const clear = `${COOKIE}${handshake}=; Path=/oauth/; HttpOnly; SameSite=Lax; Max-Age=0`
-        if (/^\/console(\/|\?|$)/.test(next) && !next.startsWith('//')) {
+        if (next) {
           // Back into the console (only to its own pages: never an open redirect).
           res.writeHead(303, {
             Location: `${next}${next.includes('?') ? '&' : '?'}done=connected`,

@@ -240,5 +240,24 @@ for (const engine of testEngines()) {
       expect(refused.html).toMatch(/UpdateConnectionInstallation/)
       expect((await status(arn)).ConnectionStatus).toBe('PENDING')
     })
+
+    it('sends a hostile next of the install form back to /console, never a 5xx', async () => {
+      for (const next of [
+        '/console/\r\nSet-Cookie: junction_console=evil',
+        '//evil.example/console',
+        'https://evil.example/console',
+      ]) {
+        const arn = await newConnection(f)
+        const { browser: choice, b } = await handshakeToChoice(f, arn, f.world.alice)
+        const done = await b.submit(choice.forms[0]!, {
+          choice: choice.forms[0]!.options.get('choice')![0]!,
+          next,
+        })
+        expect(done.status, next).toBeLessThan(500)
+        expect(b.visited, next).toContain(`${f.server.url}/console?done=connected`)
+        expect(b.visited.join(' ')).not.toContain('evil')
+        expect((await status(arn)).ConnectionStatus).toBe('AVAILABLE')
+      }
+    })
   })
 }
