@@ -197,6 +197,7 @@ export async function startJunction(
       signer: new Signer(masterKey.derive('console')),
       csrfKey: masterKey.derive('console-csrf'),
       secure: secure(),
+      publicUrl: currentPublicUrl,
       sessionTtlMs: config.consoleSessionTtlMs,
       apps,
       providerApps: () => [

@@ -44,6 +44,8 @@ export interface ConsoleDeps {
   signer: Signer
   csrfKey: Buffer
   secure: boolean
+  /** Junction's public URL (`--public-url`): a sign-in may come from its origin too. */
+  publicUrl?: () => string
   sessionTtlMs: number
   apps: ProviderApps
   providerApps(): ProviderAppInfo[]
@@ -66,6 +68,38 @@ const PROVIDERS: { type: string; label: string }[] = [
 ]
 const HOST_PROVIDERS = ['GitHubEnterpriseServer', 'GitLabSelfManaged']
 const label = (type: string) => PROVIDERS.find((p) => p.type === type)?.label ?? type
+
+/**
+ * Why a sign-in POST is refused as cross-site, or undefined: `Sec-Fetch-Site` other than
+ * same-origin/none, an `Origin` of another host, or a body that is not url-encoded (another site
+ * can send text/plain or multipart without asking).
+ */
+function crossSiteSignin(req: IncomingMessage, publicUrl: string | undefined): string | undefined {
+  const site = req.headers['sec-fetch-site']
+  if (site !== undefined && site !== 'same-origin' && site !== 'none')
+    return 'The sign-in form was sent from another site.'
+  const origin = req.headers.origin
+  if (origin !== undefined) {
+    let host: string | undefined
+    try {
+      host = origin === 'null' ? undefined : new URL(origin).host
+    } catch {
+      host = undefined
+    }
+    let publicHost: string | undefined
+    try {
+      publicHost = publicUrl ? new URL(publicUrl).host : undefined
+    } catch {
+      publicHost = undefined
+    }
+    if (host === undefined || (host !== req.headers.host && host !== publicHost))
+      return 'The sign-in form was sent from another site.'
+  }
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+  if (type !== 'application/x-www-form-urlencoded')
+    return 'The sign-in form must be sent url-encoded.'
+  return undefined
+}
 
 interface Session {
   principal: Principal
@@ -391,6 +425,21 @@ ${problem ? `<p class="field-error" id="signin-error" role="alert">${esc(problem
       )
     if (req.method !== 'POST') {
       send(res, 200, form(nextOf(u.searchParams.get('next'))))
+      return
+    }
+    // Login CSRF: another site's page must not sign a visitor in (to the attacker's account, so
+    // that what the visitor then connects lands there). The sign-in form is a same-origin,
+    // url-encoded POST; the browser says where a POST comes from.
+    const refusal = crossSiteSignin(req, this.d.publicUrl?.())
+    if (refusal) {
+      send(
+        res,
+        403,
+        page(
+          { title: 'Refused' },
+          `<h1>Refused</h1><p class="error" role="alert">${esc(refusal)} Nothing was changed; open the console's sign-in page and sign in there.</p><p><a class="button" href="/console/signin">Sign in</a></p>`,
+        ),
+      )
       return
     }
     const body = await readBody(req, 16 * 1024)

@@ -284,3 +284,50 @@ describe('the sign-in `next` field', () => {
     expect(r.html).toContain('<input type="hidden" name="next" value="/console">')
   })
 })
+
+describe('login CSRF: another site cannot sign a visitor in', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer('sqlite')
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  const post = (headers: Record<string, string>, body?: string) =>
+    fetch(`${server.url}/console/signin`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body:
+        body ??
+        new URLSearchParams({
+          accessKeyId: server.credentials.accessKeyId,
+          secretAccessKey: server.credentials.secretAccessKey,
+        }).toString(),
+    })
+
+  it.each([
+    ['an Origin of another site', { origin: 'http://evil.example' }],
+    ['an opaque Origin', { origin: 'null' }],
+    ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }],
+    ['Sec-Fetch-Site: same-site', { 'sec-fetch-site': 'same-site' }],
+    ['a text/plain body', { 'content-type': 'text/plain' }],
+    ['a multipart body', { 'content-type': 'multipart/form-data; boundary=x' }],
+  ])('refuses a sign-in with %s (403, no cookie)', async (_, headers) => {
+    const r = await post(headers)
+    expect(r.status).toBe(403)
+    expect(r.headers.getSetCookie().some((c) => c.startsWith('junction_console='))).toBe(false)
+    expect(await r.text()).toMatch(/Nothing was changed/)
+  })
+
+  it('signs in from its own page (same-origin Origin and Sec-Fetch-Site)', async () => {
+    const r = await post({
+      origin: new URL(server.url).origin,
+      'sec-fetch-site': 'same-origin',
+    })
+    await r.body?.cancel()
+    expect(r.status).toBe(303)
+    expect(r.headers.getSetCookie().some((c) => c.startsWith('junction_console='))).toBe(true)
+  })
+})
