@@ -260,6 +260,9 @@ export interface ConsoleSessionRecord {
   expiresAt: number
 }
 
+/** How many console sessions one access key keeps at most (the oldest beyond are ended). */
+export const MAX_CONSOLE_SESSIONS_PER_KEY = 20
+
 /** An OAuth application the operator registered with a provider (client id and sealed secret). */
 export interface ProviderAppRecord {
   providerType: string
@@ -497,7 +500,9 @@ export interface Store {
   consoleSessions: {
     /**
      * Records a session unless its access key is missing or inactive (checked under the key's row
-     * lock, so a sign-in racing a deactivation cannot outlive it); false when refused.
+     * lock, so a sign-in racing a deactivation cannot outlive it); false when refused. A key keeps
+     * at most {@link MAX_CONSOLE_SESSIONS_PER_KEY} sessions: the oldest beyond go in the same
+     * transaction, so signing in again and again cannot fill the store.
      */
     create(s: ConsoleSessionRecord): Promise<boolean>
     /** The session unless it is unknown or expired at `now`. */

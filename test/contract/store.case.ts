@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { NewConnection, NewHost, Store } from '../../src/store/store.js'
+import { MAX_CONSOLE_SESSIONS_PER_KEY } from '../../src/store/store.js'
 
 export interface StoreFactory {
   name: string
@@ -564,6 +565,36 @@ export function runStoreContract(factory: StoreFactory): void {
       expect(done).toMatchObject({ stage: 'done', userTokenCiphertext: null })
       expect(await store.handshakes.deleteExpired(10_001)).toBeGreaterThanOrEqual(1)
       expect(await store.handshakes.get('hs-1')).toBeUndefined()
+    })
+
+    it(`keeps at most ${MAX_CONSOLE_SESSIONS_PER_KEY} console sessions per key, ending the oldest`, async () => {
+      await store.accessKeys.put({
+        accessKeyId: 'JKIAMANYSESSIONS',
+        accountId: A,
+        principalArn: `arn:aws:iam::${A}:user/many`,
+        secretCiphertext: 'v1.x.y',
+        status: 'Active',
+        createdAt: 1,
+        kind: 'user',
+        userName: 'many',
+      })
+      const n = MAX_CONSOLE_SESSIONS_PER_KEY + 5
+      for (let i = 0; i < n; i++)
+        expect(
+          await store.consoleSessions.create({
+            idHash: `many-${String(i).padStart(3, '0')}`,
+            accountId: A,
+            accessKeyId: 'JKIAMANYSESSIONS',
+            principalArn: `arn:aws:iam::${A}:user/many`,
+            createdAt: 100 + i,
+            expiresAt: 10_000,
+          }),
+        ).toBe(true)
+      const alive = []
+      for (let i = 0; i < n; i++)
+        if (await store.consoleSessions.get(`many-${String(i).padStart(3, '0')}`, 200))
+          alive.push(i)
+      expect(alive).toEqual(Array.from({ length: MAX_CONSOLE_SESSIONS_PER_KEY }, (_, k) => k + 5))
     })
 
     it('keeps console sessions until sign-out, expiry, or their key is deactivated or deleted', async () => {

@@ -22,6 +22,7 @@ import type {
   TagRecord,
   TagWriteResult,
 } from '../store.js'
+import { MAX_CONSOLE_SESSIONS_PER_KEY } from '../store.js'
 import type { Database } from './schema.js'
 import type { SqlDialectAdapter } from './dialect-adapter.js'
 import { migrate } from './migrations.js'
@@ -941,6 +942,20 @@ export class SqlStore implements Store {
             created_at: c.createdAt,
             expires_at: c.expiresAt,
           })
+          .execute()
+        // At most MAX_CONSOLE_SESSIONS_PER_KEY per key: the oldest beyond are ended.
+        await tx
+          .deleteFrom('console_sessions')
+          .where('access_key_id', '=', c.accessKeyId)
+          .where('id_hash', 'not in', (eb) =>
+            eb
+              .selectFrom('console_sessions')
+              .select('id_hash')
+              .where('access_key_id', '=', c.accessKeyId)
+              .orderBy('created_at', 'desc')
+              .orderBy('id_hash', 'desc')
+              .limit(MAX_CONSOLE_SESSIONS_PER_KEY),
+          )
           .execute()
         return true
       }),
