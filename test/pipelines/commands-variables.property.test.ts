@@ -65,8 +65,6 @@ const CONTEXTS: { command: string; expect: (v: string) => string }[] = [
   { command: `printf '%s' "$(printf '%s.' R)"`, expect: (v) => `${v}.` },
   { command: `printf '%s' "$(printf '%s.' "R")"`, expect: (v) => `${v}.` },
   { command: `printf '%s' "$(printf '%s.' 'R')"`, expect: (v) => `${v}.` },
-  { command: "x=`printf '%s.' R`; printf '%s' \"$x\"", expect: (v) => `${v}.` },
-  { command: "x=`printf '%s.' 'R'`; printf '%s' \"$x\"", expect: (v) => `${v}.` },
   { command: `printf '%s' "\${JUNCTION_UNSET_X:-R}"`, expect: (v) => v },
   { command: `printf '%s' \${JUNCTION_UNSET_X:-R}`, expect: (v) => v },
   { command: `printf '%s' "a\\"R\\"b"`, expect: (v) => `a"${v}"b` },
@@ -82,7 +80,6 @@ const CONTEXTS: { command: string; expect: (v: string) => string }[] = [
   },
   // A command substitution inside a here-document body reads commands: unquoted there.
   { command: "cat <<EOF\n$(printf '%s.' R)\nEOF", expect: (v) => `${v}.\n` },
-  { command: "cat <<EOF\n`printf '%s.' R`\nEOF", expect: (v) => `${v}.\n` },
   {
     command: `cat <<EOF\n"$(printf '%s.' "R")" 'R' $(printf '%s.' 'R')x\nEOF`,
     expect: (v) => `"${v}." '${v}' ${v}.x\n`,
@@ -90,6 +87,15 @@ const CONTEXTS: { command: string; expect: (v: string) => string }[] = [
   // A shift in an arithmetic expansion is no here-document.
   { command: "printf '%s' $((1<<2)); printf '%s' R", expect: (v) => `4${v}` },
   { command: `printf '%s' $(( (1+2)*3 ))"R"`, expect: (v) => `9${v}` },
+  // In a `${ }` word the value is text, never a pattern.
+  {
+    command: `x=abc; printf '%s' "\${x##R}"`,
+    expect: (v) => ('abc'.startsWith(v) ? 'abc'.slice(v.length) : 'abc'),
+  },
+  {
+    command: `x=abc; printf '%s' \${x%R}`,
+    expect: (v) => ('abc'.endsWith(v) ? 'abc'.slice(0, 3 - v.length) : 'abc'),
+  },
   // A reference before a `case` inside $( ) is told for certain.
   {
     command: `x="$(printf '%s.' R; case a in a) ;; esac)"; printf '%s' "$x"`,
@@ -178,11 +184,26 @@ describe('#{…} values in Commands commands are data', () => {
     ).toEqual([`cat <<'EOF' "\${JUNCTION_VAR_1}"\nbody\nEOF`])
   })
 
-  it('refuses what it cannot tell for certain: a reference after `case` inside $( )', () => {
-    // A pattern's `)` could end the substitution or not: the scanner refuses, never guesses.
+  it('refuses what it cannot tell for certain, never guesses', () => {
     for (const command of [
+      // A pattern's `)` could end the substitution or not.
       `x="$(case a in a) printf '%s' #{variables.x};; esac)"`,
       `x=$(case a in (a) :;; esac); printf '%s' "#{variables.x}"`,
+      // Backticks: their backslashes are undone and the body read again.
+      'x=`printf "%s." #{variables.x}`',
+      'printf "<%s>" "`echo \\"#{variables.x}\\"`"',
+      'cat <<EOF\n`printf "<%s>" \\"#{variables.x}\\"`\nEOF',
+      // What the scanner takes for a comment may be a word to the shell.
+      'printf "<%s>" a\\ #"\n#{variables.x}"',
+      'printf "<%s>" $(true)#"\n#{variables.x}"',
+      // A line continuation joins lines before words are read.
+      'printf "<%s>" "$\\\n(printf "<%s>" #{variables.x})"',
+      'cat <<EOF\nfoo\\\nEOF\n"\nEOF\nprintf "<%s>" #{variables.x} "\n"',
+      // Here-documents pending across a $( ).
+      'cat <<EOF; printf "<%s>" "$(\nprintf "<%s>" #{variables.x})"\nEOF',
+      'cat <<A; printf "<%s>" "$(cat <<B\nb\nB\n)"\na\nA\nprintf "<%s>" #{variables.x}',
+      // A `${ }` word in a here-document body (quotes there are characters).
+      'cat <<EOF\n${y:-#{variables.x}}\nEOF',
     ])
       expect(() => bindCommandReferences([command], { variables: { x: 'a  b *' } })).toThrow(
         /cannot tell how #\{variables\.x\} is quoted.*env: NAME/,
@@ -190,10 +211,15 @@ describe('#{…} values in Commands commands are data', () => {
   })
 
   it('takes only an integer in an arithmetic expansion, and computes with it', () => {
-    for (const x of ['1+1', 'a', '$(touch pwned)', '1 ', '', 'x[$(touch pwned)]'])
-      expect(() =>
-        bindCommandReferences(['echo $((#{variables.x} + 1))'], { variables: { x } }),
-      ).toThrow(/arithmetic expansion .* only an integer/)
+    for (const x of ['1+1', 'a', '$(touch pwned)', '1 ', '', 'x[$(touch pwned)]', 'z=42'])
+      for (const command of [
+        'echo $((#{variables.x} + 1))',
+        // A `${ }` inside $(( )) is arithmetic too.
+        'echo $(( ${y:-#{variables.x}} ))',
+      ])
+        expect(() => bindCommandReferences([command], { variables: { x } })).toThrow(
+          /arithmetic expansion .* only an integer/,
+        )
     const bound = bindCommandReferences(["printf '%s' $(( #{variables.x} + 1 ))"], {
       variables: { x: '41' },
     })

@@ -5,11 +5,18 @@
  * A resolved value is never pasted into the script text (a commit message `$(id)` would run):
  * each reference becomes a reference to a shell variable holding the value, written so that the
  * command sees exactly the value's text at that place. A small scanner follows the quoting at the
- * reference's position: unquoted (also inside `$( )` and backticks) it becomes `"${V}"` (one word,
- * no splitting or globbing); inside double quotes `${V}`; inside single quotes `'"${V}"'` (close,
- * expand, reopen), so `echo '#{SourceVariables.CommitMessage}'` prints the message itself, as
- * CodePipeline's text substitution would. In the body of a here-document it becomes `${V}`; where
- * no expansion happens (a here-document with a quoted delimiter) a reference is refused.
+ * reference's position: unquoted (also inside `$( )`) it becomes `"${V}"` (one word, no splitting
+ * or globbing); inside double quotes `${V}`; inside single quotes `'"${V}"'` (close, expand,
+ * reopen), so `echo '#{SourceVariables.CommitMessage}'` prints the message itself, as
+ * CodePipeline's text substitution would; in a `${ }` word `"${V}"` (text, never a pattern); in
+ * the body of a here-document `${V}`; in `$(( ))` only an integer value.
+ *
+ * The scanner is deliberately small, so what it cannot follow for certain is refused, never
+ * guessed (two outside reviews fuzzed it against dash): a reference inside backticks, after a
+ * `case` inside `$( )`, after a comment holding quotes or substitutions, after a here-document
+ * pending across `$( )`, in a command with a line continuation, in `${ }` inside a here-document,
+ * or in a here-document with a quoted delimiter. The message says to pass the value through an
+ * environment variable of the action instead, which always works.
  */
 import { UnresolvedVariable } from '../variables.js'
 
@@ -95,7 +102,8 @@ interface Binder {
  * not), a reference in `$(( ))` whose value is not an integer, a here-document body whose
  * substitutions do not close.
  */
-function bindText(text: string, b: Binder, base: Context): string {
+// `inherited`: the reason, if any, the enclosing text already refuses references for.
+function bindText(text: string, b: Binder, base: Context, inherited?: string): string {
   // The innermost context last.
   const stack: Frame[] = [{ ctx: base, depth: 0 }]
   const top = () => stack[stack.length - 1]!
@@ -108,20 +116,48 @@ function bindText(text: string, b: Binder, base: Context): string {
     }
     return false
   }
-  /** Set once `case` is seen inside `$( )`: from there on a `)` may or may not end it. */
-  let ambiguousFrom = -1
-  const heredocs: { delimiter: string; quoted: boolean; stripTabs: boolean }[] = []
+  /**
+   * Set once the scanner meets what it cannot follow for certain (a `case` inside `$( )`, a
+   * comment holding quotes, here-documents pending across a `$( )`): every reference after it is
+   * refused, with the reason.
+   */
+  let ambiguous: string | undefined = inherited
+  const heredocs: { delimiter: string; quoted: boolean; stripTabs: boolean; depth: number }[] = []
+  /** Entering or leaving a command level (`$( )`, backticks) with a here-document pending. */
+  const levelChange = (ctx: Context) => {
+    if (heredocs.length > 0 && (ctx === 'subshell' || ctx === 'backtick'))
+      ambiguous ??= 'after a here-document pending across $( ) or backticks'
+  }
+  const push = (ctx: Context) => {
+    levelChange(ctx)
+    stack.push({ ctx, depth: 0 })
+  }
+  const pop = () => {
+    levelChange(stack[stack.length - 1]!.ctx)
+    stack.pop()
+  }
+  /** The innermost frame that is not `${ }`, and whether a `${ }` stands above it. */
+  const enclosing = (): { ctx: Context; inBrace: boolean } => {
+    for (let k = stack.length - 1; k >= 0; k--)
+      if (stack[k]!.ctx !== 'brace') return { ctx: stack[k]!.ctx, inBrace: k < stack.length - 1 }
+    return { ctx: base, inBrace: false }
+  }
+  const inBacktick = () => stack.some((f) => f.ctx === 'backtick')
+  // A line continuation (backslash-newline) joins lines before the shell reads words; the
+  // scanner does not follow it, so a command holding one takes no reference.
+  if (/\\\n/.test(text)) ambiguous = 'in a command with a line continuation (backslash-newline)'
   let out = ''
   let i = 0
   while (i < text.length) {
     const ch = text[i]!
     const t = top()
     if (t.ctx === 'single') {
-      if (ch === "'") stack.pop()
+      if (ch === "'") pop()
       else if (ch === '#') {
         const m = REF.exec(text.slice(i))
         if (m) {
-          if (ambiguousFrom >= 0) throw cannotTell(m[0], 'after `case` inside `$( )`')
+          if (ambiguous) throw cannotTell(m[0], ambiguous)
+          if (inBacktick()) throw cannotTell(m[0], 'inside backticks (use $( ) instead)')
           out += `'"\${${b.variableFor(m[0], m[1]!, m[2]!)}}"'`
           i += m[0].length
           continue
@@ -136,14 +172,23 @@ function bindText(text: string, b: Binder, base: Context): string {
     if (ch === '#') {
       const m = REF.exec(text.slice(i))
       if (m) {
-        if (ambiguousFrom >= 0) throw cannotTell(m[0], 'after `case` inside `$( )`')
+        if (ambiguous) throw cannotTell(m[0], ambiguous)
+        // Backslashes inside backticks are undone and the body read again as a command: the
+        // scanner does not follow that, so references there are refused.
+        if (inBacktick()) throw cannotTell(m[0], 'inside backticks (use $( ) instead)')
         const v = b.variableFor(m[0], m[1]!, m[2]!)
-        if (t.ctx === 'arith') {
+        const at = enclosing()
+        if (at.ctx === 'arith') {
           if (!INTEGER.test(b.valueOf(v)))
             throw new UnusableValue(
               `${m[0]} stands in an arithmetic expansion $(( )), which can receive only an integer as data, and its value is not one`,
             )
           out += `\${${v}}`
+        } else if (at.inBrace) {
+          // In a `${…}` word (a default value or a pattern) the value is quoted, so that it is
+          // text, never a pattern; in a here-document body quotes there would be characters.
+          if (at.ctx === 'heredoc') throw cannotTell(m[0], 'inside ${ } in a here-document')
+          out += `"\${${v}}"`
         } else out += inDouble() ? `\${${v}}` : `"\${${v}}"`
         i += m[0].length
         continue
@@ -152,6 +197,10 @@ function bindText(text: string, b: Binder, base: Context): string {
       if (commandCtx && (i === 0 || WORD_BREAK.test(text[i - 1]!))) {
         const end = text.indexOf('\n', i)
         const stop = end === -1 ? text.length : end
+        // Taken for a comment where the shell might read a word (`a\ #`, `$(x)#`): harmless
+        // unless the text holds what changes how the rest is read.
+        if (/['"`$\\(){}<]/.test(text.slice(i, stop)))
+          ambiguous ??= 'after a comment holding quotes, escapes or substitutions'
         out += text.slice(i, stop)
         i = stop
         continue
@@ -171,7 +220,7 @@ function bindText(text: string, b: Binder, base: Context): string {
       (i === 0 || /[\s;&|(]/.test(text[i - 1]!)) &&
       (i + 4 === text.length || /[\s;&|)]/.test(text[i + 4]!))
     )
-      ambiguousFrom = i
+      ambiguous ??= 'after `case` inside `$( )`'
     // A here-document: its body starts on the next line.
     if (commandCtx && ch === '<' && text[i + 1] === '<' && text[i + 2] !== '<') {
       const h = HEREDOC.exec(text.slice(i))
@@ -181,6 +230,7 @@ function bindText(text: string, b: Binder, base: Context): string {
           delimiter: word.replace(/["'\\]/g, ''),
           quoted: /["'\\]/.test(word),
           stripTabs: h[1] === '-',
+          depth: stack.length,
         })
         out += h[0]
         i += h[0].length
@@ -188,6 +238,9 @@ function bindText(text: string, b: Binder, base: Context): string {
       }
     }
     if (commandCtx && ch === '\n' && heredocs.length > 0) {
+      // The shell reads a here-document's body at the next newline of the same command level.
+      if (heredocs.some((d) => d.depth !== stack.length))
+        ambiguous ??= 'after a here-document opened at another level of $( )'
       out += '\n'
       i++
       for (const doc of heredocs.splice(0)) {
@@ -213,34 +266,34 @@ function bindText(text: string, b: Binder, base: Context): string {
               `${m[0]} stands in a here-document with a quoted delimiter, where a value cannot be substituted as data; use an unquoted delimiter or an environment variable`,
             )
           out += body
-        } else out += bindText(body, b, 'heredoc')
+        } else out += bindText(body, b, 'heredoc', ambiguous)
         out += close
       }
       continue
     }
     if (ch === '$' && text[i + 1] === '(' && text[i + 2] === '(') {
-      stack.push({ ctx: 'arith', depth: 0 })
+      push('arith')
       out += '$(('
       i += 3
       continue
     }
     if (ch === '$' && text[i + 1] === '(') {
-      stack.push({ ctx: 'subshell', depth: 0 })
+      push('subshell')
       out += '$('
       i += 2
       continue
     }
     if (ch === '$' && text[i + 1] === '{') {
-      stack.push({ ctx: 'brace', depth: 0 })
+      push('brace')
       out += '${'
       i += 2
       continue
     }
     if (ch === '`') {
-      if (t.ctx === 'backtick') stack.pop()
-      else stack.push({ ctx: 'backtick', depth: 0 })
+      if (t.ctx === 'backtick') pop()
+      else push('backtick')
     } else if (t.ctx === 'double') {
-      if (ch === '"') stack.pop()
+      if (ch === '"') pop()
     } else if (t.ctx === 'heredoc') {
       // Quotes are ordinary characters in a here-document body.
     } else if (t.ctx === 'arith') {
@@ -248,26 +301,26 @@ function bindText(text: string, b: Binder, base: Context): string {
       else if (ch === ')') {
         if (t.depth > 0) t.depth--
         else if (text[i + 1] === ')') {
-          stack.pop()
+          pop()
           out += '))'
           i += 2
           continue
-        } else stack.pop()
-      } else if (ch === '"') stack.push({ ctx: 'double', depth: 0 })
-    } else if (ch === '"') stack.push({ ctx: 'double', depth: 0 })
+        } else pop()
+      } else if (ch === '"') push('double')
+    } else if (ch === '"') push('double')
     else if (ch === "'") {
       // Inside `${…}` within double quotes a single quote is an ordinary character.
-      if (!(t.ctx === 'brace' && inDouble())) stack.push({ ctx: 'single', depth: 0 })
+      if (!(t.ctx === 'brace' && inDouble())) push('single')
     } else if (t.ctx === 'brace') {
       if (ch === '{') t.depth++
       else if (ch === '}') {
-        if (t.depth === 0) stack.pop()
+        if (t.depth === 0) pop()
         else t.depth--
       }
     } else if (t.ctx === 'subshell') {
       if (ch === '(') t.depth++
       else if (ch === ')') {
-        if (t.depth === 0) stack.pop()
+        if (t.depth === 0) pop()
         else t.depth--
       }
     }
