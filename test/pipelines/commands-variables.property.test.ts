@@ -216,6 +216,8 @@ describe('#{…} values in Commands commands are data', () => {
         'echo $((#{variables.x} + 1))',
         // A `${ }` inside $(( )) is arithmetic too.
         'echo $(( ${y:-#{variables.x}} ))',
+        // So is the output of a $( ) inside it.
+        'echo $(( $(printf %s #{variables.x}) ))',
       ])
         expect(() => bindCommandReferences([command], { variables: { x } })).toThrow(
           /arithmetic expansion .* only an integer/,

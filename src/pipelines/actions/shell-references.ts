@@ -178,13 +178,13 @@ function bindText(text: string, b: Binder, base: Context, inherited?: string): s
         if (inBacktick()) throw cannotTell(m[0], 'inside backticks (use $( ) instead)')
         const v = b.variableFor(m[0], m[1]!, m[2]!)
         const at = enclosing()
-        if (at.ctx === 'arith') {
-          if (!INTEGER.test(b.valueOf(v)))
-            throw new UnusableValue(
-              `${m[0]} stands in an arithmetic expansion $(( )), which can receive only an integer as data, and its value is not one`,
-            )
-          out += `\${${v}}`
-        } else if (at.inBrace) {
+        // Anything inside $(( )), even through a $( ) whose output it reads, is arithmetic.
+        if (stack.some((f) => f.ctx === 'arith') && !INTEGER.test(b.valueOf(v)))
+          throw new UnusableValue(
+            `${m[0]} stands in an arithmetic expansion $(( )), which can receive only an integer as data, and its value is not one`,
+          )
+        if (at.ctx === 'arith') out += `\${${v}}`
+        else if (at.inBrace) {
           // In a `${…}` word (a default value or a pattern) the value is quoted, so that it is
           // text, never a pattern; in a here-document body quotes there would be characters.
           if (at.ctx === 'heredoc') throw cannotTell(m[0], 'inside ${ } in a here-document')
