@@ -347,6 +347,8 @@ export class ConnectService {
       )
       throw new AccessDeniedException(OTHER_BROWSER)
     }
+    // The starter's key must still be good before the provider is asked anything.
+    await this.#handshakeCaller(h)
     const provider = this.#provider(providerType)
     let user: ProviderCredentials
     try {

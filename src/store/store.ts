@@ -495,7 +495,8 @@ export interface Store {
 
   /**
    * Console sessions, shared by every node on the database. Deactivating (`accessKeys.setStatus`
-   * to `Inactive`) or deleting an access key deletes its sessions in the same transaction.
+   * to `Inactive`) or deleting an access key deletes its sessions — and the browser handshakes
+   * it started — in the same transaction.
    */
   consoleSessions: {
     /**

@@ -3,6 +3,7 @@
  * redirects and submits the real consent and choice forms; the connection turns AVAILABLE.
  */
 import { GetConnectionCommand } from '@aws-sdk/client-codestar-connections'
+import { UpdateAccessKeyCommand } from '@aws-sdk/client-iam'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Browser } from '../helpers/browser.js'
 import {
@@ -258,6 +259,50 @@ for (const engine of testEngines()) {
         expect(b.visited.join(' ')).not.toContain('evil')
         expect((await status(arn)).ConnectionStatus).toBe('AVAILABLE')
       }
+    })
+
+    it('ends a handshake whose starter key is deactivated, even once reactivated, before asking Bitbucket', async () => {
+      const starter = await userWithPolicy(
+        f.iam,
+        `hs-starter-${engine}`,
+        policy({ Effect: 'Allow', Action: 'codestar-connections:*', Resource: '*' }),
+      )
+      const toggle = async () => {
+        for (const Status of ['Inactive', 'Active'] as const)
+          await f.iam.send(
+            new UpdateAccessKeyCommand({
+              UserName: `hs-starter-${engine}`,
+              AccessKeyId: starter.accessKeyId,
+              Status,
+            }),
+          )
+      }
+      // At the choice page: the Connect after a deactivation and reactivation is refused.
+      const arn = await newConnection(f)
+      const { browser: choice, b } = await handshakeToChoice(f, arn, f.world.alice, starter)
+      await toggle()
+      const refused = await b.submit(choice.forms[0]!, {
+        choice: choice.forms[0]!.options.get('choice')![0]!,
+      })
+      expect(refused.status).toBeGreaterThanOrEqual(400)
+      expect(refused.status).toBeLessThan(500)
+      expect((await status(arn)).ConnectionStatus).toBe('PENDING')
+      // Before the consent comes back: the callback asks Bitbucket nothing.
+      const second = await newConnection(f)
+      const start = await ext(f, 'StartOAuthHandshake', { ConnectionArn: second }, starter)
+      const browser = new Browser()
+      const consent = await browser.request(String(start.json['AuthorizationUrl']))
+      await toggle()
+      const exchanges = f.sb.state.stats.tokenGrants.authorization_code
+      const back = await browser.submit(consent.forms[0]!, {
+        username: f.world.alice.username,
+        password: f.world.alice.password,
+        decision: 'grant',
+      })
+      expect(back.status).toBeGreaterThanOrEqual(400)
+      expect(back.status).toBeLessThan(500)
+      expect(f.sb.state.stats.tokenGrants.authorization_code).toBe(exchanges)
+      expect((await status(second)).ConnectionStatus).toBe('PENDING')
     })
   })
 }

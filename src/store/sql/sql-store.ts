@@ -288,9 +288,12 @@ export class SqlStore implements Store {
           .where('user_name', '=', userName)
           .executeTakeFirst()
         if (Number(r.numUpdatedRows) !== 1) return false
-        // A deactivated key's console sessions end, and stay ended if it is reactivated.
-        if (status === 'Inactive')
+        // A deactivated key's console sessions and browser handshakes end, and stay ended if it
+        // is reactivated.
+        if (status === 'Inactive') {
           await tx.deleteFrom('console_sessions').where('access_key_id', '=', accessKeyId).execute()
+          await tx.deleteFrom('handshakes').where('access_key_id', '=', accessKeyId).execute()
+        }
         return true
       }),
     delete: (accountId: string, userName: string, accessKeyId: string) =>
@@ -304,6 +307,7 @@ export class SqlStore implements Store {
           .executeTakeFirst()
         if (Number(r.numDeletedRows) !== 1) return false
         await tx.deleteFrom('console_sessions').where('access_key_id', '=', accessKeyId).execute()
+        await tx.deleteFrom('handshakes').where('access_key_id', '=', accessKeyId).execute()
         return true
       }),
     touch: async (accessKeyId: string, at: number) => {
