@@ -131,6 +131,10 @@ class Checker {
       }
       this.check(shape, value, memberPath)
     }
+    // Members the model does not know are ignored, as AWS's JSON services ignore them: dropped
+    // here, so nothing outside the model is stored or echoed (an unknown member could carry
+    // anything, a NUL included, past every check above).
+    for (const key of Object.keys(obj)) if (!(key in rule.members)) delete obj[key]
   }
 
   #checkType(rule: ShapeRule, value: unknown, path: string): void {
