@@ -214,6 +214,9 @@ export async function runCommands(r: ActionRun, o: CommandsOptions): Promise<Act
         r.signal.removeEventListener('abort', onAbort)
         if (!overLimit && build.groups.oomKills() > 0)
           overLimit = `ran out of memory (the limit is ${MiB(caps.memoryBytes)})`
+        // A build that stopped on a failed fork before the monitor's next look.
+        if (!overLimit && build.groups.processLimitHits() > 0)
+          overLimit = `reached the limit of ${caps.processes} processes`
         // 128 + SIGXFSZ: a process went past RLIMIT_FSIZE.
         if (!overLimit && code === 153)
           overLimit = `wrote a file larger than the limit of ${MiB(caps.diskBytes)}`
