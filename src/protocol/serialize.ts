@@ -2,7 +2,8 @@
  * @module protocol/serialize
  * The only place that knows the AWS JSON 1.0 wire form of results and errors (spec §1): status
  * 200 with the output as JSON, or the error's status with `{"__type": code, "Message": text}` (SDKs
- * read `message` or `Message`) and the `X-Amzn-ErrorType` header.
+ * read `message` or `Message`) and the `X-Amzn-ErrorType` header. The member's name follows the
+ * service's model: `Message` for the connections services, `message` for CodePipeline.
  */
 import type { ServerResponse } from 'node:http'
 import type { AwsError } from '../errors/aws-error.js'
@@ -29,9 +30,10 @@ export function writeError(
   requestId: string,
   err: AwsError,
   contentType: string = CONTENT_TYPE,
+  messageMember: 'Message' | 'message' = 'Message',
 ): void {
   const message = err.message.length > 600 ? `${err.message.slice(0, 597)}...` : err.message
-  const body = JSON.stringify({ __type: err.code, Message: message })
+  const body = JSON.stringify({ __type: err.code, [messageMember]: message })
   res.writeHead(err.statusCode, {
     'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(body),

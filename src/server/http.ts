@@ -79,6 +79,7 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
     // The Query protocol (IAM, STS) answers in XML; everything else in AWS JSON.
     let queryService: QueryService | undefined
     let contentType: string | undefined
+    let messageMember: 'Message' | 'message' = 'Message'
     if (draining) res.setHeader('Connection', 'close')
     try {
       const url = req.url ?? '/'
@@ -141,6 +142,8 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
         isPipelineTarget(req.headers['x-amz-target'] as string | undefined)
       ) {
         contentType = PIPELINE_CONTENT_TYPE
+        // CodePipeline's error shapes name it `message` (the connections services' `Message`).
+        messageMember = 'message'
         await runPipelineChain(api, deps.pipelines)
         writeResult(res, requestId, api.output, contentType)
       } else {
@@ -166,7 +169,7 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
       errorCode = awsError.code
       if (res.headersSent) res.destroy()
       else if (queryService) writeQueryError(res, requestId, queryService, awsError)
-      else writeError(res, requestId, awsError, contentType)
+      else writeError(res, requestId, awsError, contentType, messageMember)
     } finally {
       const ms = performance.now() - started
       deps.logger.info(

@@ -248,7 +248,8 @@ describeApi('Signed headers: the signature covers the whole request', (f) => {
       })
       expect(res.status).toBe(403)
       expect(res.json.__type).toBe('InvalidSignatureException')
-      expect(res.json.Message).toBe(
+      // CodePipeline names the member `message`.
+      expect((res.json as Record<string, unknown>)['message']).toBe(
         mustBeSigned(unsigned === 'x-amz-target' ? 'X-Amz-Target' : 'Content-Type'),
       )
     }
