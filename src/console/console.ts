@@ -562,11 +562,11 @@ ${problem ? `<p class="field-error" id="signin-error" role="alert">${esc(problem
       body = `${filters}<p>No connection matches these filters.</p>`
     } else {
       body = `${filters}<table class="list"><caption class="muted" style="text-align:left">${matching.length} connection${matching.length === 1 ? '' : 's'}</caption>
-<thead><tr><th scope="col">Name</th><th scope="col">Provider</th><th scope="col">Status</th><th scope="col">ARN</th><th scope="col">Owner</th></tr></thead><tbody>
+<thead><tr><th scope="col">Name</th><th scope="col">Provider</th><th scope="col">Status</th><th scope="col">ARN</th><th scope="col">Account</th></tr></thead><tbody>
 ${shown
   .map(
     (c) =>
-      `<tr><td data-label="Name"><a href="/console/connection?arn=${encodeURIComponent(c.ConnectionArn)}">${esc(c.ConnectionName)}</a></td><td data-label="Provider">${esc(label(c.ProviderType))}</td><td data-label="Status">${badge(c.ConnectionStatus)}</td><td data-label="ARN">${copyable(c.ConnectionArn)}</td><td data-label="Owner">${esc(c.OwnerAccountId)}</td></tr>`,
+      `<tr><td data-label="Name"><a href="/console/connection?arn=${encodeURIComponent(c.ConnectionArn)}">${esc(c.ConnectionName)}</a></td><td data-label="Provider">${esc(label(c.ProviderType))}</td><td data-label="Status">${badge(c.ConnectionStatus)}</td><td data-label="ARN">${copyable(c.ConnectionArn)}</td><td data-label="Account">${esc(c.OwnerAccountId)}</td></tr>`,
   )
   .join('\n')}</tbody></table>
 ${pages > 1 ? `<nav class="pager" aria-label="Pages">${pageNo > 1 ? `<a href="${esc(link(pageNo - 1))}" rel="prev">Previous</a>` : ''}<span>Page ${pageNo} of ${pages}</span>${pageNo < pages ? `<a href="${esc(link(pageNo + 1))}" rel="next">Next</a>` : ''}</nav>` : ''}`

@@ -6,12 +6,17 @@ import type { Connection, Host, ProviderType, VpcConfiguration } from '../genera
 import type { ConnectionRecord, HostRecord, VpcConfigurationRecord } from '../store/store.js'
 import { effectiveHostStatus } from './host-status.js'
 
+/**
+ * A connection as the API answers it. `OwnerAccountId` is the 12-digit account that owns the
+ * connection, as AWS answers it (the model's `AccountId`); the provider-side owner (a Bitbucket
+ * workspace) is shown by Junction's own `DescribeConnection` and the console.
+ */
 export function connectionToWire(c: ConnectionRecord): Connection {
   const out: Connection = {
     ConnectionName: c.name,
     ConnectionArn: c.arn,
     ProviderType: c.providerType as ProviderType,
-    OwnerAccountId: c.ownerAccountId,
+    OwnerAccountId: c.accountId,
     ConnectionStatus: c.status as Connection['ConnectionStatus'],
   }
   if (c.hostArn) out.HostArn = c.hostArn

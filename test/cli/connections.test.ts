@@ -105,7 +105,7 @@ describe('junction demo, connections complete/handshake and git-credential', () 
       /^demo is AVAILABLE \(workspace demo-team, installation [0-9a-f-]{36}\)\n$/,
     )
     expect(await aws('get-connection', '--connection-arn', arn)).toMatchObject({
-      Connection: { ConnectionStatus: 'AVAILABLE', OwnerAccountId: 'demo-team' },
+      Connection: { ConnectionStatus: 'AVAILABLE', OwnerAccountId: '000000000000' },
     })
   })
 

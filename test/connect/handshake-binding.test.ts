@@ -41,6 +41,13 @@ for (const engine of testEngines()) {
     })
     afterAll(() => stopConnectFixture(f))
 
+    /** The workspace the connection was completed for (Junction's DescribeConnection). */
+    const workspaceOf = async (arn: string) =>
+      (
+        (await ext(f, 'DescribeConnection', { ConnectionArn: arn })).json['Installation'] as {
+          Workspace?: string
+        }
+      )?.Workspace
     const connection = async (arn: string) =>
       (await f.sdk.send(new GetConnectionCommand({ ConnectionArn: arn }))).Connection!
     const codeExchanges = () => f.sb.state.stats.tokenGrants.authorization_code
@@ -85,7 +92,7 @@ for (const engine of testEngines()) {
       expect(done.html).toContain('is <strong>AVAILABLE</strong>')
       const c = await connection(arn)
       expect(c.ConnectionStatus).toBe('AVAILABLE')
-      expect(c.OwnerAccountId).toBe('acme')
+      expect(await workspaceOf(arn)).toBe('acme')
     })
 
     it('refuses the start link opened again in another browser, even by a principal with a handshake of its own', async () => {
@@ -118,7 +125,7 @@ for (const engine of testEngines()) {
         choice: choice.forms[0]!.options.get('choice')![0]!,
       })
       expect(done.html).toContain('is <strong>AVAILABLE</strong>')
-      expect((await connection(arn)).OwnerAccountId).toBe('acme')
+      expect(await workspaceOf(arn)).toBe('acme')
     })
 
     it('refuses a state that never went through the start link (a browser with no binding)', async () => {

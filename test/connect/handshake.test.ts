@@ -48,7 +48,8 @@ for (const engine of testEngines()) {
       expect(done.html).toContain('is <strong>AVAILABLE</strong>')
       const c = await status(arn)
       expect(c.ConnectionStatus).toBe('AVAILABLE')
-      expect(c.OwnerAccountId).toBe('acme')
+      // The owning account, as AWS answers it; the workspace is in DescribeConnection (below).
+      expect(c.OwnerAccountId).toBe('000000000000')
       const d = await ext(f, 'DescribeConnection', { ConnectionArn: arn })
       expect(d.json['Installation']).toMatchObject({
         Workspace: 'acme',

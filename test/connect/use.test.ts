@@ -68,7 +68,7 @@ for (const engine of testEngines()) {
       expect(r.status, r.text).toBe(200)
       expect(r.json['Connection']).toMatchObject({
         ConnectionStatus: 'AVAILABLE',
-        OwnerAccountId: 'acme',
+        OwnerAccountId: '000000000000',
         ConnectionName: 'use-me',
       })
       expect(r.json['Installation']).toMatchObject({
