@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ConnectFixture } from '../helpers/connect.js'
 import { testEngines } from '../helpers/engines.js'
 import { RawClient } from '../helpers/client.js'
-import { signRequest } from '../../src/protocol/sigv4/sign.js'
 import { declaration, startPipelineFixture, stopPipelineFixture } from '../helpers/pipelines.js'
 
 for (const engine of testEngines()) {
@@ -26,28 +25,13 @@ for (const engine of testEngines()) {
     afterAll(() => stopPipelineFixture({ f, cp }))
 
     /** A raw CodePipeline call (the SDK would not send members outside the model). */
-    async function pipelineCall(operation: string, body: unknown) {
-      const url = new URL(f.server.url)
-      const text = JSON.stringify(body)
-      const { host: _h, ...headers } = signRequest(
-        url,
-        text,
-        {
-          'content-type': 'application/x-amz-json-1.1',
-          'x-amz-target': `CodePipeline_20150709.${operation}`,
-        },
-        f.server.credentials,
-        'codepipeline',
-        'us-east-1',
-      )
-      const res = await fetch(url, { method: 'POST', headers, body: text })
-      const answer = await res.text()
-      return {
-        status: res.status,
-        text: answer,
-        json: JSON.parse(answer) as Record<string, unknown>,
-      }
-    }
+    const pipelineCall = (operation: string, body: unknown) =>
+      raw.call({
+        target: `CodePipeline_20150709.${operation}`,
+        signingService: 'codepipeline',
+        headers: { 'content-type': 'application/x-amz-json-1.1' },
+        body,
+      })
 
     it('drops them from a pipeline declaration at every level, NUL and all', async () => {
       const decl = declaration({ name: 'unknowns', roleArn: role, connectionArn: arn })

@@ -5,7 +5,6 @@
  */
 import { GetPipelineCommand } from '@aws-sdk/client-codepipeline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { signRequest } from '../../src/protocol/sigv4/sign.js'
 import { RawClient } from '../helpers/client.js'
 import { pipelineClient } from '../helpers/pipelines.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
@@ -20,21 +19,14 @@ describe('error message member per service model', () => {
   })
 
   it('answers CodePipeline errors with `message`', async () => {
-    const url = new URL(server.url)
-    const body = JSON.stringify({ name: 'no-such-pipeline' })
-    const { host: _h, ...headers } = signRequest(
-      url,
-      body,
-      {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': 'CodePipeline_20150709.GetPipeline',
-      },
-      server.credentials,
-      'codepipeline',
-      'us-east-1',
-    )
-    const res = await fetch(url, { method: 'POST', headers, body })
-    const json = (await res.json()) as Record<string, unknown>
+    const raw = new RawClient(server.url, server.credentials)
+    const res = await raw.call({
+      target: 'CodePipeline_20150709.GetPipeline',
+      signingService: 'codepipeline',
+      headers: { 'content-type': 'application/x-amz-json-1.1' },
+      body: { name: 'no-such-pipeline' },
+    })
+    const json = res.json as Record<string, unknown>
     expect(res.status).toBe(400)
     expect(Object.keys(json).sort()).toEqual(['__type', 'message'])
     expect(json['__type']).toBe('PipelineNotFoundException')
