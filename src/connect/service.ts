@@ -347,8 +347,9 @@ export class ConnectService {
       )
       throw new AccessDeniedException(OTHER_BROWSER)
     }
-    // The starter's key must still be good before the provider is asked anything.
-    await this.#handshakeCaller(h)
+    // The starter's key must still be good before the provider is asked anything (a deactivation
+    // after this deletes the handshake, so the advance below fails).
+    const caller = await this.#handshakeCaller(h)
     const provider = this.#provider(providerType)
     let user: ProviderCredentials
     try {
@@ -365,7 +366,6 @@ export class ConnectService {
     )
     if (!advanced)
       throw new InvalidInputException('This handshake was already used or has expired; start again')
-    const caller = await this.#handshakeCaller(advanced)
     await this.#check(caller, 'ListInstallationTargets', '*')
     const conn = await this.#connection(caller, h.connectionArn)
     return {
