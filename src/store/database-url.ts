@@ -28,13 +28,6 @@ export function hasPassword(url: string): boolean {
   return passwordsOf(url).length > 0
 }
 
-/** `url` with its password replaced by `***`. */
-export function redactUrl(url: string): string {
-  let out = url
-  for (const p of passwordsOf(url)) out = out.split(`:${p}@`).join(':***@')
-  return out
-}
-
 /** `text` with every occurrence of the URL's password replaced by `***`. */
 export function scrub(text: string, url: string): string {
   let out = text
