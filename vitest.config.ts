@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    // The default output, then a loud count of what this machine could not test.
+    reporters: ['default', './test/skip-reporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // API suites start real servers and databases; keep parallelism within the 2-core budget.

@@ -3,11 +3,12 @@
  * calls as the new user and as a role session, allowed and denied.
  */
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeWith, needs } from '../helpers/requirements.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
-import { hasAws, run, writeAwsConfig } from '../helpers/aws-cli.js'
+import { run, writeAwsConfig } from '../helpers/aws-cli.js'
 
-describe.skipIf(!hasAws)('AWS CLI: iam and sts', () => {
+describeWith(needs.aws)('AWS CLI: iam and sts', () => {
   let server: TestServer
   beforeAll(async () => {
     server = await startTestServer('sqlite')

@@ -4,8 +4,9 @@
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hasAws, run, writeAwsConfig } from '../helpers/aws-cli.js'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeWith, needs } from '../helpers/requirements.js'
+import { run, writeAwsConfig } from '../helpers/aws-cli.js'
 import {
   completeWithToken,
   newConnection,
@@ -15,7 +16,7 @@ import {
 } from '../helpers/connect.js'
 import { declaration, pipelineRole, waitFor } from '../helpers/pipelines.js'
 
-describe.skipIf(!hasAws)('aws codepipeline', () => {
+describeWith(needs.aws)('aws codepipeline', () => {
   let f: ConnectFixture
   let arn: string
   let role: string

@@ -3,11 +3,12 @@
  * `com.amazonaws…` target form and reads the credentials file Junction writes.
  */
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeWith, needs } from '../helpers/requirements.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
-import { hasAws, run, writeAwsConfig } from '../helpers/aws-cli.js'
+import { run, writeAwsConfig } from '../helpers/aws-cli.js'
 
-describe.skipIf(!hasAws)('AWS CLI', () => {
+describeWith(needs.aws)('AWS CLI', () => {
   let server: TestServer
   beforeAll(async () => {
     server = await startTestServer('sqlite')

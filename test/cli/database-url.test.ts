@@ -10,8 +10,9 @@ import { createServer, type AddressInfo, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { itWith, needs } from '../helpers/requirements.js'
 import { MasterKey } from '../../src/crypto/master-key.js'
-import { freshPgSchema, pgUrl } from '../helpers/engines.js'
+import { freshPgSchema } from '../helpers/engines.js'
 import { BIN, spawnServe } from '../helpers/process.js'
 import { spawn } from 'node:child_process'
 
@@ -154,23 +155,26 @@ describe('the PostgreSQL URL and its password', () => {
     expect(r.out).not.toContain(PASSWORD)
   })
 
-  it.skipIf(!pgUrl)('serves from a real PostgreSQL named only in the environment', async () => {
-    const schema = freshPgSchema()
-    try {
-      // The local server trusts the connection; the password is there to be kept out of sight.
-      const withPassword = new URL(schema.url)
-      withPassword.password = PASSWORD
-      const file = join(dir, 'real-url')
-      writeFileSync(file, withPassword.toString(), { mode: 0o600 })
-      const p = await spawnServe(['--data-dir', join(dir, 'real')], {
-        JUNCTION_DATABASE_URL_FILE: file,
-      })
-      expect(await (await fetch(`${p.url}/health`)).json()).toMatchObject({ store: 'postgres' })
-      p.child.kill('SIGTERM')
-      expect(await p.exited).toBe(0)
-      expect(p.stdout() + p.stderr()).not.toContain(PASSWORD)
-    } finally {
-      await schema.drop()
-    }
-  })
+  itWith(needs.postgres)(
+    'serves from a real PostgreSQL named only in the environment',
+    async () => {
+      const schema = freshPgSchema()
+      try {
+        // The local server trusts the connection; the password is there to be kept out of sight.
+        const withPassword = new URL(schema.url)
+        withPassword.password = PASSWORD
+        const file = join(dir, 'real-url')
+        writeFileSync(file, withPassword.toString(), { mode: 0o600 })
+        const p = await spawnServe(['--data-dir', join(dir, 'real')], {
+          JUNCTION_DATABASE_URL_FILE: file,
+        })
+        expect(await (await fetch(`${p.url}/health`)).json()).toMatchObject({ store: 'postgres' })
+        p.child.kill('SIGTERM')
+        expect(await p.exited).toBe(0)
+        expect(p.stdout() + p.stderr()).not.toContain(PASSWORD)
+      } finally {
+        await schema.drop()
+      }
+    },
+  )
 })

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, existsSync, statSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { itWith, needs } from '../helpers/requirements.js'
 import {
   CreateConnectionCommand,
   GetConnectionCommand,
@@ -9,7 +10,7 @@ import {
 } from '@aws-sdk/client-codestar-connections'
 import { readCredentialsFile } from '../../src/bootstrap/root-credentials.js'
 import { sdkClient } from '../helpers/client.js'
-import { freshPgSchema, pgUrl } from '../helpers/engines.js'
+import { freshPgSchema } from '../helpers/engines.js'
 import { runBin, spawnServe } from '../helpers/process.js'
 
 const dirs: string[] = []
@@ -158,7 +159,7 @@ describe('junction serve', () => {
     expect(await p.exited).toBe(0)
   })
 
-  it.skipIf(!pgUrl)('runs on PostgreSQL with --database postgres://…', async () => {
+  itWith(needs.postgres)('runs on PostgreSQL with --database postgres://…', async () => {
     const schema = freshPgSchema()
     const dataDir = tempDir()
     try {

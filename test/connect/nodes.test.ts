@@ -4,7 +4,8 @@
  * and both nodes go on with the refreshed credential.
  */
 import { randomBytes } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeWith, needs } from '../helpers/requirements.js'
 import {
   seedWorld,
   startSandbox,
@@ -17,7 +18,7 @@ import { RawClient } from '../helpers/client.js'
 import { freshPgSchema, pgUrl } from '../helpers/engines.js'
 import type { TestServer } from '../helpers/server.js'
 
-describe.skipIf(!pgUrl)('two nodes, one installation [postgres]', () => {
+describeWith(needs.postgres)('two nodes, one installation [postgres]', () => {
   let sb: Sandbox
   let world: World
   const nodes: TestServer[] = []

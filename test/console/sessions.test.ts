@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-iam'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describeWith, needs } from '../helpers/requirements.js'
 import type { Credentials } from '../helpers/client.js'
 import { freshPgSchema, pgUrl, testEngines } from '../helpers/engines.js'
 import { iamClient, policy, userWithPolicy } from '../helpers/iam.js'
@@ -180,56 +181,59 @@ for (const engine of testEngines()) {
   })
 }
 
-describe.skipIf(!pgUrl)('two nodes on one PostgreSQL share console sessions [postgres]', () => {
-  const schema = pgUrl ? freshPgSchema() : undefined
-  const env = {
-    JUNCTION_MASTER_KEY: randomBytes(32).toString('hex'),
-    JUNCTION_ROOT_ACCESS_KEY_ID: 'JKIASESSIONSTWONODES',
-    JUNCTION_ROOT_SECRET_ACCESS_KEY: randomBytes(30).toString('base64url'),
-  }
-  let a: TestServer
-  let b: TestServer
-  let iam: IAMClient
-  beforeAll(async () => {
-    a = await startTestServer('postgres', { database: schema!.url }, env)
-    b = await startTestServer('postgres', { database: schema!.url }, env)
-    iam = iamClient(a.url, a.credentials)
-  })
-  afterAll(async () => {
-    iam?.destroy()
-    await a?.stop()
-    await b?.stop()
-    await schema?.drop()
-  })
+describeWith(needs.postgres)(
+  'two nodes on one PostgreSQL share console sessions [postgres]',
+  () => {
+    const schema = pgUrl ? freshPgSchema() : undefined
+    const env = {
+      JUNCTION_MASTER_KEY: randomBytes(32).toString('hex'),
+      JUNCTION_ROOT_ACCESS_KEY_ID: 'JKIASESSIONSTWONODES',
+      JUNCTION_ROOT_SECRET_ACCESS_KEY: randomBytes(30).toString('base64url'),
+    }
+    let a: TestServer
+    let b: TestServer
+    let iam: IAMClient
+    beforeAll(async () => {
+      a = await startTestServer('postgres', { database: schema!.url }, env)
+      b = await startTestServer('postgres', { database: schema!.url }, env)
+      iam = iamClient(a.url, a.credentials)
+    })
+    afterAll(async () => {
+      iam?.destroy()
+      await a?.stop()
+      await b?.stop()
+      await schema?.drop()
+    })
 
-  it('a sign-out or a deactivation on one node ends the session on the other at once', async () => {
-    const cookie = (await signIn(a.url, a.credentials)).cookie!
-    expect(await signedIn(b.url, cookie)).toBe(true)
-    await signOut(b.url, cookie)
-    expect(await signedIn(a.url, cookie)).toBe(false)
-    // Node b has just read the user's key (and keeps it in its cache): the session row decides.
-    const creds = await userWithPolicy(iam, 'shared', READ)
-    const userCookie = (await signIn(b.url, creds)).cookie!
-    expect(await signedIn(a.url, userCookie)).toBe(true)
-    expect(await signedIn(b.url, userCookie)).toBe(true)
-    await iam.send(
-      new UpdateAccessKeyCommand({
-        UserName: 'shared',
-        AccessKeyId: creds.accessKeyId,
-        Status: 'Inactive',
-      }),
-    )
-    await iam.send(
-      new UpdateAccessKeyCommand({
-        UserName: 'shared',
-        AccessKeyId: creds.accessKeyId,
-        Status: 'Active',
-      }),
-    )
-    expect(await signedIn(b.url, userCookie)).toBe(false)
-    expect(await signedIn(a.url, userCookie)).toBe(false)
-  })
-})
+    it('a sign-out or a deactivation on one node ends the session on the other at once', async () => {
+      const cookie = (await signIn(a.url, a.credentials)).cookie!
+      expect(await signedIn(b.url, cookie)).toBe(true)
+      await signOut(b.url, cookie)
+      expect(await signedIn(a.url, cookie)).toBe(false)
+      // Node b has just read the user's key (and keeps it in its cache): the session row decides.
+      const creds = await userWithPolicy(iam, 'shared', READ)
+      const userCookie = (await signIn(b.url, creds)).cookie!
+      expect(await signedIn(a.url, userCookie)).toBe(true)
+      expect(await signedIn(b.url, userCookie)).toBe(true)
+      await iam.send(
+        new UpdateAccessKeyCommand({
+          UserName: 'shared',
+          AccessKeyId: creds.accessKeyId,
+          Status: 'Inactive',
+        }),
+      )
+      await iam.send(
+        new UpdateAccessKeyCommand({
+          UserName: 'shared',
+          AccessKeyId: creds.accessKeyId,
+          Status: 'Active',
+        }),
+      )
+      expect(await signedIn(b.url, userCookie)).toBe(false)
+      expect(await signedIn(a.url, userCookie)).toBe(false)
+    })
+  },
+)
 
 describe('the sign-in `next` field', () => {
   let server: TestServer

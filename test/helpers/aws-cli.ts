@@ -9,11 +9,6 @@ import type { TestServer } from './server.js'
 
 export const run = promisify(execFile)
 
-export const hasAws = await run('aws', ['--version']).then(
-  () => true,
-  () => false,
-)
-
 /**
  * Writes an AWS config for profile `junction` into the server's data directory. AWS CLI v1 fetches
  * parameters that look like URLs (--provider-endpoint https://…) unless told not to.

@@ -2,7 +2,8 @@
  * Every connections API call is authorized by the evaluator, with the action named after the
  * resource's ARN prefix and the condition keys of spec §6.
  */
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
+import { describeWith, needs } from '../helpers/requirements.js'
 import { PutUserPolicyCommand, DeleteUserPolicyCommand } from '@aws-sdk/client-iam'
 import {
   CreateConnectionCommand,
@@ -17,7 +18,7 @@ import { describeApi, expectAwsError, sdkError } from '../helpers/api.js'
 import { RawClient, sdkClient } from '../helpers/client.js'
 import { iamClient, policy, userWithPolicy } from '../helpers/iam.js'
 import { startTestServer } from '../helpers/server.js'
-import { pgUrl, freshPgSchema } from '../helpers/engines.js'
+import { freshPgSchema } from '../helpers/engines.js'
 
 describeApi('Authorization of the connections API', (f) => {
   const root = () => sdkClient(f.server.url, f.server.credentials)
@@ -330,7 +331,7 @@ describeApi('Authorization of the connections API', (f) => {
   })
 })
 
-describe.skipIf(!pgUrl)('Policy caches across nodes sharing PostgreSQL', () => {
+describeWith(needs.postgres)('Policy caches across nodes sharing PostgreSQL', () => {
   it('sees a policy change made on another node within a second or two', async () => {
     const schema = freshPgSchema()
     const env = { JUNCTION_MASTER_KEY: 'ab'.repeat(32) }

@@ -29,7 +29,8 @@ import {
   type CodePipelineClient,
 } from '@aws-sdk/client-codepipeline'
 import { CreateConnectionCommand } from '@aws-sdk/client-codestar-connections'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeWith, needs } from '../helpers/requirements.js'
 import { seedWorld, startSandbox, type Sandbox, type World } from '../helpers/bitbucket.js'
 import { RawClient, sdkClient } from '../helpers/client.js'
 import { iamClient } from '../helpers/iam.js'
@@ -48,7 +49,6 @@ import {
 } from '../helpers/pipelines.js'
 
 const UIDS = { first: 2100000000, last: 2100065535 }
-const isRoot = process.getuid?.() === 0
 
 /** Commits symbolic links (path → target) on acme/app main, straight into the sandbox's repo. */
 function commitLinks(sb: Sandbox, links: Record<string, string>): string {
@@ -114,7 +114,7 @@ function leftovers(pid: number): string[] {
   return out
 }
 
-describe.skipIf(!isRoot)('Commands builds, isolated from Junction', () => {
+describeWith(needs.root)('Commands builds, isolated from Junction', () => {
   let sb: Sandbox
   let world: World
   let node: ServeProcess
@@ -435,7 +435,7 @@ describe.skipIf(!isRoot)('Commands builds, isolated from Junction', () => {
   }, 90_000)
 })
 
-describe.skipIf(!isRoot)('--enable-commands where builds cannot be isolated', () => {
+describeWith(needs.root)('--enable-commands where builds cannot be isolated', () => {
   /** Runs `junction serve --enable-commands` under `wrapper`; it must not start. */
   const serveUnder = (wrapper: string[], dataDir: string) =>
     new Promise<{ code: number | null; stderr: string }>((done) => {
@@ -489,7 +489,7 @@ describe.skipIf(!isRoot)('--enable-commands where builds cannot be isolated', ()
   })
 })
 
-describe.skipIf(!isRoot)('--commands-network none', () => {
+describeWith(needs.root)('--commands-network none', () => {
   let f: ConnectFixture
   let cp: CodePipelineClient
   let arn: string

@@ -21,7 +21,8 @@ import {
   StopPipelineExecutionCommand,
   type CodePipelineClient,
 } from '@aws-sdk/client-codepipeline'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeWith, needs } from '../helpers/requirements.js'
 import type { ConnectFixture } from '../helpers/connect.js'
 import { pgUrl } from '../helpers/engines.js'
 import { BIN } from '../helpers/process.js'
@@ -35,7 +36,6 @@ import {
   waitFor,
 } from '../helpers/pipelines.js'
 
-const isRoot = process.getuid?.() === 0
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const slirpPath = SYSTEM_PATH.split(':')
   .map((d) => join(d, 'slirp4netns'))
@@ -181,7 +181,7 @@ async function build(
   return { done, log }
 }
 
-describe.skipIf(!isRoot || !slirpPath)('--commands-network private (the default)', () => {
+describeWith(needs.root, needs.slirp4netns)('--commands-network private (the default)', () => {
   let f: ConnectFixture
   let cp: CodePipelineClient
   let arn: string
@@ -298,7 +298,7 @@ describe.skipIf(!isRoot || !slirpPath)('--commands-network private (the default)
   })
 })
 
-describe.skipIf(!isRoot)(
+describeWith(needs.root)(
   '--commands-network host (the opt-in that exposes loopback services)',
   () => {
     let f: ConnectFixture
@@ -342,7 +342,7 @@ describe.skipIf(!isRoot)(
   },
 )
 
-describe.skipIf(!isRoot || !slirpPath)('slirp4netns and Junction', () => {
+describeWith(needs.root, needs.slirp4netns)('slirp4netns and Junction', () => {
   /** `junction serve --enable-commands` with slirp4netns replaced by `standIn`; it must not start. */
   const serveWithSlirp = async (standIn: string) => {
     const dir = mkdtempSync(join(tmpdir(), 'junction-noslirp-'))

@@ -12,7 +12,8 @@ import { join } from 'node:path'
 import { CreatePipelineCommand } from '@aws-sdk/client-codepipeline'
 import { CreateConnectionCommand } from '@aws-sdk/client-codestar-connections'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeWith, needs } from '../helpers/requirements.js'
 import { seedWorld, startSandbox, type Sandbox, type World } from '../helpers/bitbucket.js'
 import { RawClient, sdkClient } from '../helpers/client.js'
 import { freshPgSchema, pgUrl } from '../helpers/engines.js'
@@ -70,7 +71,7 @@ function roundRobin(targets: () => string[]): Promise<{ server: Server; url: str
   )
 }
 
-describe.skipIf(!pgUrl)('three nodes, one queue [postgres]', () => {
+describeWith(needs.postgres)('three nodes, one queue [postgres]', () => {
   let sb: Sandbox
   let world: World
   const schema = pgUrl ? freshPgSchema() : undefined

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { itWith, needs } from '../helpers/requirements.js'
 import { openPostgresStore } from '../../src/store/postgres.js'
 import { openSqliteStore } from '../../src/store/sqlite.js'
 import { runStoreContract } from '../contract/store.case.js'
@@ -79,6 +80,6 @@ if (engines.includes('postgres')) {
   })
 } else {
   describe('Store contract [postgres]', () => {
-    it.skip('needs TEST_DATABASE_URL (CI sets it to the local PostgreSQL)', () => {})
+    itWith(needs.postgres)('runs the store contract on PostgreSQL', () => {})
   })
 }
