@@ -33,6 +33,8 @@ import {
   sendJson,
 } from '../http-util.js'
 import * as render from './render.js'
+import { branchFilter, projectFields } from './query.js'
+import { RateLimiter, type RateLimitSettings } from './rate-limit.js'
 import { DEFAULT_SCOPES, SandboxState, type SbRepository, type SbToken } from './state.js'
 import { actorOf, deliver, pushPayload, redeliver, repoRef } from './webhooks.js'
 
@@ -42,12 +44,15 @@ export interface BitbucketSandboxOptions {
   dataDir: string
   /** The OAuth consumer to make sure exists (Junction's). */
   consumer?: { key: string; secret?: string; callbackUrl: string }
+  /** Bitbucket's API request limits (see rate-limit.ts); changed at run time via the admin API. */
+  rateLimits?: Partial<RateLimitSettings>
 }
 
 export interface BitbucketSandbox {
   url: string
   apiUrl: string
   state: SandboxState
+  rateLimits: RateLimiter
   consumer?: { key: string; secret: string; callbackUrl: string }
   /** Resolves when every webhook delivery started so far has finished (tests). */
   settled(): Promise<void>
@@ -78,6 +83,7 @@ const now = () => new Date().toISOString()
 
 export async function startBitbucketSandbox(o: BitbucketSandboxOptions): Promise<BitbucketSandbox> {
   const state = new SandboxState(o.dataDir)
+  const limiter = new RateLimiter(o.rateLimits)
   let consumer: BitbucketSandbox['consumer']
   if (o.consumer) {
     const existing = state.consumer(o.consumer.key)
@@ -391,6 +397,7 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
   // ---- REST 2.0 ------------------------------------------------------------------------------
 
   async function api(req: IncomingMessage, res: ServerResponse, u: URL, parts: string[]) {
+    limiter.observe(req, res)
     state.stats.apiRequests++
     if (state.failures.count > 0) {
       state.failures.count--
@@ -404,6 +411,12 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
         headers,
       )
     }
+    // Bitbucket's request limits (credentials this sandbox does not know as bearer tokens pass).
+    const presented = bearer(req)
+    const live = presented ? state.liveToken(presented) : undefined
+    const credential = live && presented ? { token: live, secret: presented } : undefined
+    if ((!req.headers.authorization || credential) && !limiter.admit(req, res, parts, credential))
+      return
     const method = req.method ?? 'GET'
     const [a, b, c, d, e, f] = parts
     if (a === 'user' && !b && method === 'GET') {
@@ -468,7 +481,10 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
           render.branch(name, render.commit(info, full, urls, state.data.users), full, urls),
         )
       }
-      const all = [...(await refs(dir)).entries()].filter(([r]) => r.startsWith('refs/heads/'))
+      const wanted = branchFilter(u.searchParams.get('q'))
+      const all = [...(await refs(dir)).entries()].filter(
+        ([r]) => r.startsWith('refs/heads/') && wanted(r.slice(11)),
+      )
       const { page, pagelen } = pageParams(u)
       const values = []
       for (const [ref, id] of all) {
@@ -483,7 +499,8 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
             ),
           )
       }
-      return sendJson(res, 200, render.paginated(values, page, pagelen, u))
+      const listing = render.paginated(values, page, pagelen, u)
+      return sendJson(res, 200, projectFields(listing, u.searchParams.get('fields')))
     }
     if (d === 'commit' && e && !f && method === 'GET') {
       const info = /^[0-9a-f]{4,40}$/.test(e) ? await commitInfo(dir, e) : undefined
@@ -796,6 +813,7 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
           'POST /_sandbox/users/{username}/restore-grants',
           'PUT /_sandbox/settings {accessTokenLifetimeSeconds?, maxPagelen?, tokenDelayMs?}',
           'POST /_sandbox/failures {count, status, retryAfter?}',
+          'GET|PUT|DELETE /_sandbox/rate-limits {enabled?, windowMs?, repositories?, webhooks?, anonymous?, seats?}',
           'GET /_sandbox/stats',
           'GET /_sandbox/deliveries',
           'POST /_sandbox/deliveries/{id}/resend',
@@ -975,6 +993,7 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
       state.save()
       return sendJson(res, 200, state.data.settings)
     }
+    if (a === 'rate-limits' && !b) return sendJson(res, 200, limiter.admin(method, body))
     if (method === 'POST' && a === 'failures' && !b) {
       const count = body['count']
       const status = body['status']
@@ -1030,6 +1049,7 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
     url: urls.web,
     apiUrl: urls.api,
     state,
+    rateLimits: limiter,
     settled: async () => {
       while (pending.size > 0) await Promise.allSettled([...pending])
     },
