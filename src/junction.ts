@@ -53,7 +53,11 @@ export async function startJunction(
   opts: {
     logger?: Logger
     env?: NodeJS.ProcessEnv
-    /** The clock of the sign-in and signature throttle (tests move it). */
+    /**
+     * The clock of everything that expires: signatures and presigned URLs, temporary credentials,
+     * the credential and policy caches, handshake state, signed links, console sessions and the
+     * sign-in throttle (tests move it; see test/helpers/clocked-server.ts).
+     */
     clock?: () => number
   } = {},
 ): Promise<RunningJunction> {
@@ -98,8 +102,9 @@ export async function startJunction(
   try {
     await store.ensureAccount(config.accountId)
     const root = await ensureRootCredentials({ ...config, store, masterKey, env: opts.env })
-    const credentials = new CredentialResolver(store, masterKey)
-    const authorizer = new Authorizer(store)
+    const now = opts.clock ?? Date.now
+    const credentials = new CredentialResolver(store, masterKey, now)
+    const authorizer = new Authorizer(store, undefined, now)
     // With --port 0 and no --public-url the real port is known only after listening.
     let publicUrl = config.publicUrl.replace(/\/+$/, '')
     const currentPublicUrl = () => publicUrl
@@ -128,12 +133,12 @@ export async function startJunction(
       keeper,
       providers,
       authorizer,
-      signer: new Signer(masterKey.derive('connect-tokens')),
+      signer: new Signer(masterKey.derive('connect-tokens'), now),
       principalOf: async (accessKeyId) => (await credentials.lookup(accessKeyId))?.record,
       publicUrl: currentPublicUrl,
       region: config.region,
       logger,
-      now: Date.now,
+      now,
     })
     const webhooks = new WebhookManager(store, keeper, currentPublicUrl, logger)
     const engine = new PipelineEngine({
@@ -141,7 +146,7 @@ export async function startJunction(
       connect,
       keeper,
       webhooks,
-      signer: new Signer(masterKey.derive('pipeline-links')),
+      signer: new Signer(masterKey.derive('pipeline-links'), now),
       artifactDir: config.pipelines.artifactDir,
       artifactRetentionMs: config.pipelines.artifactRetentionMs,
       maxArtifactBytes: config.pipelines.maxArtifactBytes,
@@ -156,8 +161,8 @@ export async function startJunction(
     })
     webhooks.onRecorded = () => engine.wake()
     // Failed sign-ins and wrong signatures, counted in this node's memory (server/throttle.ts).
-    const throttle = new AuthThrottle({ logger, ...(opts.clock ? { now: opts.clock } : {}) })
-    const verifier = new SigV4Verifier<Principal>(credentials.lookup, throttle)
+    const throttle = new AuthThrottle({ logger, now })
+    const verifier = new SigV4Verifier<Principal>(credentials.lookup, throttle, now)
     const apiDeps = {
       verifier,
       authorizer,
@@ -173,7 +178,7 @@ export async function startJunction(
         },
         vpcInitDelayMs: config.vpcInitDelayMs,
         pageTokens: new PageTokens(masterKey.derive('pagination')),
-        now: Date.now,
+        now,
         onConnectionDeleted: () => engine.pipelinesChanged(),
       },
     }
@@ -186,7 +191,7 @@ export async function startJunction(
       pageTokens: apiDeps.context.pageTokens,
       region: config.region,
       partition: config.partition,
-      now: Date.now,
+      now,
     }
     const consoleApp = new ConsoleApp({
       pipelines: pipelineApi,
@@ -194,7 +199,7 @@ export async function startJunction(
       connect,
       lookupKey: async (id) => credentials.lookup(id),
       throttle,
-      signer: new Signer(masterKey.derive('console')),
+      signer: new Signer(masterKey.derive('console'), now),
       csrfKey: masterKey.derive('console-csrf'),
       secure: secure(),
       publicUrl: currentPublicUrl,
@@ -234,6 +239,11 @@ export async function startJunction(
       maxBodyBytes: config.maxBodyBytes,
       health: () => ({ version: VERSION, store: store.engine, region: config.region }),
     })
+    // A moved clock is the server's time in its answers too (clients correct their skew by it).
+    if (opts.clock)
+      http.server.prependListener('request', (_req, res) =>
+        res.setHeader('date', new Date(now()).toUTCString()),
+      )
     await new Promise<void>((resolveListen, reject) => {
       http.server.once('error', reject)
       http.server.listen(config.port, config.host, () => {

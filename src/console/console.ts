@@ -174,6 +174,7 @@ export class ConsoleApp {
       store: d.api.context.store.consoleSessions,
       lookupKey: d.lookupKey,
       ttlMs: d.sessionTtlMs,
+      now: d.api.context.now,
     })
     if (d.pipelines)
       Object.assign(
@@ -1006,7 +1007,7 @@ ${field('vpcId', 'VPC ID')}${field('subnetIds', 'Subnet IDs (comma-separated)')}
     const secret = form.get('clientSecret') ?? ''
     if (secret.length > 1024) return back('bad', 'The secret is too long.')
     try {
-      await this.d.apps.set(type, clientId, secret, s.principal.arn, Date.now())
+      await this.d.apps.set(type, clientId, secret, s.principal.arn, this.d.api.context.now())
     } catch (err) {
       return back('bad', (err as Error).message)
     }

@@ -61,6 +61,8 @@ export class Authorizer {
   constructor(
     private readonly store: Store,
     private readonly versionTtlMs = 1000,
+    /** The clock of `aws:CurrentTime`/`aws:EpochTime` and of the version cache. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Forgets what this node knows of an account's IAM state (after a write here). */
@@ -70,9 +72,9 @@ export class Authorizer {
 
   #version(accountId: string): number | Promise<number> {
     const known = this.#versions.get(accountId)
-    if (known && Date.now() - known.checkedAt < this.versionTtlMs) return known.version
+    if (known && this.now() - known.checkedAt < this.versionTtlMs) return known.version
     return this.store.iam.version(accountId).then((version) => {
-      this.#versions.set(accountId, { version, checkedAt: Date.now() })
+      this.#versions.set(accountId, { version, checkedAt: this.now() })
       return version
     })
   }
@@ -169,7 +171,7 @@ export class Authorizer {
     compiled: CompiledPrincipal | undefined,
     extra: { sourceIp?: string; region: string },
   ): RequestContext {
-    const now = Date.now()
+    const now = this.now()
     const ip = extra.sourceIp
     // The time and the source address are computed only when a policy reads them.
     return new RequestContext({}, this.#principalContext(p, compiled, extra.region), {

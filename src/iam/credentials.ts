@@ -22,11 +22,12 @@ export class CredentialResolver {
   constructor(
     private readonly store: Store,
     private readonly masterKey: MasterKey,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Answers from the cache synchronously when it can (the hot path), else from the store. */
   readonly lookup = (accessKeyId: string): Entry['value'] | Promise<Entry['value']> => {
-    const now = Date.now()
+    const now = this.now()
     const hit = this.#cache.get(accessKeyId)
     if (hit?.value?.record.kind === 'user') this.#noteUse(accessKeyId, now)
     if (hit && hit.expires > now) return hit.value
@@ -45,7 +46,7 @@ export class CredentialResolver {
   }
 
   async #load(accessKeyId: string): Promise<Entry['value']> {
-    const now = Date.now()
+    const now = this.now()
     const rec = await this.store.accessKeys.get(accessKeyId)
     let value: Entry['value']
     if (rec && rec.status === 'Active') {

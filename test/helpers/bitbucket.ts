@@ -112,7 +112,7 @@ export async function startWiredJunction(
   engine: Engine,
   sb: Sandbox,
   flags: ServeFlags = {},
-  opts: { logger?: Logger; env?: NodeJS.ProcessEnv } = {},
+  opts: { logger?: Logger; env?: NodeJS.ProcessEnv; clock?: () => number } = {},
 ): Promise<TestServer> {
   const server = await startTestServer(
     engine,
@@ -123,7 +123,10 @@ export async function startWiredJunction(
       ...flags,
     },
     opts.env ?? {},
-    opts.logger ? { logger: opts.logger } : {},
+    {
+      ...(opts.logger ? { logger: opts.logger } : {}),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    },
   )
   await sb.admin('consumers', {
     key: sb.consumer!.key,

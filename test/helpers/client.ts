@@ -66,6 +66,8 @@ export class RawClient {
   constructor(
     readonly url: string,
     readonly credentials: Credentials,
+    /** The signing clock (a test clock when the server runs on one). */
+    readonly now: () => number = Date.now,
   ) {}
 
   async call(r: RawRequest): Promise<RawResponse> {
@@ -101,13 +103,18 @@ export class RawClient {
         query,
       }
       if (r.presign) {
-        const signed = await signer.presign(request, { signingDate: r.signingDate, expiresIn: 300 })
+        const signed = await signer.presign(request, {
+          signingDate: r.signingDate ?? new Date(this.now()),
+          expiresIn: 300,
+        })
         query = signed.query as Record<string, string>
         // Send what was signed: the presigner moved the x-amz-* headers into the query string.
         for (const name of Object.keys(headers)) if (!(name in signed.headers)) delete headers[name]
         Object.assign(headers, signed.headers)
       } else {
-        const signed = await signer.sign(request, { signingDate: r.signingDate })
+        const signed = await signer.sign(request, {
+          signingDate: r.signingDate ?? new Date(this.now()),
+        })
         Object.assign(headers, signed.headers)
       }
     }

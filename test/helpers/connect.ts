@@ -35,7 +35,7 @@ export interface ConnectFixture {
 export async function startConnectFixture(
   engine: Engine,
   flags: ServeFlags = {},
-  opts: { logger?: Logger } = {},
+  opts: { logger?: Logger; clock?: () => number } = {},
 ): Promise<ConnectFixture> {
   const sb = await startSandbox()
   const world = await seedWorld(sb)

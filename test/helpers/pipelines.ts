@@ -174,8 +174,9 @@ export async function actionLog(
 export async function startPipelineFixture(
   engine: Engine,
   flags: ServeFlags = {},
+  opts: { clock?: () => number } = {},
 ): Promise<{ f: ConnectFixture; cp: CodePipelineClient; arn: string; role: string }> {
-  const f = await startConnectFixture(engine, flags)
+  const f = await startConnectFixture(engine, flags, opts)
   const cp = pipelineClient(f.server.url, f.server.credentials)
   const arn = await newConnection(f)
   await completeWithToken(f, arn)

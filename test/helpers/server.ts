@@ -23,7 +23,7 @@ export async function startTestServer(
   engine: Engine = 'sqlite',
   flags: ServeFlags = {},
   env: NodeJS.ProcessEnv = {},
-  opts: { logger?: Logger } = {},
+  opts: { logger?: Logger; clock?: () => number } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'junction-test-'))
   // A --database flag brings its own PostgreSQL schema; otherwise a fresh one per server.
@@ -39,6 +39,7 @@ export async function startTestServer(
   const junction = await startJunction(config, {
     logger: opts.logger ?? pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
     env,
+    ...(opts.clock ? { clock: opts.clock } : {}),
   })
   return {
     ...junction,

@@ -90,6 +90,8 @@ interface Scope {
   path: string
   queryPairs: [string, string][]
   signedHeaders: string[]
+  /** The verifier's time when the request arrived. */
+  now: number
 }
 
 interface Parsed {
@@ -198,9 +200,13 @@ export class SigV4Verifier<T> {
   readonly #keys = new Map<string, { secret: string; key: Buffer }>()
   readonly #throttle: SignatureThrottle | undefined
 
-  constructor(lookup: KeyLookup<T>, throttle?: SignatureThrottle) {
+  /** The clock for signature dates, presigned URLs' expiry and temporary keys' expiry. */
+  readonly #now: () => number
+
+  constructor(lookup: KeyLookup<T>, throttle?: SignatureThrottle, now: () => number = Date.now) {
     this.#lookup = lookup
     this.#throttle = throttle
+    this.#now = now
   }
 
   #signingKey(secret: string, accessKeyId: string, date: string, region: string, service: string) {
@@ -221,7 +227,7 @@ export class SigV4Verifier<T> {
   verify(
     req: SignedRequest,
     expectedService: string,
-    now = Date.now(),
+    now = this.#now(),
   ): VerifiedRequest<T> | Promise<VerifiedRequest<T>> {
     const q = req.url.indexOf('?')
     const path = q < 0 ? req.url : req.url.slice(0, q)
@@ -322,7 +328,16 @@ export class SigV4Verifier<T> {
       )
     }
 
-    const scope: Scope = { accessKeyId, date, region, service, path, queryPairs, signedHeaders }
+    const scope: Scope = {
+      accessKeyId,
+      date,
+      region,
+      service,
+      path,
+      queryPairs,
+      signedHeaders,
+      now,
+    }
     // A cached key answers synchronously: no promise on the hot path.
     const found = this.#lookup(accessKeyId)
     return found instanceof Promise
@@ -333,7 +348,7 @@ export class SigV4Verifier<T> {
   #check(
     req: SignedRequest,
     parsed: Parsed,
-    { accessKeyId, date, region, service, path, queryPairs, signedHeaders }: Scope,
+    { accessKeyId, date, region, service, path, queryPairs, signedHeaders, now }: Scope,
     key: KeyInfo<T> | undefined,
   ): VerifiedRequest<T> {
     if (!key)
@@ -344,7 +359,7 @@ export class SigV4Verifier<T> {
       throw new UnrecognizedClientException(
         'The security token included in the request is invalid.',
       )
-    if (key.expiresAt !== undefined && key.expiresAt <= Date.now())
+    if (key.expiresAt !== undefined && key.expiresAt <= now)
       throw new ExpiredTokenException('The security token included in the request is expired')
 
     const canonicalRequest =
