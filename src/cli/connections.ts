@@ -9,13 +9,20 @@ import { callJunction, CliError, clientOptions, CLIENT_FLAGS_HELP } from './api-
 
 export const CONNECTIONS_USAGE = `Usage:
   junction connections complete --connection-arn <arn> --workspace <slug>
-      [--token-file <file> | --token-env <VAR>] [--oauth [--refresh-token-file <file>]] [client flags]
+      [--token-type workspace|project|repository|api-token|oauth] [--project <KEY>]
+      [--repository <slug>] [--email <atlassian-account-email>]
+      [--token-file <file> | --token-env <VAR>] [--refresh-token-file <file>] [client flags]
   junction connections handshake --connection-arn <arn> [client flags]
 
-complete   Verifies a Bitbucket workspace access token (or, with --oauth, a user's OAuth access
-           token) against Bitbucket and makes the connection AVAILABLE. The token is read from
-           --token-file, from the variable named by --token-env, or from standard input; it is
-           never taken on the command line (where ps would show it).
+complete   Verifies a Bitbucket token against Bitbucket and makes the connection AVAILABLE.
+           --token-type: a workspace access token (the default), a project access token (with
+           --project), a repository access token (with --repository), a user's Atlassian API
+           token with Bitbucket scopes (with --email), or a user's OAuth access token (--oauth
+           is the same as --token-type oauth; --refresh-token-file adds its refresh token).
+           --project or --repository also narrow a broader token to that project or
+           repository. The token is read from --token-file, from the variable named by
+           --token-env, or from standard input; it is never taken on the command line (where
+           ps would show it).
 handshake  Prints the start link of a browser handshake for a PENDING or ERROR connection; open
            it in your own browser (it leads to the provider's consent), grant access and choose
            the workspace. The first browser that opens the link is the only one that can finish
@@ -24,6 +31,15 @@ handshake  Prints the start link of a browser handshake for a PENDING or ERROR c
 Client flags:
 ${CLIENT_FLAGS_HELP}
 `
+
+/** `--token-type` names and the `TokenType` each sends. */
+const TOKEN_TYPES: Record<string, string> = {
+  workspace: 'WorkspaceAccessToken',
+  project: 'ProjectAccessToken',
+  repository: 'RepositoryAccessToken',
+  'api-token': 'ApiToken',
+  oauth: 'OAuth',
+}
 
 function readSecret(file: string | undefined, envName: string | undefined, what: string): string {
   let v: string
@@ -61,6 +77,10 @@ export async function connections(args: string[]): Promise<number> {
       'token-file': { type: 'string' },
       'token-env': { type: 'string' },
       oauth: { type: 'boolean' },
+      'token-type': { type: 'string' },
+      project: { type: 'string' },
+      repository: { type: 'string' },
+      email: { type: 'string' },
       'refresh-token-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -86,20 +106,40 @@ export async function connections(args: string[]): Promise<number> {
     return 0
   }
   if (!values.workspace) throw new CliError('--workspace is required')
+  const named = values['token-type'] ?? (values.oauth ? 'oauth' : 'workspace')
+  const tokenType = TOKEN_TYPES[named]
+  if (!tokenType || (values.oauth && tokenType !== 'OAuth'))
+    throw new CliError(
+      `--token-type must be one of ${Object.keys(TOKEN_TYPES).join(', ')}${values.oauth ? ' (--oauth means oauth)' : ''}`,
+    )
   const input: Record<string, unknown> = {
     ConnectionArn: arn,
     Workspace: values.workspace,
     AccessToken: readSecret(values['token-file'], values['token-env'], 'token'),
-    TokenType: values.oauth ? 'OAuth' : 'WorkspaceAccessToken',
+    TokenType: tokenType,
   }
+  if (values.project) input['Project'] = values.project
+  if (values.repository) input['Repository'] = values.repository
+  if (values.email) input['Email'] = values.email
   if (values['refresh-token-file'])
     input['RefreshToken'] = readSecret(values['refresh-token-file'], undefined, 'refresh token')
   const r = await callJunction<{
     Connection: { ConnectionName: string; ConnectionStatus: string }
-    Installation: { InstallationId: string; Workspace: string }
+    Installation: {
+      InstallationId: string
+      Workspace: string
+      Project?: string
+      Repository?: string
+    }
   }>(values, 'CompleteConnection', input, arn)
+  const i = r.Installation
+  const reach = i.Repository
+    ? `repository ${i.Repository}`
+    : i.Project
+      ? `workspace ${i.Workspace}, project ${i.Project}`
+      : `workspace ${i.Workspace}`
   process.stdout.write(
-    `${r.Connection.ConnectionName} is ${r.Connection.ConnectionStatus} (workspace ${r.Installation.Workspace}, installation ${r.Installation.InstallationId})\n`,
+    `${r.Connection.ConnectionName} is ${r.Connection.ConnectionStatus} (${reach}, installation ${i.InstallationId})\n`,
   )
   return 0
 }

@@ -27,7 +27,12 @@ import {
   ProviderNotFound,
   ProviderUnavailable,
 } from '../providers/errors.js'
-import type { GitProvider, InstallationTarget, ProviderCredentials } from '../providers/provider.js'
+import type {
+  CredentialReach,
+  GitProvider,
+  InstallationTarget,
+  ProviderCredentials,
+} from '../providers/provider.js'
 import type { ProviderRegistry } from '../providers/registry.js'
 import type {
   ConnectionRecord,
@@ -76,7 +81,35 @@ export interface InstallationChoice {
   installations: InstallationRecord[]
 }
 
-export type TokenType = 'WorkspaceAccessToken' | 'OAuth'
+/**
+ * The credentials `complete` takes (README "Completing without a browser" has the plans and
+ * scopes): Bitbucket's repository, project and workspace access tokens (Bearer for the REST API,
+ * `x-token-auth` for Git), a user's Atlassian API token with scopes (Basic `email:token` for the
+ * REST API, `x-bitbucket-api-token-auth` for Git), and a user's OAuth token. App passwords are
+ * not taken: Bitbucket stopped creating them on 9 Sep 2025 and removed them on 28 Jul 2026.
+ */
+export type TokenType =
+  'WorkspaceAccessToken' | 'ProjectAccessToken' | 'RepositoryAccessToken' | 'ApiToken' | 'OAuth'
+
+/** The installation's `credentialKind` for each token type (stored; shown as `CredentialType`). */
+export const CREDENTIAL_KINDS: Record<TokenType, string> = {
+  WorkspaceAccessToken: 'access-token',
+  ProjectAccessToken: 'project-access-token',
+  RepositoryAccessToken: 'repository-access-token',
+  ApiToken: 'api-token',
+  OAuth: 'oauth',
+}
+
+/**
+ * The installation id for a reach: the workspace's own id for the whole workspace (shared by
+ * every credential that reaches all of it), a distinct one for a project or a repository, so a
+ * narrower credential never replaces the workspace's.
+ */
+export function installationIdFor(targetId: string, reach: CredentialReach | undefined): string {
+  if (reach?.repository) return `${targetId}:repository:${reach.repository.toLowerCase()}`
+  if (reach?.project) return `${targetId}:project:${reach.project}`
+  return targetId
+}
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 
@@ -139,15 +172,16 @@ export class ConnectService {
     target: InstallationTarget,
     c: ProviderCredentials,
     installedBy: string,
+    kind?: string,
   ): InstallationRecord {
     const now = this.d.now()
     return {
       accountId,
-      id: target.id,
+      id: installationIdFor(target.id, c.reach),
       providerType,
       target: target.slug,
       targetName: target.name,
-      credentialKind: c.kind,
+      credentialKind: kind ?? c.kind,
       credentialCiphertext: this.d.keeper.seal(c),
       credentialVersion: 1,
       expiresAt: c.expiresAt ?? null,
@@ -502,8 +536,11 @@ export class ConnectService {
 
   /**
    * Verifies a provider token against the provider and completes the connection with it: a
-   * workspace access token, or an OAuth access token (with its refresh token) of a user who
-   * administers the workspace.
+   * workspace, project or repository access token, a user's API token (with the account email),
+   * or a user's OAuth access token (with its refresh token). `project`/`repository` narrow what
+   * the connection reaches within the workspace (a project or repository access token must name
+   * its own); a user's token reaching the whole workspace needs its administrator, as the
+   * browser handshake does.
    */
   async complete(
     caller: Caller,
@@ -514,6 +551,12 @@ export class ConnectService {
       accessToken: string
       refreshToken?: string
       expiresIn?: number
+      /** A project key within the workspace. */
+      project?: string
+      /** A repository slug (or `workspace/slug`) within the workspace. */
+      repository?: string
+      /** The Atlassian account email an API token is used with. */
+      email?: string
     },
   ): Promise<{ connection: ConnectionRecord; installation: InstallationRecord }> {
     // Authorized on the ARN as named before anything is read or sent to the provider: an
@@ -523,35 +566,20 @@ export class ConnectService {
     await this.#check(caller, 'UpdateConnectionInstallation', input.connectionArn)
     const conn = await this.#connection(caller, input.connectionArn)
     const provider = this.#provider(conn.providerType)
-    const c: ProviderCredentials =
-      input.tokenType === 'OAuth'
-        ? { kind: 'oauth', accessToken: input.accessToken }
-        : { kind: 'access-token', accessToken: input.accessToken }
-    if (input.refreshToken) c.refreshToken = input.refreshToken
-    if (input.expiresIn !== undefined) c.expiresAt = this.d.now() + input.expiresIn * 1000
+    const c = this.#credential(input)
     let target: InstallationTarget
     try {
-      if (input.tokenType === 'OAuth') {
-        const targets = await provider.listInstallationTargets(c)
-        const t = targets.find((x) => x.slug === input.workspace)
-        if (!t)
-          throw new ResourceNotFoundException(
-            `The token's user is not a member of workspace ${input.workspace}`,
-          )
-        if (!t.administrator)
-          throw new AccessDeniedException(
-            `Completing with workspace ${input.workspace} needs its administrator; the token's user is a member only`,
-          )
-        target = t
-      } else {
-        target = await provider.verifyTarget(c, input.workspace)
-      }
+      target = await provider.verifyTarget(c, input.workspace)
     } catch (err) {
       if (err instanceof AwsError) throw err
       throw providerErrorToAws(err, `Verifying the token against ${conn.providerType}`)
     }
+    if ((c.kind === 'oauth' || c.kind === 'api-token') && !c.reach && !target.administrator)
+      throw new AccessDeniedException(
+        `Completing with all of workspace ${input.workspace} needs its administrator; the token's user is a member only (name a Project or Repository to reach only that)`,
+      )
     await this.#check(caller, 'UpdateConnectionInstallation', conn.arn, {
-      InstallationId: target.id,
+      InstallationId: installationIdFor(target.id, c.reach),
     })
     const inst = this.#newInstallation(
       conn.accountId,
@@ -559,9 +587,79 @@ export class ConnectService {
       target,
       c,
       caller.principal.arn,
+      CREDENTIAL_KINDS[input.tokenType],
     )
     await this.#install(conn, inst)
     return { connection: await this.#connection(caller, conn.arn), installation: inst }
+  }
+
+  /** The credential `complete` was given, its kind, reach and inputs checked (nothing sent yet). */
+  #credential(input: Parameters<ConnectService['complete']>[1]): ProviderCredentials {
+    const t = input.tokenType
+    if (!(t in CREDENTIAL_KINDS))
+      throw new InvalidInputException(
+        `TokenType must be one of ${Object.keys(CREDENTIAL_KINDS).join(', ')}`,
+      )
+    const reach: CredentialReach = {}
+    if (input.project !== undefined) {
+      if (!/^[A-Za-z0-9_]{1,64}$/.test(input.project))
+        throw new InvalidInputException('Project must be a project key (letters, digits, _)')
+      reach.project = input.project
+    }
+    if (input.repository !== undefined) {
+      const parts = input.repository.split('/')
+      const slug = parts.length === 2 ? parts[1]! : parts[0]!
+      if (parts.length > 2 || (parts.length === 2 && parts[0] !== input.workspace))
+        throw new InvalidInputException(
+          `Repository must be a repository of workspace ${input.workspace} (slug or ${input.workspace}/slug)`,
+        )
+      if (!/^[A-Za-z0-9_.-]{1,128}$/.test(slug))
+        throw new InvalidInputException('Repository must be a repository slug')
+      reach.repository = slug.toLowerCase()
+    }
+    if (t === 'RepositoryAccessToken' && !reach.repository)
+      throw new InvalidInputException(
+        'A repository access token reaches only its repository: give Repository',
+      )
+    if (t === 'ProjectAccessToken' && !reach.project)
+      throw new InvalidInputException(
+        'A project access token reaches only its project: give Project',
+      )
+    if (t === 'RepositoryAccessToken' && reach.project)
+      throw new InvalidInputException('A repository access token takes Repository, not Project')
+    if (t === 'ApiToken') {
+      if (!input.email || !/^[^@\s]+@[^@\s]+$/.test(input.email))
+        throw new InvalidInputException(
+          'An API token is used with its Atlassian account email: give Email',
+        )
+    } else if (input.email !== undefined)
+      throw new InvalidInputException('Email is only for TokenType ApiToken')
+    if (t !== 'OAuth' && (input.refreshToken !== undefined || input.expiresIn !== undefined))
+      throw new InvalidInputException('RefreshToken and ExpiresIn are only for TokenType OAuth')
+    const c: ProviderCredentials =
+      t === 'OAuth'
+        ? { kind: 'oauth', accessToken: input.accessToken }
+        : t === 'ApiToken'
+          ? { kind: 'api-token', accessToken: input.accessToken, email: input.email! }
+          : {
+              kind: 'access-token',
+              level:
+                t === 'RepositoryAccessToken'
+                  ? 'repository'
+                  : t === 'ProjectAccessToken'
+                    ? 'project'
+                    : 'workspace',
+              accessToken: input.accessToken,
+            }
+    if (reach.project || reach.repository) c.reach = reach
+    if (input.refreshToken) c.refreshToken = input.refreshToken
+    if (input.expiresIn !== undefined) c.expiresAt = this.d.now() + input.expiresIn * 1000
+    return c
+  }
+
+  /** What the installation's credential may reach within its workspace (absent: all of it). */
+  reachOf(inst: InstallationRecord): CredentialReach | undefined {
+    return this.d.keeper.unseal(inst.credentialCiphertext).reach
   }
 
   /** Completes a connection with an installation Junction already has (no provider token needed). */
@@ -664,7 +762,27 @@ export class ConnectService {
       throw new AccessDeniedException(
         `Connection ${conn.arn} reaches only repositories of the ${conn.providerType} workspace ${inst.target}; ${repo.slice(0, 200)} is outside it`,
       )
-    return { conn, inst, provider: this.#provider(conn.providerType) }
+    const provider = this.#provider(conn.providerType)
+    const reach = this.reachOf(inst)
+    if (repo !== undefined && reach?.repository && name?.toLowerCase() !== reach.repository)
+      throw new AccessDeniedException(
+        `Connection ${conn.arn} reaches only the repository ${inst.target}/${reach.repository}; ${repo.slice(0, 200)} is outside it`,
+      )
+    if (repo !== undefined && reach?.project) {
+      const r = await this.#run(inst, `Reading ${repo.slice(0, 200)}`, async (c) => {
+        try {
+          return await provider.getRepository(c, repo)
+        } catch (err) {
+          if (err instanceof ProviderNotFound) return undefined
+          throw err
+        }
+      })
+      if (r?.project !== reach.project)
+        throw new AccessDeniedException(
+          `Connection ${conn.arn} reaches only repositories of project ${reach.project} in workspace ${inst.target}; ${repo.slice(0, 200)} is outside it`,
+        )
+    }
+    return { conn, inst, provider }
   }
 
   async #run<T>(
@@ -697,8 +815,15 @@ export class ConnectService {
     const page = await this.#run(inst, 'Listing repositories', (c) =>
       provider.listRepositories(c, inst.target, this.#openPage(scope, nextToken)),
     )
-    // A workspace's listing holds only its own repositories; filter anyway (defence in depth).
-    const items = page.items.filter((r) => r.owner.toLowerCase() === inst.target.toLowerCase())
+    // A workspace's listing holds only its own repositories; filter anyway (defence in depth),
+    // and to the reach: a listing also holds the public repositories any token sees.
+    const reach = this.reachOf(inst)
+    const items = page.items.filter(
+      (r) =>
+        r.owner.toLowerCase() === inst.target.toLowerCase() &&
+        (!reach?.repository || r.name.toLowerCase() === reach.repository) &&
+        (!reach?.project || r.project === reach.project),
+    )
     return { items, nextToken: this.#pageToken(scope, page.next) }
   }
 

@@ -5,10 +5,33 @@
  * the master key: they take credentials in and hand (possibly refreshed) credentials back.
  */
 
+/**
+ * What a credential may be used for within its target (the Bitbucket workspace): the whole
+ * target, one project's repositories, or one repository. A token that reaches more (a workspace
+ * access token, a user's OAuth or API token) is narrowed to it by Junction; one that reaches less
+ * (a repository access token) can only be given its own repository.
+ */
+export interface CredentialReach {
+  /** A project key (Bitbucket: upper-case, e.g. `CORE`): only repositories of that project. */
+  project?: string
+  /** A repository slug within the target: only that repository. */
+  repository?: string
+}
+
 /** A provider credential as the adapter uses it; only ever held in memory, sealed at rest. */
 export interface ProviderCredentials {
-  /** `oauth`: an OAuth access token with a refresh token; `access-token`: a static token. */
-  kind: 'oauth' | 'access-token'
+  /**
+   * `oauth`: an OAuth access token with a refresh token; `access-token`: a static token the
+   * provider issued to a workspace, project or repository (not to a user); `api-token`: a user's
+   * scoped API token (Bitbucket: an Atlassian API token, used with the account's email).
+   */
+  kind: 'oauth' | 'access-token' | 'api-token'
+  /** For `access-token`: what the provider issued it to (absent on old records: `workspace`). */
+  level?: 'workspace' | 'project' | 'repository'
+  /** What Junction lets it reach within the target (absent: the whole target). */
+  reach?: CredentialReach
+  /** For `api-token`: the account's email (Bitbucket's REST API takes `email:token` Basic auth). */
+  email?: string
   accessToken: string
   refreshToken?: string
   /** Epoch ms when the access token stops working (absent when it does not expire). */
@@ -60,6 +83,8 @@ export interface RepositoryInfo {
   isPrivate: boolean
   defaultBranch: string | null
   cloneUrl: string
+  /** The project the repository belongs to (Bitbucket: its key), when the provider says. */
+  project?: string
 }
 
 export interface CommitInfo {
@@ -174,9 +199,10 @@ export interface GitProvider {
   /** The accounts the credential's user belongs to, marking those they administer. */
   listInstallationTargets(c: ProviderCredentials): Promise<InstallationTarget[]>
   /**
-   * Checks that the credential reaches `target` (a workspace slug) and returns it.
+   * Checks that the credential reaches `target` (a workspace slug), and within it `c.reach` (a
+   * project or a repository) as its kind allows, and returns the target.
    * @throws ProviderAuthFailed when the token does not work; ProviderNotFound when the target is
-   * not reachable with it.
+   * not reachable with it; ProviderRequestFailed when the kind cannot be used this way.
    */
   verifyTarget(c: ProviderCredentials, target: string): Promise<InstallationTarget>
   listRepositories(
@@ -209,6 +235,7 @@ export interface GitProvider {
     fullName: string,
     commit: string,
   ): Promise<ReadableStream<Uint8Array>>
+  /** The target's repositories, only those within `c.reach` when it is narrowed. */
   /** What `git clone` over HTTPS needs: the URL and Basic-auth user and password. */
   cloneCredentials(
     c: ProviderCredentials,

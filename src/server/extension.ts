@@ -6,7 +6,13 @@
  * the IAM prefix). They complete connections without a browser and expose what pipelines do with
  * a connection; each is authorized inside with the permission-only actions (spec §6.3).
  */
-import type { ConnectService, Caller, TokenType } from '../connect/service.js'
+import {
+  CREDENTIAL_KINDS,
+  type ConnectService,
+  type Caller,
+  type TokenType,
+} from '../connect/service.js'
+import type { CredentialReach } from '../providers/provider.js'
 import { connectionToWire } from '../domain/wire.js'
 import { UnknownOperationException, ValidationException } from '../errors/common.js'
 import type { Authorizer } from '../iam/authorizer.js'
@@ -49,26 +55,35 @@ const NEXT = { type: 'string', max: 8192 } as const
 
 const s = (v: unknown) => v as string
 
-export function installationToWire(i: InstallationRecord) {
+const TOKEN_TYPES = Object.keys(CREDENTIAL_KINDS) as TokenType[]
+
+/** The installation as Junction's operations show it: `Project`/`Repository` when narrowed. */
+export function installationToWire(i: InstallationRecord, reach?: CredentialReach) {
   const out: Record<string, unknown> = {
     InstallationId: i.id,
     ProviderType: i.providerType,
     Workspace: i.target,
     WorkspaceName: i.targetName,
     Status: i.status,
-    CredentialType: i.credentialKind === 'oauth' ? 'OAuth' : 'WorkspaceAccessToken',
+    CredentialType:
+      TOKEN_TYPES.find((t) => CREDENTIAL_KINDS[t] === i.credentialKind) ?? 'WorkspaceAccessToken',
     CreatedAt: Math.floor(i.createdAt / 1000),
     UpdatedAt: Math.floor(i.updatedAt / 1000),
   }
+  if (reach?.project) out['Project'] = reach.project
+  if (reach?.repository) out['Repository'] = `${i.target}/${reach.repository}`
   if (i.statusReason) out['StatusReason'] = i.statusReason
   if (i.expiresAt !== null) out['CredentialExpiresAt'] = Math.floor(i.expiresAt / 1000)
   return out
 }
 
-function completed(r: { connection: ConnectionRecord; installation: InstallationRecord }) {
+function completed(
+  r: { connection: ConnectionRecord; installation: InstallationRecord },
+  connect: ConnectService,
+) {
   return {
     Connection: connectionToWire(r.connection),
-    Installation: installationToWire(r.installation),
+    Installation: installationToWire(r.installation, connect.reachOf(r.installation)),
   }
 }
 
@@ -99,9 +114,12 @@ export const extensionOperations: Record<string, ExtensionOperation> = {
       ConnectionArn: ARN,
       Workspace: { type: 'string', required: true, max: 100, pattern: /^[A-Za-z0-9_.-]+$/ },
       AccessToken: { type: 'string', required: true, max: 4096 },
-      TokenType: { type: 'string', max: 32, enum: ['WorkspaceAccessToken', 'OAuth'] },
+      TokenType: { type: 'string', max: 32, enum: TOKEN_TYPES },
       RefreshToken: { type: 'string', max: 4096 },
       ExpiresIn: { type: 'integer', min: 60, max: 10 * 365 * 86400 },
+      Project: { type: 'string', max: 64, pattern: /^[A-Za-z0-9_]+$/ },
+      Repository: { type: 'string', max: 230, pattern: /^([A-Za-z0-9_.-]+\/)?[A-Za-z0-9_.-]+$/ },
+      Email: { type: 'string', max: 320, pattern: /^[^@\s]+@[^@\s]+$/ },
     },
     handle: async (c, i, d) => {
       const input: Parameters<ConnectService['complete']>[1] = {
@@ -112,20 +130,26 @@ export const extensionOperations: Record<string, ExtensionOperation> = {
       }
       if (i['RefreshToken'] !== undefined) input.refreshToken = s(i['RefreshToken'])
       if (i['ExpiresIn'] !== undefined) input.expiresIn = i['ExpiresIn'] as number
-      return completed(await d.connect.complete(c, input))
+      if (i['Project'] !== undefined) input.project = s(i['Project'])
+      if (i['Repository'] !== undefined) input.repository = s(i['Repository'])
+      if (i['Email'] !== undefined) input.email = s(i['Email'])
+      return completed(await d.connect.complete(c, input), d.connect)
     },
   },
   UpdateConnectionInstallation: {
     fields: { ConnectionArn: ARN, InstallationId: { type: 'string', required: true, max: 128 } },
     handle: async (c, i, d) =>
-      completed(await d.connect.useInstallation(c, s(i['ConnectionArn']), s(i['InstallationId']))),
+      completed(
+        await d.connect.useInstallation(c, s(i['ConnectionArn']), s(i['InstallationId'])),
+        d.connect,
+      ),
   },
   ListInstallations: {
     fields: { ProviderType: { type: 'string', max: 32, enum: ['Bitbucket'] } },
     handle: async (c, i, d) => ({
       Installations: (
         await d.connect.listInstallations(c, i['ProviderType'] as string | undefined)
-      ).map(installationToWire),
+      ).map((x) => installationToWire(x, d.connect.reachOf(x))),
     }),
   },
   DescribeConnection: {
@@ -134,7 +158,8 @@ export const extensionOperations: Record<string, ExtensionOperation> = {
       const r = await d.connect.describe(c, s(i['ConnectionArn']))
       const out: Record<string, unknown> = { Connection: connectionToWire(r.connection) }
       if (r.connection.statusReason) out['StatusReason'] = r.connection.statusReason
-      if (r.installation) out['Installation'] = installationToWire(r.installation)
+      if (r.installation)
+        out['Installation'] = installationToWire(r.installation, d.connect.reachOf(r.installation))
       return out
     },
   },

@@ -31,6 +31,7 @@ import {
   type BbCommit,
   type BbDiffstat,
   type BbPage,
+  type BbProject,
   type BbRepository,
   type BbWorkspace,
   type BbWorkspaceAccess,
@@ -144,10 +145,23 @@ export class BitbucketProvider implements GitProvider {
     const next = await this.#token({ grant_type: 'refresh_token', refresh_token: c.refreshToken })
     // Bitbucket may keep the refresh token; keep the old one when none came back.
     next.refreshToken ??= c.refreshToken
+    if (c.reach) next.reach = c.reach
     return next
   }
 
+  /**
+   * How each credential authenticates to the REST API: OAuth and access tokens (repository,
+   * project, workspace) as a Bearer token; an Atlassian API token only as Basic auth with the
+   * account's email (sent as Bearer, Bitbucket answers 401 "Token is invalid, expired, or not
+   * supported for this endpoint"). Sources: support.atlassian.com/bitbucket-cloud/docs/
+   * {using-access-tokens,using-workspace-access-tokens,using-project-access-tokens,using-api-tokens}.
+   */
   #auth(c: ProviderCredentials): Record<string, string> {
+    if (c.kind === 'api-token')
+      return {
+        Authorization: `Basic ${Buffer.from(`${c.email ?? ''}:${c.accessToken}`).toString('base64')}`,
+        Accept: 'application/json',
+      }
     return { Authorization: `Bearer ${c.accessToken}`, Accept: 'application/json' }
   }
 
@@ -198,44 +212,163 @@ export class BitbucketProvider implements GitProvider {
     )
   }
 
+  /**
+   * Verifies the credential against what its kind can be asked, never an endpoint Bitbucket
+   * refuses it: repository and project access tokens "can't be used to manage or interact with
+   * workspaces" (support.atlassian.com/bitbucket-cloud/docs/access-tokens), so their workspace is
+   * read from the repository or project they were issued to; a user's API or OAuth token is
+   * checked for membership through `/user/workspaces`. Then the reach: the repository
+   * (`GET /repositories/{ws}/{slug}`) or the project (`GET /workspaces/{ws}/projects/{key}`, the
+   * `project` scope), and the workspace's repositories listing (the `repository` scope).
+   */
   async verifyTarget(c: ProviderCredentials, target: string): Promise<InstallationTarget> {
     if (!/^[A-Za-z0-9_.-]+$/.test(target))
       throw new ProviderNotFound(`'${target.slice(0, 100)}' is not a workspace slug`)
-    const w = await this.#http.json<BbWorkspace>(
-      `${this.#endpoints.apiUrl}/workspaces/${encodeURIComponent(target)}`,
-      { headers: this.#auth(c) },
-    )
-    // The token must also reach the workspace's repositories (a workspace access token does).
-    await this.#http.request(
-      `${this.#endpoints.apiUrl}/repositories/${encodeURIComponent(w.slug)}?pagelen=1`,
-      { headers: this.#auth(c) },
-    )
-    return toTarget(w, false)
+    const ws = encodeURIComponent(target)
+    const reach = c.reach ?? {}
+    const level = c.kind === 'access-token' ? (c.level ?? 'workspace') : undefined
+    if (level === 'repository' && !reach.repository)
+      throw new ProviderRequestFailed('A repository access token reaches one repository: name it')
+    if (level === 'project' && !reach.project && !reach.repository)
+      throw new ProviderRequestFailed('A project access token reaches one project: name its key')
+    if (c.kind === 'api-token' && !c.email)
+      throw new ProviderRequestFailed('An API token is used with its Atlassian account email')
+    let w: BbWorkspace | undefined
+    let administrator = false
+    if (level === 'workspace')
+      w = await this.#http.json<BbWorkspace>(`${this.#endpoints.apiUrl}/workspaces/${ws}`, {
+        headers: this.#auth(c),
+      })
+    else if (c.kind === 'oauth' || c.kind === 'api-token') {
+      const mine = await this.listInstallationTargets(c)
+      const t = mine.find((x) => x.slug === target)
+      if (!t) throw new ProviderNotFound(`The token's user is not a member of workspace ${target}`)
+      w = { uuid: t.id, slug: t.slug, name: t.name }
+      administrator = t.administrator
+    }
+    if (reach.project) {
+      if (!/^[A-Za-z0-9_]{1,64}$/.test(reach.project))
+        throw new ProviderNotFound(`'${reach.project.slice(0, 80)}' is not a project key`)
+      const p = await this.#http.json<BbProject>(
+        `${this.#endpoints.apiUrl}/workspaces/${ws}/projects/${encodeURIComponent(reach.project)}`,
+        { headers: this.#auth(c) },
+      )
+      const owner =
+        p.workspace ??
+        (p.owner && {
+          uuid: p.owner.uuid,
+          slug: p.owner.username ?? target,
+          name: p.owner.display_name ?? target,
+        })
+      w ??= owner
+    }
+    if (reach.repository) {
+      const r = await this.#http.json<BbRepository>(this.#repo(`${target}/${reach.repository}`), {
+        headers: this.#auth(c),
+      })
+      if (reach.project && r.project?.key !== reach.project)
+        throw new ProviderNotFound(
+          `Repository ${target}/${reach.repository} is not in project ${reach.project}`,
+        )
+      w ??= r.workspace
+    }
+    // The token must reach the workspace's (or project's) repositories: the `repository` scope.
+    if (!reach.repository) {
+      const q = reach.project ? `&q=${encodeURIComponent(`project.key="${reach.project}"`)}` : ''
+      const res = await this.#http.request(
+        `${this.#endpoints.apiUrl}/repositories/${ws}?pagelen=1${q}`,
+        { headers: this.#auth(c) },
+      )
+      await res.body?.cancel()
+    }
+    if (!w) throw new ProviderNotFound(`Bitbucket did not name the workspace ${target}`)
+    return toTarget(w, administrator)
   }
 
-  listRepositories(
+  /**
+   * The workspace's repositories within the credential's reach: one repository is read, not
+   * listed; a project's are listed with Bitbucket's `q=project.key="…"` filter. A listing also
+   * holds the public repositories any caller sees, so the caller still filters by reach.
+   */
+  async listRepositories(
     c: ProviderCredentials,
     owner: string,
     next?: string,
   ): Promise<Page<RepositoryInfo>> {
+    const reach = c.reach ?? {}
+    if (reach.repository) {
+      if (next !== undefined) return { items: [] }
+      return { items: [await this.getRepository(c, `${owner}/${reach.repository}`)] }
+    }
+    const q = reach.project
+      ? `&q=${encodeURIComponent(`project.key="${reach.project.replace(/["\\]/g, '')}"`)}`
+      : ''
     const url =
-      next ?? `${this.#endpoints.apiUrl}/repositories/${encodeURIComponent(owner)}?pagelen=100`
-    return this.#page<BbRepository, RepositoryInfo>(c, url, (r) =>
+      next ?? `${this.#endpoints.apiUrl}/repositories/${encodeURIComponent(owner)}?pagelen=100${q}`
+    const page = await this.#page<BbRepository, RepositoryInfo>(c, url, (r) =>
       toRepository(r, this.#endpoints.webUrl),
     )
+    if (reach.project) page.items = page.items.filter((r) => r.project === reach.project)
+    return page
+  }
+
+  /** Project keys of repositories read for a project-narrowed credential (5 minutes). */
+  readonly #projects = new Map<string, { key: string | undefined; until: number }>()
+
+  /**
+   * Refuses a repository outside the credential's reach (defence in depth: the connect service
+   * checks first; the pipeline engine and the webhook keeper call the adapter directly). One
+   * repository is compared by name; a project's membership is read from the repository (cached).
+   */
+  async #inReach(c: ProviderCredentials, fullName: string): Promise<void> {
+    const reach = c.reach
+    if (!reach?.repository && !reach?.project) return
+    const slug = fullName.split('/')[1] ?? ''
+    if (reach.repository && slug.toLowerCase() !== reach.repository.toLowerCase())
+      throw new ProviderNotFound(
+        `${fullName.slice(0, 200)} is outside this credential's reach (repository ${reach.repository})`,
+      )
+    if (!reach.project) return
+    const key = `${reach.project}|${fullName.toLowerCase()}`
+    let hit = this.#projects.get(key)
+    if (!hit || hit.until < Date.now()) {
+      const r = await this.#http.json<BbRepository>(this.#repo(fullName), {
+        headers: this.#auth(c),
+      })
+      hit = { key: r.project?.key, until: Date.now() + 5 * 60_000 }
+      if (this.#projects.size > 5000) this.#projects.clear()
+      this.#projects.set(key, hit)
+    }
+    if (hit.key !== reach.project)
+      throw new ProviderNotFound(
+        `${fullName.slice(0, 200)} is outside this credential's reach (project ${reach.project})`,
+      )
   }
 
   async getRepository(c: ProviderCredentials, fullName: string): Promise<RepositoryInfo> {
     const r = await this.#http.json<BbRepository>(this.#repo(fullName), { headers: this.#auth(c) })
-    return toRepository(r, this.#endpoints.webUrl)
+    const info = toRepository(r, this.#endpoints.webUrl)
+    const reach = c.reach
+    if (
+      (reach?.repository && info.name.toLowerCase() !== reach.repository.toLowerCase()) ||
+      (reach?.project && info.project !== reach.project)
+    )
+      throw new ProviderNotFound(`${fullName.slice(0, 200)} is outside this credential's reach`)
+    return info
   }
 
-  listBranches(c: ProviderCredentials, fullName: string, next?: string): Promise<Page<BranchInfo>> {
+  async listBranches(
+    c: ProviderCredentials,
+    fullName: string,
+    next?: string,
+  ): Promise<Page<BranchInfo>> {
+    await this.#inReach(c, fullName)
     const url = next ?? `${this.#repo(fullName)}/refs/branches?pagelen=100`
     return this.#page<BbBranch, BranchInfo>(c, url, toBranch)
   }
 
   async getBranch(c: ProviderCredentials, fullName: string, branch: string): Promise<BranchInfo> {
+    await this.#inReach(c, fullName)
     const b = await this.#http.json<BbBranch>(
       `${this.#repo(fullName)}/refs/branches/${encodeURIComponent(branch)}`,
       { headers: this.#auth(c) },
@@ -246,13 +379,14 @@ export class BitbucketProvider implements GitProvider {
   async getCommit(c: ProviderCredentials, fullName: string, commit: string): Promise<CommitInfo> {
     if (!/^[0-9a-f]{4,64}$/i.test(commit))
       throw new ProviderNotFound(`'${commit.slice(0, 80)}' is not a commit id`)
+    await this.#inReach(c, fullName)
     const x = await this.#http.json<BbCommit>(`${this.#repo(fullName)}/commit/${commit}`, {
       headers: this.#auth(c),
     })
     return toCommit(x)
   }
 
-  changedFiles(
+  async changedFiles(
     c: ProviderCredentials,
     fullName: string,
     commit: string,
@@ -262,6 +396,7 @@ export class BitbucketProvider implements GitProvider {
     for (const x of [commit, base])
       if (x !== undefined && !/^[0-9a-f]{4,64}$/i.test(x))
         throw new ProviderNotFound(`'${x.slice(0, 80)}' is not a commit id`)
+    await this.#inReach(c, fullName)
     // Bitbucket's `A..B` names the commit with the changes first and the base second (the
     // opposite of `git diff`); a single commit diffs against its first parent; `topic=true`
     // diffs from the merge base (three dots).
@@ -295,7 +430,7 @@ export class BitbucketProvider implements GitProvider {
     this.#repo(fullName)
     return {
       url: `${this.#endpoints.webUrl}/${fullName}.git`,
-      username: 'x-token-auth',
+      username: c.kind === 'api-token' ? 'x-bitbucket-api-token-auth' : 'x-token-auth',
       password: c.accessToken,
     }
   }
@@ -309,6 +444,7 @@ export class BitbucketProvider implements GitProvider {
     fullName: string,
     hook: WebhookSpec,
   ): Promise<WebhookRef> {
+    await this.#inReach(c, fullName)
     const body = {
       description: hook.description,
       url: hook.url,

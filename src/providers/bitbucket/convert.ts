@@ -50,6 +50,16 @@ export interface BbRepository {
   is_private: boolean
   mainbranch?: { name: string } | null
   links?: { clone?: { name: string; href: string }[] }
+  workspace?: BbWorkspace
+  project?: { key: string; uuid?: string; name?: string }
+}
+
+export interface BbProject {
+  key: string
+  uuid: string
+  name: string
+  workspace?: BbWorkspace
+  owner?: { uuid: string; username?: string; display_name?: string }
 }
 
 export interface BbDiffstat {
@@ -90,6 +100,7 @@ export function toRepository(r: BbRepository, webUrl: string): RepositoryInfo {
     isPrivate: r.is_private,
     defaultBranch: r.mainbranch?.name ?? null,
     cloneUrl: stripUserInfo(https) ?? `${webUrl}/${r.full_name}.git`,
+    ...(r.project?.key ? { project: r.project.key } : {}),
   }
 }
 

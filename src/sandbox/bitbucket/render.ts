@@ -4,7 +4,14 @@
  * braces, paginated envelopes); the tests validate them against the published OpenAPI document.
  */
 import type { CommitData, DiffEntry } from '../git.js'
-import type { SbHook, SbPullRequest, SbRepository, SbUser, SbWorkspace } from './state.js'
+import {
+  defaultProject,
+  type SbHook,
+  type SbPullRequest,
+  type SbRepository,
+  type SbUser,
+  type SbWorkspace,
+} from './state.js'
 
 export interface Urls {
   /** Web and Git base, e.g. http://127.0.0.1:7990 */
@@ -27,6 +34,29 @@ export function account(u: SbUser, urls: Urls) {
       self: link(`${urls.api}/users/${encodeURIComponent(u.uuid)}`),
       html: link(`${urls.web}/${encodeURIComponent(u.uuid)}/`),
       avatar: link(`${urls.web}/account/${u.username}/avatar/`),
+    },
+  }
+}
+
+/**
+ * The project a repository belongs to (`p`: its own, by default the workspace's default one).
+ * Every workspace repository on Bitbucket Cloud is in a project.
+ */
+export function project(
+  w: SbWorkspace,
+  urls: Urls,
+  p: { key: string; uuid: string; name: string } = defaultProject(w),
+) {
+  const { key, uuid } = p
+  return {
+    type: 'project',
+    key,
+    uuid,
+    name: p.name,
+    links: {
+      self: link(`${urls.api}/workspaces/${w.slug}/projects/${key}`),
+      html: link(`${urls.web}/${w.slug}/workspace/projects/${key}`),
+      avatar: link(`${urls.web}/account/user/${w.slug}/projects/${key}/avatar/32`),
     },
   }
 }
@@ -58,7 +88,13 @@ export function workspace(w: SbWorkspace, urls: Urls) {
   }
 }
 
-export function repository(r: SbRepository, w: SbWorkspace, mainbranch: string | null, urls: Urls) {
+export function repository(
+  r: SbRepository,
+  w: SbWorkspace,
+  mainbranch: string | null,
+  urls: Urls,
+  proj?: { key: string; uuid: string; name: string },
+) {
   const full = `${r.workspace}/${r.slug}`
   return {
     type: 'repository',
@@ -84,6 +120,7 @@ export function repository(r: SbRepository, w: SbWorkspace, mainbranch: string |
       links: { avatar: link(`${urls.web}/workspaces/${w.slug}/avatar/`) },
     },
     workspace: workspaceBase(w, urls),
+    project: project(w, urls, proj),
     ...(mainbranch ? { mainbranch: { type: 'branch', name: mainbranch } } : {}),
     links: {
       self: link(`${urls.api}/repositories/${full}`),

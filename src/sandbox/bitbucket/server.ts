@@ -35,7 +35,14 @@ import {
 import * as render from './render.js'
 import { branchFilter, projectFields } from './query.js'
 import { RateLimiter, type RateLimitSettings } from './rate-limit.js'
-import { DEFAULT_SCOPES, SandboxState, type SbRepository, type SbToken } from './state.js'
+import {
+  API_TOKEN_DEFAULT_SCOPES,
+  DEFAULT_SCOPES,
+  granularScope,
+  SandboxState,
+  type SbRepository,
+  type SbToken,
+} from './state.js'
 import { actorOf, deliver, pushPayload, redeliver, repoRef } from './webhooks.js'
 
 export interface BitbucketSandboxOptions {
@@ -60,6 +67,7 @@ export interface BitbucketSandbox {
 }
 
 const SLUG = /^[a-z0-9][a-z0-9_.-]{0,61}$/
+const PROJECT_KEY = /^[A-Za-z0-9_]{1,64}$/
 const HOOK_EVENTS = new Set([
   'repo:push',
   'repo:fork',
@@ -107,38 +115,84 @@ export async function startBitbucketSandbox(o: BitbucketSandboxOptions): Promise
   const apiError = (status: number, message: string, headers: Record<string, string> = {}) =>
     new HttpError(status, message, headers)
 
+  /**
+   * Who a REST request comes from: an OAuth or access token (repository, project, workspace) as
+   * Bearer; an Atlassian API token only as Basic `email:token` (as Bearer it is refused, as
+   * bitbucket.org answers 401 "Token is invalid, expired, or not supported for this endpoint").
+   */
   function caller(req: IncomingMessage): Caller | undefined {
     const t = bearer(req)
     if (t) {
       const token = state.liveToken(t)
-      if (!token || token.kind === 'refresh') return undefined
+      if (!token || token.kind === 'refresh' || token.kind === 'api') return undefined
       return token.username ? { token, username: token.username } : { token }
+    }
+    const b = basicAuth(req)
+    if (b) {
+      const token = state.liveToken(b.password)
+      const u = token?.kind === 'api' && token.username ? state.user(token.username) : undefined
+      if (!token || !u || u.email.toLowerCase() !== b.user.toLowerCase()) return undefined
+      return { token, username: u.username }
     }
     return undefined
   }
 
-  function requireCaller(req: IncomingMessage, scope?: string): Caller {
+  /**
+   * Whether the caller's token has a scope: classic names (`repository`, `webhook`, …; a `:write`
+   * or `:admin` one includes the read) for OAuth and access tokens, granular ones
+   * (`read:repository:bitbucket`, …) for API tokens (`granular`, or the classic name's pair).
+   */
+  function hasScope(c: Caller, scope: string, granular = granularScope(scope)): boolean {
+    const has = (x: string) => c.token.scopes.includes(x)
+    if (c.token.kind === 'api') {
+      const [level, area] = granular.split(':')
+      return (
+        has(granular) ||
+        (level === 'read' && (has(`write:${area}:bitbucket`) || has(`admin:${area}:bitbucket`)))
+      )
+    }
+    return has(scope) || has(`${scope}:write`) || has(`${scope}:admin`)
+  }
+
+  function requireCaller(req: IncomingMessage, scope?: string, granular?: string): Caller {
     const c = caller(req)
-    if (!c) throw apiError(401, 'Access token expired or invalid.')
-    if (
-      scope &&
-      !c.token.scopes.includes(scope) &&
-      !c.token.scopes.includes(`${scope}:write`) &&
-      !c.token.scopes.includes(`${scope}:admin`)
-    )
-      throw apiError(403, `Your credentials lack one or more required privilege scopes: ${scope}`)
+    if (!c)
+      throw apiError(
+        401,
+        basicAuth(req)
+          ? 'Token is invalid, expired, or not supported for this endpoint.'
+          : 'Access token expired or invalid.',
+      )
+    const need = c.token.kind === 'api' ? (granular ?? (scope && granularScope(scope))) : scope
+    if (need && !hasScope(c, scope ?? need, granular))
+      throw apiError(403, `Your credentials lack one or more required privilege scopes: ${need}`)
     return c
   }
 
+  /** Whether the caller reaches the workspace itself (repository and project tokens do not). */
   function reaches(c: Caller, workspace: string): boolean {
     if (c.token.kind === 'workspace') return c.token.workspace === workspace
+    if (c.token.kind === 'project' || c.token.kind === 'repository') return false
     return !!c.username && state.isMember(c.username, workspace)
+  }
+
+  /**
+   * Whether the caller reaches a repository: a repository access token only its own, a project
+   * access token those of its project, a workspace token its workspace's, a user those of the
+   * workspaces they belong to.
+   */
+  function reachesRepo(c: Caller, r: SbRepository): boolean {
+    const t = c.token
+    if (t.kind === 'repository') return t.workspace === r.workspace && t.repository === r.slug
+    if (t.kind === 'project')
+      return t.workspace === r.workspace && t.project === state.projectOf(r).key
+    return reaches(c, r.workspace)
   }
 
   function findRepo(c: Caller | undefined, ws: string, slug: string): SbRepository {
     const r = state.repository(ws, slug)
     if (!r) throw apiError(404, `Repository ${ws}/${slug} not found`)
-    if (r.isPrivate && (!c || !reaches(c, ws))) {
+    if (r.isPrivate && (!c || !reachesRepo(c, r))) {
       if (!c) throw apiError(401, 'This repository is private: authentication required.')
       throw apiError(404, `Repository ${ws}/${slug} not found`)
     }
@@ -159,7 +213,7 @@ export async function startBitbucketSandbox(o: BitbucketSandboxOptions): Promise
   }
 
   async function repoJson(r: SbRepository) {
-    return render.repository(r, state.workspace(r.workspace)!, await mainBranch(r), urls)
+    return render.repository(r, state.workspace(r.workspace)!, await mainBranch(r), urls, r.project)
   }
 
   function pageParams(u: URL, max = 100) {
@@ -191,6 +245,14 @@ export async function startBitbucketSandbox(o: BitbucketSandboxOptions): Promise
       isPrivate: input['isPrivate'] !== false,
       description: typeof input['description'] === 'string' ? input['description'] : '',
       createdOn: now(),
+    }
+    const project = input['project']
+    if (project !== undefined) {
+      if (typeof project !== 'string' || !PROJECT_KEY.test(project))
+        throw new HttpError(400, 'project must be a project key (letters, digits, _)')
+      const p = state.projectsOf(workspace).find((x) => x.key === project)
+      if (!p) throw new HttpError(404, `No project '${project}' in ${workspace}`)
+      r.project = { key: p.key, uuid: p.uuid, name: p.name }
     }
     state.data.repositories.push(r)
     state.save()
@@ -420,15 +482,13 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
     const method = req.method ?? 'GET'
     const [a, b, c, d, e, f] = parts
     if (a === 'user' && !b && method === 'GET') {
-      const cl = requireCaller(req, 'account')
-      if (!cl.username)
-        throw apiError(403, 'This endpoint needs a user: workspace access tokens have none')
+      const cl = requireCaller(req, 'account', 'read:user:bitbucket')
+      if (!cl.username) throw apiError(403, 'This endpoint needs a user: access tokens have none')
       return sendJson(res, 200, render.account(state.user(cl.username)!, urls))
     }
     if (a === 'user' && b === 'workspaces' && !c && method === 'GET') {
-      const cl = requireCaller(req, 'account')
-      if (!cl.username)
-        throw apiError(403, 'This endpoint needs a user: workspace access tokens have none')
+      const cl = requireCaller(req, 'account', 'read:workspace:bitbucket')
+      if (!cl.username) throw apiError(403, 'This endpoint needs a user: access tokens have none')
       const access = state.data.workspaces
         .filter((w) => state.isMember(cl.username!, w.slug))
         .map((w) => ({
@@ -441,21 +501,70 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
       return sendJson(res, 200, render.paginated(access, page, pagelen, u))
     }
     if (a === 'workspaces' && b && !c && method === 'GET') {
-      const cl = requireCaller(req)
+      const cl = requireCaller(req, undefined, 'read:workspace:bitbucket')
+      // Repository and project access tokens "can't be used to manage or interact with
+      // workspaces" (support.atlassian.com/bitbucket-cloud/docs/access-tokens).
+      if (cl.token.kind === 'project' || cl.token.kind === 'repository')
+        throw apiError(403, 'Forbidden')
       const w = state.workspace(b)
       if (!w || !reaches(cl, b)) throw apiError(404, `No workspace with identifier '${b}'.`)
       return sendJson(res, 200, render.workspace(w, urls))
     }
+    if (a === 'workspaces' && b && c === 'projects' && d && !e && method === 'GET') {
+      const cl = requireCaller(req, 'project')
+      if (cl.token.kind === 'repository') throw apiError(403, 'Forbidden')
+      const w = state.workspace(b)
+      const p = w && state.projectsOf(b).find((x) => x.key === d)
+      const mine =
+        cl.token.kind === 'project'
+          ? cl.token.workspace === b && cl.token.project === d
+          : reaches(cl, b)
+      if (!w || !p || !mine) throw apiError(404, `Project ${d} not found`)
+      return sendJson(res, 200, {
+        ...render.project(w, urls, p),
+        owner: {
+          type: 'team',
+          uuid: w.uuid,
+          username: w.slug,
+          display_name: w.name,
+        },
+        is_private: true,
+        description: '',
+        created_on: w.createdOn,
+        updated_on: w.createdOn,
+        has_publicly_visible_repos: state.data.repositories.some(
+          (r) => r.workspace === b && !r.isPrivate && state.projectOf(r).key === d,
+        ),
+      })
+    }
     if (a !== 'repositories' || !b) throw apiError(404, 'Resource not found')
     const cl = caller(req)
-    if (req.headers.authorization && !cl) throw apiError(401, 'Access token expired or invalid.')
-    if (cl && !cl.token.scopes.some((s) => s.startsWith('repository')))
-      throw apiError(403, 'Your credentials lack one or more required privilege scopes: repository')
+    if (req.headers.authorization && !cl)
+      throw apiError(
+        401,
+        basicAuth(req) || bearer(req)
+          ? 'Token is invalid, expired, or not supported for this endpoint.'
+          : 'Access token expired or invalid.',
+      )
+    if (cl && !hasScope(cl, 'repository'))
+      throw apiError(
+        403,
+        `Your credentials lack one or more required privilege scopes: ${cl.token.kind === 'api' ? 'read:repository:bitbucket' : 'repository'}`,
+      )
     if (!c) {
       if (method !== 'GET') throw new HttpError(405, 'Method not allowed', { Allow: 'GET' })
       if (!state.workspace(b)) throw apiError(404, `No workspace with identifier '${b}'.`)
+      // The one filter the adapter sends (a project's repositories); anything else is refused.
+      const q = u.searchParams.get('q')
+      const pm = q === null ? undefined : /^\s*project\.key\s*=\s*"([^"\\]*)"\s*$/.exec(q)
+      if (q !== null && !pm) throw apiError(400, `Invalid query: ${q.slice(0, 200)}`)
+      // A listing holds what the caller can see: public repositories for anyone, private ones
+      // only within the token's reach (a repository token sees its own and the public ones).
       const visible = state.data.repositories.filter(
-        (r) => r.workspace === b && (!r.isPrivate || (cl && reaches(cl, b))),
+        (r) =>
+          r.workspace === b &&
+          (!pm || state.projectOf(r).key === pm[1]) &&
+          (!r.isPrivate || (cl && reachesRepo(cl, r))),
       )
       const { page, pagelen } = pageParams(u)
       const all = await Promise.all(visible.map(repoJson))
@@ -536,8 +645,14 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
     uid?: string,
   ) {
     if (!cl) throw apiError(401, 'Authentication required')
-    if (!cl.token.scopes.includes('webhook'))
-      throw apiError(403, 'Your credentials lack one or more required privilege scopes: webhook')
+    const writes = req.method === 'POST' || req.method === 'DELETE' || req.method === 'PUT'
+    const granular = writes ? 'write:webhook:bitbucket' : 'read:webhook:bitbucket'
+    if (!hasScope(cl, 'webhook', granular))
+      throw apiError(
+        403,
+        `Your credentials lack one or more required privilege scopes: ${cl.token.kind === 'api' ? granular : 'webhook'}`,
+      )
+    if (!reachesRepo(cl, repo)) throw apiError(403, 'You do not have access to this repository')
     const w = state.workspace(repo.workspace)!
     if (cl.username && !w.admins.includes(cl.username))
       throw apiError(403, 'You need admin access to the repository to manage webhooks')
@@ -572,10 +687,7 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
         !events.every((x) => typeof x === 'string' && HOOK_EVENTS.has(x))
       )
         throw apiError(400, 'events: one or more valid event keys are required')
-      if (
-        events.some((x) => String(x).startsWith('pullrequest:')) &&
-        !cl.token.scopes.some((s) => s.startsWith('pullrequest'))
-      )
+      if (events.some((x) => String(x).startsWith('pullrequest:')) && !hasScope(cl, 'pullrequest'))
         throw apiError(
           403,
           'Your credentials lack one or more required privilege scopes: pullrequest',
@@ -719,25 +831,38 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
 
   // ---- web: archives and Git -----------------------------------------------------------------
 
+  /**
+   * Who a Git request comes from: `x-token-auth` with an OAuth or access token; an Atlassian API
+   * token with the static user `x-bitbucket-api-token-auth` or the account's username
+   * (support.atlassian.com/bitbucket-cloud/docs/using-api-tokens); a user's own password (the
+   * sandbox's convenience).
+   */
   function gitCaller(
     req: IncomingMessage,
   ): Caller | { username: string; token?: undefined } | undefined {
     const b = basicAuth(req)
     if (b) {
+      const t = state.liveToken(b.password)
       if (b.user === 'x-token-auth') {
-        const t = state.liveToken(b.password)
-        if (!t || t.kind === 'refresh') return undefined
+        if (!t || t.kind === 'refresh' || t.kind === 'api') return undefined
         return t.username ? { token: t, username: t.username } : { token: t }
       }
+      if (t?.kind === 'api' && t.username) {
+        if (b.user === 'x-bitbucket-api-token-auth' || b.user === t.username)
+          return { token: t, username: t.username }
+        return undefined
+      }
+      if (b.user === 'x-bitbucket-api-token-auth') return undefined
       const u = state.user(b.user)
       return u && safeEqual(u.password, b.password) ? { username: u.username } : undefined
     }
     return caller(req)
   }
 
-  function gitReaches(c: ReturnType<typeof gitCaller>, ws: string): boolean {
+  function gitReaches(c: ReturnType<typeof gitCaller>, ws: string, slug: string): boolean {
     if (!c) return false
-    if (c.token) return reaches(c as Caller, ws)
+    const r = state.repository(ws, slug)
+    if (c.token) return !!r && reachesRepo(c as Caller, r) && hasScope(c as Caller, 'repository')
     return state.isMember(c.username, ws)
   }
 
@@ -753,7 +878,7 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
       const c = gitCaller(req)
       if (req.headers.authorization && !c)
         throw new HttpError(401, 'Authentication failed', challenge)
-      if ((repo.isPrivate || isPush) && !gitReaches(c, ws))
+      if ((repo.isPrivate || isPush) && !gitReaches(c, ws, slug))
         throw new HttpError(c ? 403 : 401, 'Access denied', c ? {} : challenge)
       const before =
         isPush && req.method === 'POST' ? await refs(state.repoDir(ws, slug)) : undefined
@@ -772,7 +897,7 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
       if (!m || !repo) throw new HttpError(404, 'Not found')
       const c = gitCaller(req)
       if (req.headers.authorization && !c) throw new HttpError(401, 'Authentication failed')
-      if (repo.isPrivate && !gitReaches(c, ws)) throw new HttpError(c ? 403 : 401, 'Access denied')
+      if (repo.isPrivate && !gitReaches(c, ws, second)) throw new HttpError(c ? 403 : 401, 'Access denied')
       const dir = state.repoDir(ws, second)
       const id = await resolveRef(dir, m[1]!)
       if (!id) throw new HttpError(404, 'No such revision')
@@ -803,10 +928,12 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
         endpoints: [
           'POST /_sandbox/users {username, password, displayName?, email?}',
           'POST /_sandbox/workspaces {slug, name?, admins?: [username], members?: [username]}',
-          'POST /_sandbox/repositories {workspace, slug, isPrivate?, mainbranch?, files?: {path: content}}',
+          'POST /_sandbox/projects {workspace, key, name?}',
+          'POST /_sandbox/repositories {workspace, slug, project?, isPrivate?, mainbranch?, files?: {path: content}}',
           'POST /_sandbox/repositories/{workspace}/{slug}/commits {branch, message, files: {path: content|null}, author?: username}',
           'POST /_sandbox/consumers {key, secret?, callbackUrl}',
-          'POST /_sandbox/access-tokens {workspace, scopes?, expiresIn?}',
+          'POST /_sandbox/access-tokens {workspace, project? | repository?, scopes?, expiresIn?}',
+          'POST /_sandbox/api-tokens {username, scopes?, expiresIn?}',
           'POST /_sandbox/tokens/revoke {token}',
           'POST /_sandbox/tokens/restore {token}',
           'POST /_sandbox/users/{username}/revoke-grants',
@@ -924,18 +1051,72 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
       state.save()
       return sendJson(res, 201, cons)
     }
+    if (method === 'POST' && a === 'projects' && !b) {
+      const ws = str('workspace') ?? ''
+      const key = str('key') ?? ''
+      if (!state.workspace(ws)) throw new HttpError(404, `No workspace '${ws}'`)
+      if (!PROJECT_KEY.test(key))
+        throw new HttpError(400, 'key must be a project key (letters, digits, _)')
+      if (state.projectsOf(ws).some((p) => p.key === key))
+        throw new HttpError(409, `Project ${key} exists in ${ws}`)
+      const p = state.ensureProject(ws, key, str('name'))
+      state.save()
+      return sendJson(res, 201, { workspace: ws, key: p.key, uuid: p.uuid, name: p.name })
+    }
     if (method === 'POST' && a === 'access-tokens' && !b) {
+      // A workspace access token, or with `project`/`repository` a project or repository one
+      // (Bitbucket: Workspace, Project or Repository settings → Access tokens).
       const ws = str('workspace') ?? ''
       if (!state.workspace(ws)) throw new HttpError(404, `No workspace '${ws}'`)
+      const project = str('project')
+      const repository = str('repository')
+      if (project !== undefined && repository !== undefined)
+        throw new HttpError(400, 'give project or repository, not both')
+      if (project !== undefined && !state.projectsOf(ws).some((p) => p.key === project))
+        throw new HttpError(404, `No project '${project}' in ${ws}`)
+      if (repository !== undefined && !state.repository(ws, repository))
+        throw new HttpError(404, `No repository '${ws}/${repository}'`)
+      // Access tokens have no `account` scope (they are not users).
+      const fallback = DEFAULT_SCOPES.filter((x) => x !== 'account').concat(
+        project !== undefined ? ['project'] : [],
+      )
       const scopes = Array.isArray(body['scopes'])
         ? (body['scopes'] as unknown[]).map(String)
-        : DEFAULT_SCOPES
+        : repository === undefined && project === undefined
+          ? DEFAULT_SCOPES
+          : fallback
       const expiresIn = typeof body['expiresIn'] === 'number' ? body['expiresIn'] : undefined
-      const t: SbToken = { kind: 'workspace', workspace: ws, scopes, revoked: false }
+      const t: SbToken =
+        repository !== undefined
+          ? { kind: 'repository', workspace: ws, repository, scopes, revoked: false }
+          : project !== undefined
+            ? { kind: 'project', workspace: ws, project, scopes, revoked: false }
+            : { kind: 'workspace', workspace: ws, scopes, revoked: false }
       if (expiresIn !== undefined) t.expiresAt = Date.now() + expiresIn * 1000
       const token = state.newToken(t)
       state.save()
-      return sendJson(res, 201, { token, workspace: ws, scopes })
+      return sendJson(res, 201, {
+        token,
+        kind: t.kind,
+        workspace: ws,
+        ...(project !== undefined ? { project } : {}),
+        ...(repository !== undefined ? { repository } : {}),
+        scopes,
+      })
+    }
+    if (method === 'POST' && a === 'api-tokens' && !b) {
+      // An Atlassian API token with Bitbucket scopes (id.atlassian.com → Security → API tokens).
+      const user = state.user(str('username') ?? '')
+      if (!user) throw new HttpError(404, `No user '${str('username') ?? ''}'`)
+      const scopes = Array.isArray(body['scopes'])
+        ? (body['scopes'] as unknown[]).map(String)
+        : API_TOKEN_DEFAULT_SCOPES
+      const expiresIn = typeof body['expiresIn'] === 'number' ? body['expiresIn'] : undefined
+      const t: SbToken = { kind: 'api', username: user.username, scopes, revoked: false }
+      if (expiresIn !== undefined) t.expiresAt = Date.now() + expiresIn * 1000
+      const token = state.newToken(t)
+      state.save()
+      return sendJson(res, 201, { token, username: user.username, email: user.email, scopes })
     }
     if (method === 'POST' && a === 'tokens' && (b === 'revoke' || b === 'restore') && !c) {
       const token = str('token') ?? ''

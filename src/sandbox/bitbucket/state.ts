@@ -4,7 +4,7 @@
  * requests, kept in memory and written to `<data-dir>/bitbucket.json` after every change (repos
  * live beside it as bare Git repositories). Tokens are random and opaque, as Bitbucket's are.
  */
-import { randomBytes, randomUUID } from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -34,6 +34,16 @@ export interface SbRepository {
   isPrivate: boolean
   description: string
   createdOn: string
+  /** Its project (absent: the workspace's default one, `defaultProject`). */
+  project?: { key: string; uuid: string; name: string }
+}
+
+export interface SbProject {
+  workspace: string
+  key: string
+  name: string
+  uuid: string
+  createdOn: string
 }
 
 export interface SbConsumer {
@@ -42,12 +52,23 @@ export interface SbConsumer {
   callbackUrl: string
 }
 
+/**
+ * A token: an OAuth access or refresh token (of a user, through a consumer); a workspace, project
+ * or repository access token (issued to that resource, no user: Bearer for the API, `x-token-auth`
+ * for Git); or an Atlassian API token (`api`: of a user, Basic `email:token` for the API,
+ * `x-bitbucket-api-token-auth` or the username for Git; granular scopes such as
+ * `read:repository:bitbucket`).
+ */
 export interface SbToken {
-  kind: 'access' | 'refresh' | 'workspace'
-  /** The user an OAuth token acts for. */
+  kind: 'access' | 'refresh' | 'workspace' | 'project' | 'repository' | 'api'
+  /** The user an OAuth or API token acts for. */
   username?: string
-  /** The workspace a workspace access token belongs to. */
+  /** The workspace a workspace, project or repository access token belongs to. */
   workspace?: string
+  /** The project key a project access token belongs to. */
+  project?: string
+  /** The repository slug a repository access token belongs to. */
+  repository?: string
   consumer?: string
   /** The refresh token an access token was issued with (revoking one revokes the other). */
   grant?: string
@@ -101,6 +122,8 @@ interface Persisted {
   tokens: Record<string, SbToken>
   hooks: SbHook[]
   pullRequests: SbPullRequest[]
+  /** Absent in files written before projects were modelled. */
+  projects?: SbProject[]
   nextPullRequestId: number
   settings: { accessTokenLifetimeSeconds: number; maxPagelen?: number; tokenDelayMs?: number }
 }
@@ -112,6 +135,43 @@ export const DEFAULT_SCOPES = [
   'pullrequest',
   'webhook',
 ]
+
+/**
+ * The project of a repository created without one. Every workspace repository on Bitbucket Cloud
+ * is in a project; this one's key is made from the workspace slug and its UUID derived from the
+ * workspace's (stable across restarts).
+ */
+export function defaultProject(w: SbWorkspace): { key: string; uuid: string; name: string } {
+  const key =
+    w.slug
+      .replace(/[^a-z0-9]/gi, '')
+      .toUpperCase()
+      .slice(0, 10) || 'PROJ'
+  const h = createHash('sha256').update(`project:${w.uuid}`).digest('hex')
+  const uuid = `{${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}}`
+  return { key, uuid, name: w.name }
+}
+
+/** What an Atlassian API token gets by default here: what Junction needs (README's table). */
+export const API_TOKEN_DEFAULT_SCOPES = [
+  'read:user:bitbucket',
+  'read:workspace:bitbucket',
+  'read:project:bitbucket',
+  'read:repository:bitbucket',
+  'read:pullrequest:bitbucket',
+  'read:webhook:bitbucket',
+  'write:webhook:bitbucket',
+]
+
+/**
+ * An API token's granular scope for a classic one, as the REST reference pairs them
+ * (`x-atlassian-oauth2-scopes` beside `security` in swagger.v3.json). `account` splits in two:
+ * `/user` takes `read:user:bitbucket`, `/user/workspaces` `read:workspace:bitbucket`.
+ */
+export function granularScope(classic: string): string {
+  const [area = '', level = 'read'] = classic.split(':')
+  return `${level === 'write' || level === 'admin' || level === 'delete' ? level : 'read'}:${area}:bitbucket`
+}
 
 export class SandboxState {
   data: Persisted
@@ -164,6 +224,39 @@ export class SandboxState {
 
   repository(workspace: string, slug: string): SbRepository | undefined {
     return this.data.repositories.find((r) => r.workspace === workspace && r.slug === slug)
+  }
+
+  project(workspace: string, key: string): SbProject | undefined {
+    return (this.data.projects ?? []).find((p) => p.workspace === workspace && p.key === key)
+  }
+
+  /** The workspace's project `key`, created when missing (repositories always have one). */
+  ensureProject(workspace: string, key: string, name?: string): SbProject {
+    const found = this.project(workspace, key)
+    if (found) return found
+    const p = {
+      workspace,
+      key,
+      name: name ?? key,
+      uuid: this.newUuid(),
+      createdOn: new Date().toISOString(),
+    }
+    ;(this.data.projects ??= []).push(p)
+    return p
+  }
+
+  /** The workspace's projects: those created, and the default one. */
+  projectsOf(workspace: string): { key: string; uuid: string; name: string }[] {
+    const w = this.workspace(workspace)
+    if (!w) return []
+    const own = (this.data.projects ?? []).filter((p) => p.workspace === workspace)
+    const d = defaultProject(w)
+    return own.some((p) => p.key === d.key) ? own : [...own, d]
+  }
+
+  /** The project a repository is in (its own, or the workspace's default one). */
+  projectOf(r: SbRepository): { key: string; uuid: string; name: string } {
+    return r.project ?? defaultProject(this.workspace(r.workspace)!)
   }
 
   consumer(key: string): SbConsumer | undefined {
