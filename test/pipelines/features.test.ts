@@ -209,8 +209,14 @@ for (const engine of testEngines()) {
     })
 
     it('polls a repository whose webhook cannot be registered, and starts on a new head', async () => {
-      // The sandbox refuses the next webhook registrations (a provider outage).
-      await f.sb.admin('failures', { count: 1, status: 500 })
+      // The sandbox refuses the webhook registration (a provider outage), and only that request:
+      // background calls (polls, other repositories) cannot take the injected failure.
+      await f.sb.admin('failures', {
+        count: 1,
+        status: 500,
+        method: 'POST',
+        path: '/2.0/repositories/acme/lib/hooks',
+      })
       await cp.send(
         new CreatePipelineCommand({
           pipeline: declaration({

@@ -461,8 +461,13 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
   async function api(req: IncomingMessage, res: ServerResponse, u: URL, parts: string[]) {
     limiter.observe(req, res)
     state.stats.apiRequests++
-    if (state.failures.count > 0) {
-      state.failures.count--
+    const fail = state.failures
+    if (
+      fail.count > 0 &&
+      (fail.method === undefined || fail.method === req.method) &&
+      (fail.path === undefined || fail.path === u.pathname)
+    ) {
+      fail.count--
       const headers: Record<string, string> = {}
       if (state.failures.retryAfter !== undefined)
         headers['Retry-After'] = String(state.failures.retryAfter)
@@ -897,7 +902,8 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
       if (!m || !repo) throw new HttpError(404, 'Not found')
       const c = gitCaller(req)
       if (req.headers.authorization && !c) throw new HttpError(401, 'Authentication failed')
-      if (repo.isPrivate && !gitReaches(c, ws, second)) throw new HttpError(c ? 403 : 401, 'Access denied')
+      if (repo.isPrivate && !gitReaches(c, ws, second))
+        throw new HttpError(c ? 403 : 401, 'Access denied')
       const dir = state.repoDir(ws, second)
       const id = await resolveRef(dir, m[1]!)
       if (!id) throw new HttpError(404, 'No such revision')
@@ -939,7 +945,7 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
           'POST /_sandbox/users/{username}/revoke-grants',
           'POST /_sandbox/users/{username}/restore-grants',
           'PUT /_sandbox/settings {accessTokenLifetimeSeconds?, maxPagelen?, tokenDelayMs?}',
-          'POST /_sandbox/failures {count, status, retryAfter?}',
+          'POST /_sandbox/failures {count, status, retryAfter?, method?, path?}',
           'GET|PUT|DELETE /_sandbox/rate-limits {enabled?, windowMs?, repositories?, webhooks?, anonymous?, seats?}',
           'GET /_sandbox/stats',
           'GET /_sandbox/deliveries',
@@ -1182,6 +1188,9 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
         throw new HttpError(400, 'count and status are numbers')
       state.failures = { count, status }
       if (typeof body['retryAfter'] === 'number') state.failures.retryAfter = body['retryAfter']
+      // Aimed at one request (method and/or exact path), so background calls cannot take it.
+      if (typeof body['method'] === 'string') state.failures.method = body['method']
+      if (typeof body['path'] === 'string') state.failures.path = body['path']
       return sendJson(res, 200, state.failures)
     }
     throw new HttpError(404, 'No such sandbox admin endpoint (GET /_sandbox lists them)')

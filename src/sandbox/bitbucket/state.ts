@@ -177,8 +177,12 @@ export class SandboxState {
   data: Persisted
   /** Counters for tests and the admin API (not persisted). */
   readonly stats = { tokenGrants: { authorization_code: 0, refresh_token: 0 }, apiRequests: 0 }
-  /** Injected failures: the next `count` API requests answer `status` (retry tests). */
-  failures: { count: number; status: number; retryAfter?: number } = { count: 0, status: 503 }
+  /**
+   * Injected failures: the next `count` API requests (of `method` to exactly `path`, when given)
+   * answer `status` (retry and outage tests).
+   */
+  failures: { count: number; status: number; retryAfter?: number; method?: string; path?: string } =
+    { count: 0, status: 503 }
   readonly deliveries: SbDelivery[] = []
   /** What each recent delivery sent (for a resend), by delivery id. */
   readonly deliveryBodies = new Map<string, { event: string; body: Buffer }>()
