@@ -11,6 +11,7 @@ import { AwsError } from '../errors/aws-error.js'
 import type { PipelineOperationName } from '../generated/codepipeline.js'
 import type { Principal } from '../iam/principal.js'
 import { invokePipelineAs, sourceEventsOf, type PipelineApiDeps } from '../pipelines/api.js'
+import { revisionMessage } from '../pipelines/wire.js'
 import { badge, esc, hidden, type Shell } from './html.js'
 
 export interface ConsoleSession {
@@ -45,6 +46,13 @@ const time = (seconds: number | undefined) =>
         .replace(/\.\d{3}Z$/, ' UTC')}</time>`
 
 const short = (id: string | undefined) => (id ? `<code>${esc(id.slice(0, 12))}</code>` : '')
+/** A revision summary's first line (the commit message inside CodePipeline's JSON form). */
+const headline = (summary: string | undefined) => revisionMessage(summary).split('\n')[0]!
+/** A commit id (whole, or its first 12 characters), linked to its page on the provider if known. */
+const revisionLink = (id: string, url: string | undefined, whole = false) => {
+  const code = `<code>${esc(whole ? id : id.slice(0, 12))}</code>`
+  return url && /^https?:\/\//.test(url) ? `<a href="${esc(url)}">${code}</a>` : code
+}
 
 interface Summary {
   pipelineExecutionId: string
@@ -53,7 +61,12 @@ interface Summary {
   startTime: number
   lastUpdateTime: number
   trigger: { triggerType: string; triggerDetail: string }
-  sourceRevisions: { actionName: string; revisionId: string; revisionSummary: string }[]
+  sourceRevisions: {
+    actionName: string
+    revisionId: string
+    revisionSummary: string
+    revisionUrl?: string
+  }[]
 }
 
 export function pipelineRoutes(api: PipelineApiDeps, kit: PageKit): Record<string, Route> {
@@ -123,6 +136,8 @@ export function pipelineRoutes(api: PipelineApiDeps, kit: PageKit): Record<strin
         latestExecution?: { pipelineExecutionId: string; status: string }
         actionStates: {
           actionName: string
+          revisionUrl?: string
+          currentRevision?: { revisionId: string }
           latestExecution?: {
             status: string
             summary?: string
@@ -148,7 +163,7 @@ export function pipelineRoutes(api: PipelineApiDeps, kit: PageKit): Record<strin
           `<section class="card" aria-labelledby="stage-${esc(st.stageName)}"><h3 id="stage-${esc(st.stageName)}">${esc(st.stageName)} ${st.latestExecution ? badge(st.latestExecution.status) : ''}</h3><table class="list"><thead><tr><th scope="col">Action</th><th scope="col">Status</th><th scope="col">Summary</th><th scope="col">Log</th></tr></thead><tbody>${st.actionStates
             .map((a) => {
               const l = a.latestExecution
-              return `<tr><td data-label="Action">${esc(a.actionName)}</td><td data-label="Status">${l ? badge(l.status) : '<span class="muted">not run</span>'}</td><td data-label="Summary">${esc(l?.summary ?? '')}</td><td data-label="Log">${l?.externalExecutionUrl ? `<a href="${esc(l.externalExecutionUrl)}">View log</a>` : ''}</td></tr>`
+              return `<tr><td data-label="Action">${esc(a.actionName)}</td><td data-label="Status">${l ? badge(l.status) : '<span class="muted">not run</span>'}</td><td data-label="Summary">${a.currentRevision ? `${revisionLink(a.currentRevision.revisionId, a.revisionUrl)} ` : ''}${esc(headline(l?.summary))}</td><td data-label="Log">${l?.externalExecutionUrl ? `<a href="${esc(l.externalExecutionUrl)}">View log</a>` : ''}</td></tr>`
             })
             .join('')}</tbody></table></section>`,
       )
@@ -156,7 +171,7 @@ export function pipelineRoutes(api: PipelineApiDeps, kit: PageKit): Record<strin
     const runRows = runs
       .map(
         (r) =>
-          `<tr><td data-label="Execution">${execLink(name, r.pipelineExecutionId, short(r.pipelineExecutionId))}</td><td data-label="Status">${badge(r.status)}</td><td data-label="Trigger">${esc(r.trigger.triggerType)}</td><td data-label="Revision">${short(r.sourceRevisions[0]?.revisionId)} ${esc(r.sourceRevisions[0]?.revisionSummary ?? '')}</td><td data-label="Started">${time(r.startTime)}</td></tr>`,
+          `<tr><td data-label="Execution">${execLink(name, r.pipelineExecutionId, short(r.pipelineExecutionId))}</td><td data-label="Status">${badge(r.status)}</td><td data-label="Trigger">${esc(r.trigger.triggerType)}</td><td data-label="Revision">${short(r.sourceRevisions[0]?.revisionId)} ${esc(headline(r.sourceRevisions[0]?.revisionSummary))}</td><td data-label="Started">${time(r.startTime)}</td></tr>`,
       )
       .join('')
     const eventRows: string[] = []
@@ -292,7 +307,12 @@ export function pipelineRoutes(api: PipelineApiDeps, kit: PageKit): Record<strin
           status: string
           statusSummary?: string
           trigger: { triggerType: string; triggerDetail: string }
-          artifactRevisions: { name: string; revisionId: string; revisionSummary: string }[]
+          artifactRevisions: {
+            name: string
+            revisionId: string
+            revisionSummary: string
+            revisionUrl?: string
+          }[]
           variables?: { name: string; resolvedValue: string }[]
           executionMode: string
         }
@@ -306,6 +326,7 @@ export function pipelineRoutes(api: PipelineApiDeps, kit: PageKit): Record<strin
           status: string
           startTime: number
           lastUpdateTime: number
+          input?: { actionTypeId?: { category?: string } }
           output?: {
             outputVariables?: Record<string, string>
             executionResult?: { externalExecutionSummary?: string; externalExecutionUrl?: string }
@@ -317,7 +338,7 @@ export function pipelineRoutes(api: PipelineApiDeps, kit: PageKit): Record<strin
       .reverse()
       .map((a) => {
         const vars = Object.entries(a.output?.outputVariables ?? {})
-        return `<tr><td data-label="Stage">${esc(a.stageName)}</td><td data-label="Action">${esc(a.actionName)}</td><td data-label="Status">${badge(a.status)}</td><td data-label="Summary">${esc(a.output?.executionResult?.externalExecutionSummary ?? '')}${vars.length ? `<details><summary>Output variables</summary><dl>${vars.map(([k, v]) => `<dt>${esc(k)}</dt><dd><code>${esc(v.length > 300 ? `${v.slice(0, 300)}…` : v)}</code></dd>`).join('')}</dl></details>` : ''}</td><td data-label="Log">${a.output?.executionResult?.externalExecutionUrl ? `<a href="${esc(a.output.executionResult.externalExecutionUrl)}">View log</a>` : ''}</td></tr>`
+        return `<tr><td data-label="Stage">${esc(a.stageName)}</td><td data-label="Action">${esc(a.actionName)}</td><td data-label="Status">${badge(a.status)}</td><td data-label="Summary">${esc(headline(a.output?.executionResult?.externalExecutionSummary))}${vars.length ? `<details><summary>Output variables</summary><dl>${vars.map(([k, v]) => `<dt>${esc(k)}</dt><dd><code>${esc(v.length > 300 ? `${v.slice(0, 300)}…` : v)}</code></dd>`).join('')}</dl></details>` : ''}</td><td data-label="Log">${a.output?.executionResult?.externalExecutionUrl ? `<a href="${esc(a.output.executionResult.externalExecutionUrl)}">${a.input?.actionTypeId?.category === 'Source' ? 'View commit' : 'View log'}</a>` : ''}</td></tr>`
       })
       .join('')
     const running = e.status === 'InProgress' || e.status === 'Stopping'
@@ -328,7 +349,7 @@ ${e.statusSummary ? `<p class="flash ${e.status === 'Failed' ? 'bad' : 'ok'}" ro
 <dt>Execution ID</dt><dd><code>${esc(id)}</code></dd>
 <dt>Trigger</dt><dd>${esc(e.trigger.triggerType)} <span class="muted">${esc(e.trigger.triggerDetail)}</span></dd>
 <dt>Mode</dt><dd>${esc(e.executionMode)}</dd>
-<dt>Source revisions</dt><dd>${e.artifactRevisions.length ? e.artifactRevisions.map((r) => `${esc(r.name)}: <code>${esc(r.revisionId)}</code> ${esc(r.revisionSummary)}`).join('<br>') : '<span class="muted">not resolved yet</span>'}</dd>
+<dt>Source revisions</dt><dd>${e.artifactRevisions.length ? e.artifactRevisions.map((r) => `${esc(r.name)}: ${revisionLink(r.revisionId, r.revisionUrl, true)} ${esc(headline(r.revisionSummary))}`).join('<br>') : '<span class="muted">not resolved yet</span>'}</dd>
 <dt>Variables</dt><dd>${e.variables?.length ? e.variables.map((v) => `<code>${esc(v.name)}=${esc(v.resolvedValue)}</code>`).join(' ') : '<span class="muted">none</span>'}</dd>
 </dl>
 ${running ? `<form method="post" action="/console/execution/stop">${hidden('csrf', c.s.csrf)}${hidden('pipeline', pipelineName)}${hidden('id', id)}<div class="filters"><div><label for="reason">Reason <span class="muted">(optional)</span></label><input type="text" id="reason" name="reason" maxlength="200"></div><div><label style="font-weight:400"><input type="checkbox" name="abandon" value="1"> Abandon running actions</label></div><div><button type="submit" class="danger">Stop execution</button></div></div></form>` : ''}</div>

@@ -438,7 +438,16 @@ const handlers: Record<PipelineOperationName, Handler> = {
       Number.MAX_SAFE_INTEGER,
       50,
     )
-    return pipelineState(p, declarationOf(p), actions, executions, (a) => ctx.deps.engine.logUrl(a))
+    const decl = declarationOf(p)
+    const entities = await sourceEntityUrls(ctx, p.accountId, decl)
+    return pipelineState(
+      p,
+      decl,
+      actions,
+      executions,
+      (a) => ctx.deps.engine.logUrl(a),
+      (stage, action) => entities.get(`${stage}/${action}`),
+    )
   },
 
   async ListActionExecutions(input, ctx) {
@@ -502,6 +511,28 @@ const handlers: Record<PipelineOperationName, Handler> = {
     const p = await pipelineByArn(ctx, str(input['resourceArn']))
     return { tags: p.tags.map((t) => ({ key: t.Key, value: t.Value })) }
   },
+}
+
+/**
+ * `entityUrl` of each source action (key `stage/action`): its repository's page on the provider of
+ * its connection (none when the connection is gone or its provider has no adapter).
+ */
+async function sourceEntityUrls(ctx: Ctx, accountId: string, decl: PipelineDeclaration) {
+  const out = new Map<string, string>()
+  const types = new Map<string, string | undefined>()
+  for (const s of decl.stages)
+    for (const a of s.actions.filter(isSource)) {
+      const cfg = sourceConfig(a)
+      if (!types.has(cfg.connectionArn))
+        types.set(
+          cfg.connectionArn,
+          (await ctx.deps.store.connections.get(accountId, cfg.connectionArn))?.providerType,
+        )
+      const type = types.get(cfg.connectionArn)
+      const url = type && ctx.deps.engine.webLinks(type, cfg.repository)?.repository
+      if (url) out.set(`${s.name}/${a.name}`, url)
+    }
+  return out
 }
 
 function listPage(ctx: Ctx, rows: PipelineRecord[], max: number, offset: number) {

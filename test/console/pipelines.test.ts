@@ -153,6 +153,9 @@ describe('pipeline pages in Chromium', () => {
     await page.reload()
     expect(await text(page, 'h1')).toMatch(/Succeeded/)
     expect(await page.textContent('dl')).toContain(f.world.commits.first)
+    // The revision summary is CodePipeline's JSON; the console shows the commit message.
+    expect(await page.textContent('dl')).toMatch(/SourceArtifact: [0-9a-f]{40} Initial commit/)
+    expect(await page.textContent('dl')).not.toContain('ProviderType')
     expect(await page.textContent('dl')).toMatch(/StartPipelineExecution/)
     const actions = page.locator('h2:has-text("Actions") + .card table tbody tr')
     expect(await actions.count()).toBe(2)

@@ -218,7 +218,10 @@ for (const engine of testEngines()) {
       expect(done.artifactRevisions![0]).toMatchObject({
         name: 'SourceArtifact',
         revisionId: f.world.commits.second,
-        revisionSummary: 'Second commit',
+        revisionSummary: JSON.stringify({
+          ProviderType: 'Bitbucket',
+          CommitMessage: 'Second commit\n\nWith a body.\n',
+        }),
       })
       const actions = await cp.send(
         new ListActionExecutionsCommand({

@@ -6,6 +6,7 @@
 import type { ActionDeclaration, PipelineDeclaration } from '../../generated/codepipeline.js'
 import type { Caller, ConnectService } from '../../connect/service.js'
 import type { Store } from '../../store/store.js'
+import type { WebLinks } from '../../providers/provider.js'
 import type { ExecutionState } from '../wire.js'
 
 export interface ActionRun {
@@ -33,6 +34,8 @@ export interface ActionRun {
   signal: AbortSignal
   store: Store
   connect: ConnectService
+  /** Pages on the provider for a repository and a commit (undefined without an adapter). */
+  webLinks(providerType: string, fullName: string, commit?: string): WebLinks | undefined
 }
 
 export interface ActionResult {
@@ -41,8 +44,11 @@ export interface ActionResult {
   errorDetails?: { code: string; message: string }
   outputVariables?: Record<string, string>
   artifacts?: Record<string, { path: string; kind: 'zip' | 'clone-ref' }>
-  revision?: { revisionId: string; revisionSummary: string; created?: number }
+  /** A source action's revision; `created` in epoch ms, `revisionUrl` the commit's page. */
+  revision?: { revisionId: string; revisionSummary: string; created?: number; revisionUrl?: string }
   externalExecutionId?: string
+  /** A page about the run other than its log (a source action: the commit on the provider). */
+  externalExecutionUrl?: string
   hasLog?: boolean
 }
 

@@ -4,7 +4,8 @@
  * `UseConnection` and its FullRepositoryId/BranchName/ProviderAction keys, on an AVAILABLE
  * connection, resolve the commit (trigger commit, `sourceRevisions` override, or branch head), write
  * the artifact (`CODE_ZIP`: the tree at the commit, no `.git`; `CODEBUILD_CLONE_REF`: a JSON
- * reference to clone through the connection) and emit the six output variables.
+ * reference to clone through the connection) and emit the six output variables. Its summary (and
+ * the execution's `revisionSummary`) is CodePipeline's JSON, `{"ProviderType":…,"CommitMessage":…}`.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
@@ -13,6 +14,7 @@ import { sourceConfig } from '../definition.js'
 import { downloadTo, mib, TooLargeError } from '../file-io.js'
 import { inside, segment } from '../paths.js'
 import { stripTopFolderFile, ZipFormatError } from '../zip.js'
+import { connectionRevisionSummary } from '../wire.js'
 import { failed, type ActionResult, type ActionRun } from './action.js'
 
 const MAX_MESSAGE_BYTES = 100 * 1024
@@ -121,10 +123,14 @@ export async function runSource(r: ActionRun): Promise<ActionResult> {
     }
     const message = truncateUtf8(commit.message, MAX_MESSAGE_BYTES)
     const authorDate = new Date(commit.authorDate)
+    // As CodePipeline: the summary is JSON naming the provider and the commit message.
+    const summary = connectionRevisionSummary(conn.providerType, message)
+    const links = r.webLinks(conn.providerType, cfg.repository, commit.id)
     return {
       status: 'Succeeded',
-      summary: message.split('\n')[0]!.slice(0, 200),
+      summary,
       externalExecutionId: commit.id,
+      ...(links?.commit ? { externalExecutionUrl: links.commit } : {}),
       outputVariables: {
         AuthorDate: Number.isNaN(authorDate.getTime())
           ? commit.authorDate
@@ -140,8 +146,9 @@ export async function runSource(r: ActionRun): Promise<ActionResult> {
       },
       revision: {
         revisionId: commit.id,
-        revisionSummary: message.split('\n')[0]!.slice(0, 2048),
+        revisionSummary: summary,
         ...(Number.isNaN(authorDate.getTime()) ? {} : { created: authorDate.getTime() }),
+        ...(links?.commit ? { revisionUrl: links.commit } : {}),
       },
     }
   } catch (err) {
