@@ -1,8 +1,9 @@
 /**
  * @module cli/explain
- * `junction iam explain`: asks a running Junction (SimulatePrincipalPolicy) how it decides an
- * action on a resource for a user or role, and prints every statement that matched or not, and
- * why. Signs with the root credentials of the data directory unless AWS_ACCESS_KEY_ID is set.
+ * `junction iam explain`: asks a running Junction (its own ExplainPrincipalPolicy, the decisions
+ * of IAM's SimulatePrincipalPolicy with an explanation) how it decides an action on a resource for
+ * a user or role, and prints every statement that matched or not, and why. Signs with the root
+ * credentials of the data directory unless AWS_ACCESS_KEY_ID is set.
  */
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -10,6 +11,7 @@ import { parseArgs } from 'node:util'
 import { readCredentialsFile } from '../bootstrap/root-credentials.js'
 import { defaults } from '../config.js'
 import { signRequest, type SigningCredentials } from '../protocol/sigv4/sign.js'
+import { EXTENSION_TARGET_PREFIX } from '../server/extension.js'
 
 export const EXPLAIN_USAGE = `Usage: junction iam explain --principal <user or role ARN> --action <action> [--action …]
                             [--resource <ARN>] [--context <key>=<value>[,<value>…] …]
@@ -19,27 +21,16 @@ Shows how Junction decides each action on the resource for that principal: the d
 every statement of every policy whether it matched and why (action, resource, each condition).
 `
 
-function unescape(s: string): string {
-  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
-}
-
-/** The contents of each top-level `<tag>` element of `xml` (nesting of the same tag respected). */
-function all(xml: string, tag: string): string[] {
-  const open = `<${tag}>`
-  const close = `</${tag}>`
-  const out: string[] = []
-  let depth = 0
-  let start = 0
-  for (let i = 0; i < xml.length;) {
-    if (xml.startsWith(open, i)) {
-      if (depth++ === 0) start = i + open.length
-      i += open.length
-    } else if (xml.startsWith(close, i)) {
-      if (--depth === 0) out.push(xml.slice(start, i))
-      i += close.length
-    } else i++
-  }
-  return out
+/** Junction's ExplainPrincipalPolicy answer. */
+interface Explained {
+  PrincipalArn: string
+  EvaluationResults: {
+    EvalActionName: string
+    EvalResourceName: string
+    EvalDecision: string
+    MissingContextValues: string[]
+    Explanation: string[]
+  }[]
 }
 
 export async function explain(
@@ -84,59 +75,53 @@ export async function explain(
       'no credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or pass --data-dir',
     )
 
-  const params = new URLSearchParams({
-    Action: 'SimulatePrincipalPolicy',
-    Version: '2010-05-08',
-    PolicySourceArn: values.principal,
-  })
-  values.action.forEach((a, i) => params.set(`ActionNames.member.${i + 1}`, a))
-  if (values.resource) params.set('ResourceArns.member.1', values.resource)
-  ;(values.context ?? []).forEach((entry, i) => {
+  const context: Record<string, string[]> = {}
+  for (const entry of values.context ?? []) {
     const eq = entry.indexOf('=')
     if (eq <= 0) throw new Error(`--context must be key=value, got '${entry}'`)
-    params.set(`ContextEntries.member.${i + 1}.ContextKeyName`, entry.slice(0, eq))
-    params.set(`ContextEntries.member.${i + 1}.ContextKeyType`, 'stringList')
-    entry
-      .slice(eq + 1)
-      .split(',')
-      .forEach((v, j) =>
-        params.set(`ContextEntries.member.${i + 1}.ContextKeyValues.member.${j + 1}`, v),
-      )
+    context[entry.slice(0, eq)] = entry.slice(eq + 1).split(',')
+  }
+  const body = JSON.stringify({
+    PolicySourceArn: values.principal,
+    ActionNames: values.action,
+    ...(values.resource ? { ResourceArns: [values.resource] } : {}),
+    Context: context,
   })
-  const body = params.toString()
   const headers = signRequest(
     endpoint,
     body,
-    { 'content-type': 'application/x-www-form-urlencoded' },
+    {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': `${EXTENSION_TARGET_PREFIX}.ExplainPrincipalPolicy`,
+    },
     creds,
-    'iam',
+    'codestar-connections',
     region,
   )
   const { host: _host, ...send } = headers
   const res = await fetch(new URL('/', endpoint), { method: 'POST', headers: send, body })
   const text = await res.text()
-  if (!res.ok) {
-    const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? String(res.status)
-    out.write(`${code}: ${unescape(/<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? text)}\n`)
+  let answer: Explained & { __type?: string; Message?: string }
+  try {
+    answer = JSON.parse(text) as typeof answer
+  } catch {
+    out.write(`${res.status}: ${text}\n`)
     return 1
   }
-  for (const result of all(all(text, 'EvaluationResults')[0] ?? '', 'member').filter((m) =>
-    m.includes('<EvalActionName>'),
-  )) {
-    const action = /<EvalActionName>([^<]*)</.exec(result)?.[1]
-    const resource = /<EvalResourceName>([^<]*)</.exec(result)?.[1]
-    const decision = /<EvalDecision>([^<]*)</.exec(result)?.[1]
-    out.write(`${action} on ${resource}: ${decision}\n`)
-    const explanation = all(result, 'JunctionExplanation')[0] ?? ''
-    const lines = all(explanation, 'member').map(unescape)
-    if (lines.length === 0) out.write('  (the principal has no policies)\n')
-    for (const line of lines) out.write(`  ${line}\n`)
-    const missing = all(all(result, 'MissingContextValues')[0] ?? '', 'member')
-    if (missing.length)
-      out.write(`  context keys the policies read but the request lacks: ${missing.join(', ')}\n`)
+  if (!res.ok) {
+    out.write(`${answer.__type ?? res.status}: ${answer.Message ?? text}\n`)
+    return 1
+  }
+  for (const result of answer.EvaluationResults) {
+    out.write(`${result.EvalActionName} on ${result.EvalResourceName}: ${result.EvalDecision}\n`)
+    if (result.Explanation.length === 0) out.write('  (the principal has no policies)\n')
+    for (const line of result.Explanation) out.write(`  ${line}\n`)
+    if (result.MissingContextValues.length)
+      out.write(
+        `  context keys the policies read but the request lacks: ${result.MissingContextValues.join(', ')}\n`,
+      )
   }
   // The principal's real ARN (its path included), which may differ from what --principal said.
-  const principal = /<JunctionPrincipalArn>([^<]*)</.exec(text)?.[1]
-  if (principal) out.write(`(decided for ${unescape(principal)})\n`)
+  out.write(`(decided for ${answer.PrincipalArn})\n`)
   return 0
 }

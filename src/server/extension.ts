@@ -21,6 +21,7 @@ import type { SigV4Verifier } from '../protocol/sigv4/verify.js'
 import type { ConnectionRecord, InstallationRecord, Store } from '../store/store.js'
 import type { ApiRequest } from './api.js'
 import { parseJsonBody } from '../protocol/json-body.js'
+import { explainOperations } from './explain.js'
 
 export const EXTENSION_TARGET_PREFIX = 'JunctionConnections_20261128'
 const SHORT_PREFIX = 'JunctionConnections'
@@ -34,11 +35,14 @@ export interface ExtensionDeps {
   region: string
 }
 
-type FieldSpec =
+export type FieldSpec =
   | { type: 'string'; required?: boolean; max: number; pattern?: RegExp; enum?: string[] }
   | { type: 'integer'; required?: boolean; min: number; max: number }
+  /** A list of strings (each 1..max long), or a map of string keys to such lists. */
+  | { type: 'strings'; required?: boolean; maxItems: number; max: number }
+  | { type: 'stringLists'; required?: boolean; maxItems: number; max: number }
 
-interface ExtensionOperation {
+export interface ExtensionOperation {
   fields: Record<string, FieldSpec>
   handle(caller: Caller, input: Record<string, unknown>, deps: ExtensionDeps): Promise<unknown>
 }
@@ -277,6 +281,8 @@ export const extensionOperations: Record<string, ExtensionOperation> = {
   },
 }
 
+Object.assign(extensionOperations, explainOperations)
+
 export function isExtensionTarget(target: string | undefined): boolean {
   return (
     !!target &&
@@ -294,6 +300,26 @@ function scopeService(r: ApiRequest): string | undefined {
   const q = (r.req.url ?? '').split('?')[1]
   const cred = q ? new URLSearchParams(q).get('X-Amz-Credential') : null
   return cred?.split('/')[3]
+}
+
+const isStrings = (v: unknown, max: number): boolean =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string' && x.length >= 1 && x.length <= max)
+
+/** What is wrong with a `strings` or `stringLists` member, if anything. */
+function listProblem(
+  f: { type: 'strings' | 'stringLists'; maxItems: number; max: number },
+  v: unknown,
+): string | undefined {
+  if (f.type === 'strings')
+    return isStrings(v, f.max) && (v as string[]).length <= f.maxItems
+      ? undefined
+      : `Member must be a list of at most ${f.maxItems} strings of length 1 to ${f.max}`
+  const entries = typeof v === 'object' && !Array.isArray(v) ? Object.entries(v as object) : []
+  return entries.length === Object.keys(v as object).length &&
+    entries.length <= f.maxItems &&
+    entries.every(([k, x]) => k.length >= 1 && k.length <= 256 && isStrings(x, f.max))
+    ? undefined
+    : `Member must map at most ${f.maxItems} keys to lists of strings of length 1 to ${f.max}`
 }
 
 function validate(
@@ -326,6 +352,9 @@ function validate(
         problems.push(
           `Value at '${name}' failed to satisfy constraint: Member must satisfy enum value set: [${f.enum.join(', ')}]`,
         )
+    } else if (f.type === 'strings' || f.type === 'stringLists') {
+      const problem = listProblem(f, v)
+      if (problem) problems.push(`Value at '${name}' failed to satisfy constraint: ${problem}`)
     } else if (typeof v !== 'number' || !Number.isInteger(v) || v < f.min || v > f.max)
       problems.push(
         `Value at '${name}' failed to satisfy constraint: Member must be an integer between ${f.min} and ${f.max}`,

@@ -3,6 +3,7 @@
  * IAM users and their access keys.
  */
 import { newAccessKeyId, newSecretAccessKey } from '../../domain/ids.js'
+import { AccessDeniedException } from '../../generated/errors.js'
 import { iamArn } from '../principal.js'
 import { authorizeOnKeyOwner, userArnOf } from './arns.js'
 import type { IamCallContext, IamOperation, Input } from './context.js'
@@ -176,8 +177,12 @@ export const userOperations: Record<string, IamOperation> = {
       const id = required(input, 'AccessKeyId')
       await authorizeOnKeyOwner(ctx, 'iam:GetAccessKeyLastUsed', id)
       const key = await ctx.store.accessKeys.get(id)
+      // As on AWS (the model lists no error for this call), a key that is not a user key of this
+      // account is refused like a key the caller may not read: nothing says whether it exists.
       if (!key || key.accountId !== ctx.principal.accountId || key.kind !== 'user')
-        throw new NoSuchEntity(`The Access Key with id ${id} cannot be found.`)
+        throw new AccessDeniedException(
+          `User: ${ctx.principal.arn} is not authorized to perform: iam:GetAccessKeyLastUsed on the access key ${id}`,
+        )
       return {
         UserName: key.userName ?? undefined,
         AccessKeyLastUsed: key.lastUsedAt
