@@ -52,6 +52,11 @@ export interface Config {
     }
     /** How often branches of repositories without a webhook are polled. */
     pollIntervalMs: number
+    /**
+     * Requests an hour polling may spend per provider credential, against Bitbucket's 1,000 (scaled
+     * up in proportion when Bitbucket announces a larger limit).
+     */
+    pollBudgetPerHour: number
     /** The artifact store: a folder (shared storage when several nodes run pipelines). */
     artifactDir: string
     /** How long a finished execution's artifacts and logs are kept (0: for ever). */
@@ -88,6 +93,7 @@ export const defaults = {
   commandsOpenFiles: 4096,
   commandsDiskMib: 10_240,
   pollIntervalSeconds: 60,
+  pollBudgetPerHour: 800,
   workLeaseSeconds: 15,
   artifactRetentionDays: 30,
   maxArtifactMib: 1024,
@@ -125,6 +131,7 @@ export interface ServeFlags {
   'commands-disk'?: string
   'commands-network'?: string
   'poll-interval'?: string
+  'poll-budget'?: string
   'api-only'?: boolean
   'work-lease'?: string
   'artifact-dir'?: string
@@ -281,6 +288,13 @@ export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = proc
       pollIntervalMs:
         integer('poll-interval', flags['poll-interval'], defaults.pollIntervalSeconds, 1, 86_400) *
         1000,
+      pollBudgetPerHour: integer(
+        'poll-budget',
+        flags['poll-budget'],
+        defaults.pollBudgetPerHour,
+        1,
+        1_000_000,
+      ),
       artifactDir: resolve(flags['artifact-dir'] ?? join(dataDir, 'artifacts')),
       artifactRetentionMs:
         integer(

@@ -157,6 +157,7 @@ export async function startJunction(
       commandsSandbox,
       commandsTimeoutMs: config.pipelines.commandsTimeoutMs,
       pollIntervalMs: config.pipelines.pollIntervalMs,
+      pollBudgetPerHour: config.pipelines.pollBudgetPerHour,
       leaseMs: config.pipelines.leaseMs,
     })
     webhooks.onRecorded = () => engine.wake()

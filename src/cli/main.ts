@@ -65,6 +65,8 @@ junction serve flags:
                              loopback), none (no network at all) or host (this machine's network,
                              127.0.0.1 services such as the database included)
   --poll-interval <s>        Seconds between polls of watched branches that have no webhook (default ${defaults.pollIntervalSeconds})
+  --poll-budget <n>          Requests an hour polling may spend per Bitbucket credential, of its 1,000 (default
+                             ${defaults.pollBudgetPerHour}; scaled up when Bitbucket announces a larger limit)
   --artifact-dir <dir>       Where pipeline artifacts are kept (default <data-dir>/artifacts; shared
                              storage when several nodes run pipelines)
   --artifact-retention <days> Days a finished execution's artifacts and logs are kept, 0 for ever (default ${defaults.artifactRetentionDays})
@@ -117,6 +119,7 @@ const serveOptions = {
   'commands-disk': { type: 'string' },
   'commands-network': { type: 'string' },
   'poll-interval': { type: 'string' },
+  'poll-budget': { type: 'string' },
   'api-only': { type: 'boolean' },
   'work-lease': { type: 'string' },
   'artifact-dir': { type: 'string' },

@@ -30,9 +30,7 @@ import type { ConnectService, Caller } from '../connect/service.js'
 import type { CredentialKeeper } from '../connect/credentials.js'
 import type { WebhookManager } from '../connect/webhooks.js'
 import type { Signer } from '../connect/signed.js'
-import type { ProviderEvent, WebLinks } from '../providers/provider.js'
-import { SUPPORTED_PROVIDERS } from '../providers/registry.js'
-import { ProviderNotFound } from '../providers/errors.js'
+import type { ProviderEvent } from '../providers/provider.js'
 import type { ConnectionRecord, Store } from '../store/store.js'
 import type {
   ActionExecutionRecord,
@@ -52,6 +50,7 @@ import { runCommands } from './actions/commands.js'
 import type { CommandsSandbox } from './isolation/sandbox.js'
 import { failed, type ActionResult, type ActionRun } from './actions/action.js'
 import { inside, segment } from './paths.js'
+import { Poller } from './poller.js'
 
 export interface EngineDeps {
   store: Store
@@ -74,6 +73,8 @@ export interface EngineDeps {
   commandsSandbox?: CommandsSandbox | undefined
   commandsTimeoutMs: number
   pollIntervalMs: number
+  /** Requests an hour polling may spend per provider credential, of Bitbucket's 1,000. */
+  pollBudgetPerHour?: number
   /** How often the node looks for work other nodes made (its own work wakes it at once). */
   tickMs?: number
   /** How long a taken event or execution stays this node's without a renewal. */
@@ -121,8 +122,8 @@ export class PipelineEngine {
   >()
   #reconcileWanted = true
   #removeWanted = false
-  /** Repositories whose webhook could not be registered: polled instead (key account|conn|repo). */
-  readonly #unhooked = new Set<string>()
+  /** Polls repositories whose webhook could not be registered (key account|conn|repo). */
+  readonly #poller: Poller
   /** Processing failures per event on this node (an event is given up after a few). */
   readonly #failures = new Map<number, number>()
 
@@ -131,6 +132,15 @@ export class PipelineEngine {
     this.#tickMs = d.tickMs ?? 200
     this.#leaseMs = d.leaseMs ?? 15_000
     this.#now = d.now ?? Date.now
+    this.#poller = new Poller({
+      store: d.store,
+      keeper: d.keeper,
+      logger: d.logger,
+      intervalMs: d.pollIntervalMs,
+      budgetPerHour: d.pollBudgetPerHour ?? 800,
+      found: () => this.wake(),
+      now: this.#now,
+    })
   }
 
   run(): void {
@@ -142,7 +152,7 @@ export class PipelineEngine {
         this.wake()
       }, 30_000).unref(),
     )
-    this.#timers.push(setInterval(() => void this.#poll(), this.#d.pollIntervalMs).unref())
+    this.#poller.start()
     if (this.#d.artifactRetentionMs > 0)
       this.#timers.push(
         setInterval(() => {
@@ -188,6 +198,7 @@ export class PipelineEngine {
   /** Stops taking work and lets running executions go (their leases are released). */
   async stop(): Promise<void> {
     this.#stopped = true
+    this.#poller.stop()
     for (const t of this.#timers) clearInterval(t)
     this.#timers = []
     for (const r of this.#running.values()) r.abort.abort()
@@ -286,20 +297,6 @@ export class PipelineEngine {
     })
   }
 
-  /**
-   * Pages on the provider for a repository (and a commit): `entityUrl` and `revisionUrl` of
-   * source actions. Undefined when the provider has no adapter or the name is not one of its.
-   */
-  webLinks(providerType: string, fullName: string, commit?: string): WebLinks | undefined {
-    if (!SUPPORTED_PROVIDERS.includes(providerType)) return undefined
-    try {
-      return this.#d.keeper.provider(providerType).webLinks(fullName, commit)
-    } catch (err) {
-      if (err instanceof ProviderNotFound) return undefined
-      throw err
-    }
-  }
-
   /** A link to an action's log (ListActionExecutions, GetPipelineState, the console). */
   logUrl(a: ActionExecutionRecord): string | undefined {
     const detail = JSON.parse(a.detail) as ActionDetail
@@ -359,18 +356,23 @@ export class PipelineEngine {
       if (!conn || conn.status !== 'AVAILABLE' || !conn.installationId) continue
       wanted.add(`${s.accountId}|${conn.installationId}|${s.repository.toLowerCase()}`)
       const key = `${s.accountId}|${s.connectionArn}|${s.repository}`
+      // A polled repository tries for a webhook again now and then (each try is a request).
+      if (!remove && !this.#poller.hookRetryDue(key)) continue
       try {
         await this.#d.webhooks.ensure(s.accountId, s.connectionArn, s.repository)
-        this.#unhooked.delete(key)
+        this.#poller.remove(key)
       } catch (err) {
-        if (!this.#unhooked.has(key))
+        if (!this.#poller.has(key))
           this.#d.logger.warn(
             { err: (err as Error).message, repository: s.repository },
             'webhook could not be registered; polling the repository instead',
           )
-        this.#unhooked.add(key)
+        this.#poller.add(s.accountId, s.connectionArn, s.repository)
       }
     }
+    this.#poller.retain(
+      new Set(sources.map((s) => `${s.accountId}|${s.connectionArn}|${s.repository}`)),
+    )
     if (!remove) return
     for (const w of await this.#d.store.webhooks.all()) {
       if (wanted.has(`${w.accountId}|${w.installationId}|${w.repository.toLowerCase()}`)) continue
@@ -386,82 +388,6 @@ export class PipelineEngine {
         await this.#d.store.webhooks.delete(w.id)
       }
     }
-  }
-
-  /** Polls watched branches of repositories without a webhook; a new head becomes an event. */
-  async #poll(): Promise<void> {
-    if (this.#stopped || this.#unhooked.size === 0) return
-    const seen = new Set<string>()
-    for (const s of await this.#d.store.pipelines.allSources()) {
-      const key = `${s.accountId}|${s.connectionArn}|${s.repository}`
-      const branchKey = `${key}|${s.branch}`
-      if (!this.#unhooked.has(key) || seen.has(branchKey)) continue
-      seen.add(branchKey)
-      try {
-        await this.#pollBranch(s)
-      } catch (err) {
-        this.#d.logger.warn(
-          { err: (err as Error).message, repository: s.repository },
-          'poll failed',
-        )
-      }
-    }
-  }
-
-  async #pollBranch(s: PipelineSourceRecord): Promise<void> {
-    const conn = await this.#d.store.connections.get(s.accountId, s.connectionArn)
-    if (!conn || conn.status !== 'AVAILABLE' || !conn.installationId) return
-    const inst = await this.#d.store.installations.get(s.accountId, conn.installationId)
-    if (!inst) return
-    const provider = this.#d.keeper.provider(inst.providerType)
-    const head = await this.#d.keeper.use(inst, (c) =>
-      provider.getBranch(c, s.repository, s.branch),
-    )
-    const last = await this.#d.store.pipelines.polls.get(
-      s.accountId,
-      s.connectionArn,
-      s.repository,
-      s.branch,
-    )
-    const now = this.#now()
-    await this.#d.store.pipelines.polls.put(
-      s.accountId,
-      s.connectionArn,
-      s.repository,
-      s.branch,
-      head.commit.id,
-      now,
-    )
-    if (last === undefined || last === head.commit.id) return
-    const event: ProviderEvent = {
-      kind: 'push',
-      deliveryId: `poll:${head.commit.id}`,
-      repository: { fullName: s.repository, id: '' },
-      changes: [
-        {
-          kind: 'branch',
-          name: s.branch,
-          ...(last ? { before: last } : {}),
-          after: head.commit.id,
-          created: last === null,
-          deleted: false,
-          forced: false,
-          commits: [{ id: head.commit.id, message: head.commit.message }],
-        },
-      ],
-    }
-    const r = await this.#d.store.webhooks.recordDelivery({
-      webhookId: 'poll',
-      deliveryId: `poll:${s.accountId}:${inst.id}:${s.repository}:${s.branch}:${head.commit.id}`,
-      eventKind: 'push',
-      event: JSON.stringify(event),
-      receivedAt: now,
-      accountId: s.accountId,
-      installationId: inst.id,
-      repository: s.repository,
-      triggerSource: 'PollForSourceChanges',
-    })
-    if (r === 'recorded') this.wake()
   }
 
   // ---- events ---------------------------------------------------------------------------------
@@ -1012,7 +938,6 @@ export class PipelineEngine {
         signal,
         store: this.#d.store,
         connect: this.#d.connect,
-        webLinks: (type, fullName, commit) => this.webLinks(type, fullName, commit),
       }
       if (rev)
         run.revision = rev.ref
@@ -1056,13 +981,6 @@ export class PipelineEngine {
     }
     if (result.errorDetails) detail.errorDetails = result.errorDetails
     if (result.externalExecutionId) detail.externalExecutionId = result.externalExecutionId
-    if (result.externalExecutionUrl) detail.externalExecutionUrl = result.externalExecutionUrl
-    if (result.revision)
-      detail.revision = {
-        revisionId: result.revision.revisionId,
-        created: result.revision.created ?? this.#now(),
-        ...(result.revision.revisionUrl ? { revisionUrl: result.revision.revisionUrl } : {}),
-      }
     if (result.hasLog) detail.hasLog = true
     await record(result.status, detail, result)
     return result

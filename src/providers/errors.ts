@@ -23,6 +23,19 @@ export class ProviderNotFound extends ProviderError {}
 /** The provider could not be reached or kept failing (5xx, 429) after retries. */
 export class ProviderUnavailable extends ProviderError {}
 
+/**
+ * The provider answered 429 and the caller should not ask again before `retryAfterMs` (when the
+ * provider said so with `Retry-After`; Bitbucket Cloud usually does not, and the caller backs off).
+ */
+export class ProviderRateLimited extends ProviderUnavailable {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message, 429)
+  }
+}
+
 /** Any other refusal by the provider (a 4xx with a reason). */
 export class ProviderRequestFailed extends ProviderError {}
 

@@ -7,6 +7,7 @@
 import {
   ProviderAuthFailed,
   ProviderNotFound,
+  ProviderRateLimited,
   ProviderRequestFailed,
   ProviderUnavailable,
 } from './errors.js'
@@ -28,6 +29,11 @@ export interface RequestOptions {
   body?: string | URLSearchParams
   /** Statuses the caller handles itself (returned, not thrown). */
   accept?: number[]
+  /**
+   * Whether a 429 is retried here (default true). Pollers that keep their own budget say false:
+   * the 429 is thrown at once as `ProviderRateLimited`, and no request goes out before it.
+   */
+  retry429?: boolean
 }
 
 const RETRYABLE = new Set([429, 500, 502, 503, 504])
@@ -79,11 +85,17 @@ export class HttpClient {
         continue
       }
       if (res.ok || o.accept?.includes(res.status)) return res
-      if (
-        RETRYABLE.has(res.status) &&
-        (idempotent || res.status === 429) &&
-        attempt < this.#attempts
-      ) {
+      if (res.status === 429) {
+        // Never ask again before Retry-After: a wait longer than this client sleeps goes back to
+        // the caller (the poller pauses the credential; a source action fails and is retried).
+        const after = retryAfterMs(res.headers.get('retry-after'))
+        if (o.retry429 === false || attempt >= this.#attempts || (after ?? 0) > this.#maxDelayMs)
+          throw await this.#rateLimited(res, after)
+        await res.body?.cancel()
+        await sleep(after ?? this.#backoff(attempt))
+        continue
+      }
+      if (RETRYABLE.has(res.status) && idempotent && attempt < this.#attempts) {
         const wait = retryAfterMs(res.headers.get('retry-after')) ?? this.#backoff(attempt)
         await res.body?.cancel()
         await sleep(Math.min(wait, this.#maxDelayMs))
@@ -102,6 +114,14 @@ export class HttpClient {
   #backoff(attempt: number): number {
     const base = this.#baseDelayMs * 2 ** (attempt - 1)
     return Math.min(this.#maxDelayMs, base / 2 + Math.random() * base)
+  }
+
+  async #rateLimited(res: Response, after: number | undefined): Promise<ProviderRateLimited> {
+    const reason = await providerMessage(res)
+    return new ProviderRateLimited(
+      `${this.providerName} answered 429: ${reason || 'the rate limit for this credential is used up'}`,
+      after,
+    )
   }
 
   async #errorFor(res: Response): Promise<Error> {

@@ -174,17 +174,20 @@ export interface RawWebhook {
   body: Buffer
 }
 
-/** Web pages on the provider a person can open (the CodePipeline `entityUrl`/`revisionUrl`). */
-export interface WebLinks {
-  repository: string
-  /** Present when a commit was asked for. */
-  commit?: string
-}
-
 /** One page of a provider listing; `next` is opaque and passed back to get the next page. */
 export interface Page<T> {
   items: T[]
   next?: string
+}
+
+/** What one poll of a repository found (`branchHeads`). */
+export interface BranchHeads {
+  /** Head commit per asked branch; branches that do not exist are absent. */
+  heads: Map<string, { id: string; message: string }>
+  /** The hourly request limit the provider announced for the credential, when it does. */
+  limitPerHour?: number
+  /** The provider said the credential is close to its limit. */
+  nearLimit?: boolean
 }
 
 export interface GitProvider {
@@ -222,6 +225,11 @@ export interface GitProvider {
   listBranches(c: ProviderCredentials, fullName: string, next?: string): Promise<Page<BranchInfo>>
   /** @throws ProviderNotFound when the repository or branch does not exist. */
   getBranch(c: ProviderCredentials, fullName: string, branch: string): Promise<BranchInfo>
+  /**
+   * The heads of the named branches in as few requests as the provider allows (polling: one per
+   * repository where it can filter a listing). A 429 is not retried: it throws ProviderRateLimited.
+   */
+  branchHeads?(c: ProviderCredentials, fullName: string, branches: string[]): Promise<BranchHeads>
   /** Resolves a full or abbreviated commit id. @throws ProviderNotFound */
   getCommit(c: ProviderCredentials, fullName: string, commit: string): Promise<CommitInfo>
   /**
@@ -250,8 +258,6 @@ export interface GitProvider {
   ): { url: string; username: string; password: string }
   /** The HTTPS host Git clone URLs of this provider use (for the credential helper). */
   gitHost(): string
-  /** The repository's page and, with `commit`, the commit's page. @throws ProviderNotFound */
-  webLinks(fullName: string, commit?: string): WebLinks
   registerWebhook(c: ProviderCredentials, fullName: string, hook: WebhookSpec): Promise<WebhookRef>
   /** Removes the webhook; a webhook already gone is not an error. */
   deleteWebhook(c: ProviderCredentials, fullName: string, ref: WebhookRef): Promise<void>

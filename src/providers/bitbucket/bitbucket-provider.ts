@@ -7,6 +7,7 @@
 import { ProviderAuthFailed, ProviderNotFound, ProviderRequestFailed } from '../errors.js'
 import { HttpClient, type HttpClientOptions } from '../http-client.js'
 import type {
+  BranchHeads,
   BranchInfo,
   ChangedFile,
   CommitInfo,
@@ -20,7 +21,6 @@ import type {
   RepositoryInfo,
   WebhookRef,
   WebhookSpec,
-  WebLinks,
 } from '../provider.js'
 import {
   toBranch,
@@ -377,6 +377,47 @@ export class BitbucketProvider implements GitProvider {
     return toBranch(b)
   }
 
+  /**
+   * One filtered branch listing per repository (per 50 branches), whatever the number of watched
+   * branches: `q` selects them by name (BBQL), `fields` trims each to name, hash and message. Not a
+   * conditional request: Bitbucket's ETags are undocumented and a 304 still counts against the
+   * hourly limit. Reads Bitbucket's rate-limit headers (sent to access tokens) for the poller.
+   */
+  async branchHeads(
+    c: ProviderCredentials,
+    fullName: string,
+    branches: string[],
+  ): Promise<BranchHeads> {
+    await this.#inReach(c, fullName)
+    const out: BranchHeads = { heads: new Map() }
+    const wanted = new Set(branches)
+    for (let i = 0; i < branches.length; i += 50) {
+      const q = branches
+        .slice(i, i + 50)
+        .map((b) => `name = "${b.replace(/["\\]/g, (x) => `\\${x}`)}"`)
+        .join(' OR ')
+      let next: string | undefined =
+        `${this.#repo(fullName)}/refs/branches?pagelen=100&q=${encodeURIComponent(q)}` +
+        `&fields=${encodeURIComponent('next,values.name,values.target.hash,values.target.message')}`
+      while (next) {
+        const res = await this.#http.request(this.#underApi(next), {
+          headers: this.#auth(c),
+          retry429: false,
+        })
+        const limit = Number(res.headers.get('x-ratelimit-limit'))
+        if (Number.isInteger(limit) && limit > 0) out.limitPerHour = limit
+        const near = res.headers.get('x-ratelimit-nearlimit')
+        if (near !== null) out.nearLimit = near.toLowerCase() === 'true'
+        const page = (await res.json()) as BbPage<BbBranch>
+        for (const b of page.values ?? [])
+          if (wanted.has(b.name))
+            out.heads.set(b.name, { id: b.target.hash, message: b.target.message ?? '' })
+        next = page.next
+      }
+    }
+    return out
+  }
+
   async getCommit(c: ProviderCredentials, fullName: string, commit: string): Promise<CommitInfo> {
     if (!/^[0-9a-f]{4,64}$/i.test(commit))
       throw new ProviderNotFound(`'${commit.slice(0, 80)}' is not a commit id`)
@@ -438,15 +479,6 @@ export class BitbucketProvider implements GitProvider {
 
   gitHost(): string {
     return new URL(this.#endpoints.webUrl).host
-  }
-
-  /** As Bitbucket's own `links.html`: `{web}/{ws}/{slug}` and `{web}/{ws}/{slug}/commits/{hash}`. */
-  webLinks(fullName: string, commit?: string): WebLinks {
-    this.#repo(fullName)
-    const repository = `${this.#endpoints.webUrl}/${fullName.split('/').map(encodeURIComponent).join('/')}`
-    return commit === undefined
-      ? { repository }
-      : { repository, commit: `${repository}/commits/${encodeURIComponent(commit)}` }
   }
 
   async registerWebhook(
