@@ -28,6 +28,7 @@ import {
   ProviderUnavailable,
 } from '../providers/errors.js'
 import type {
+  ArchiveOptions,
   CredentialReach,
   GitProvider,
   InstallationTarget,
@@ -901,7 +902,14 @@ export class ConnectService {
    * The tree at a commit as a zip stream, for a pipeline's source action: UseConnection with
    * ProviderAction StartUploadArchiveToS3 (as on AWS), the commit resolved first.
    */
-  async downloadArchive(caller: Caller, arn: string, repo: string, branch: string, commit: string) {
+  async downloadArchive(
+    caller: Caller,
+    arn: string,
+    repo: string,
+    branch: string,
+    commit: string,
+    opts?: ArchiveOptions,
+  ) {
     const { inst, provider } = await this.#forUse(
       caller,
       arn,
@@ -910,7 +918,7 @@ export class ConnectService {
       branch,
     )
     return this.#run(inst, `Downloading ${repo} at ${commit}`, (c) =>
-      provider.downloadArchive(c, repo, commit),
+      provider.downloadArchive(c, repo, commit, opts),
     )
   }
 

@@ -190,6 +190,19 @@ export interface BranchHeads {
   nearLimit?: boolean
 }
 
+/** Bounds of a source archive download. */
+export interface ArchiveOptions {
+  /** The most the transfer may bring (the operator's --max-source-archive-size). */
+  maxBytes?: number
+  /** Where temporary files go (default: the OS temporary directory). */
+  tmpDir?: string
+  /**
+   * `false`: the tree's files at the zip's root, as a CODE_ZIP artifact holds them (default: one
+   * top folder, as the provider's own downloads have).
+   */
+  topFolder?: boolean
+}
+
 export interface GitProvider {
   readonly type: string
   readonly capabilities: ProviderCapabilities
@@ -215,6 +228,7 @@ export interface GitProvider {
    * not reachable with it; ProviderRequestFailed when the kind cannot be used this way.
    */
   verifyTarget(c: ProviderCredentials, target: string): Promise<InstallationTarget>
+  /** The target's repositories, only those within `c.reach` when it is narrowed. */
   listRepositories(
     c: ProviderCredentials,
     owner: string,
@@ -244,13 +258,18 @@ export interface GitProvider {
     base?: string,
     fromMergeBase?: boolean,
   ): Promise<ChangedFile[]>
-  /** A zip of the tree at `commit`, streamed. @throws ProviderNotFound */
+  /**
+   * A zip of the tree at `commit` (one top folder unless `opts.topFolder` is false; no `.git`),
+   * streamed, fetched only through mechanisms the provider accepts for the credential
+   * (Bitbucket: Git over HTTPS, see `git-archive.ts`).
+   * @throws ProviderNotFound; GitArchiveTooLarge past `opts.maxBytes`
+   */
   downloadArchive(
     c: ProviderCredentials,
     fullName: string,
     commit: string,
+    opts?: ArchiveOptions,
   ): Promise<ReadableStream<Uint8Array>>
-  /** The target's repositories, only those within `c.reach` when it is narrowed. */
   /** What `git clone` over HTTPS needs: the URL and Basic-auth user and password. */
   cloneCredentials(
     c: ProviderCredentials,

@@ -238,7 +238,6 @@ for (const engine of testEngines()) {
         const recent = await f.server.store.pipelines.events.recent(ACCOUNT, 'acme/app', 20)
         return recent.every((r) => r.processedAt !== null) ? true : undefined
       })
-      await new Promise((r) => setTimeout(r, 300))
       expect((await runs()).sort()).toEqual([...initial, first.commit, second.commit].sort())
       const recorded = await f.server.store.webhooks.deliveries(w.id, 0, 50)
       expect(recorded).toHaveLength(2)

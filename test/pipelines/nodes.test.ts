@@ -237,9 +237,13 @@ describeWith(needs.postgres)('three nodes, one queue [postgres]', () => {
     // Every build ran; only those the killed node held may have run twice (an action that was in
     // progress re-runs on takeover).
     // The killed node's builds died with it (their watchdog): every build finished exactly once.
-    await new Promise((r) => setTimeout(r, 4000))
-    recorder.close()
     const count = (id: string, what: string) => lines.filter((l) => l === `${id} ${what}`).length
+    // Every execution is finished; wait until each build's end line has arrived (a positive
+    // barrier, not a pause), then check that none ran more often than it may.
+    await waitFor('every build to report its end', async () =>
+      all.every((e) => count(e.pipelineExecutionId!, 'end') >= 1) ? true : undefined,
+    )
+    recorder.close()
     for (const e of all) {
       const id = e.pipelineExecutionId!
       expect(count(id, 'end'), id).toBe(1)

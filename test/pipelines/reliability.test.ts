@@ -145,11 +145,29 @@ describe('SIGKILL between accepting a webhook and starting the execution', () =>
     })
     const run = await finished(cp2, 'kill', started[0]!.pipelineExecutionId!)
     expect(run.artifactRevisions![0]!.revisionId).toBe(pushed.commit)
-    await new Promise((r) => setTimeout(r, 1000))
-    const all = (await executions(cp2, 'kill')).filter((x) => x.trigger?.triggerType === 'Webhook')
+    // A later push is the barrier: events are processed in order, so once its execution exists
+    // the first delivery (and any second processing of it) is over.
+    const marker = await sb.admin<{ commit: string }>('repositories/acme/app/commits', {
+      branch: 'main',
+      message: 'marker',
+      author: 'alice',
+      files: { 'marker.txt': 'm\n' },
+    })
+    await waitFor('the marker execution', async () =>
+      (await executions(cp2, 'kill')).some(
+        (e) => e.sourceRevisions?.[0]?.revisionId === marker.commit,
+      )
+        ? true
+        : undefined,
+    )
+    const all = (await executions(cp2, 'kill')).filter(
+      (x) =>
+        x.trigger?.triggerType === 'Webhook' &&
+        x.sourceRevisions?.[0]?.revisionId === pushed.commit,
+    )
     expect(all).toHaveLength(1)
     for (const c of [raw, sdk, iam, cp, cp2]) (c as { destroy?: () => void }).destroy?.()
-  })
+  }, 90_000)
 })
 
 for (const engine of testEngines()) {

@@ -14,6 +14,13 @@ async function fixture(
 ): Promise<ContractFixture & { stop(): Promise<void> }> {
   const sb = await startSandbox()
   const world = await seedWorld(sb)
+  // A workspace neither credential reaches (alice, the OAuth user, is not a member).
+  await sb.admin('workspaces', { slug: 'stranger', name: 'Stranger Ltd', admins: ['bob'] })
+  await sb.admin('repositories', {
+    workspace: 'stranger',
+    slug: 'hidden',
+    files: { 'hidden.txt': 'hidden\n' },
+  })
   const provider = sandboxProvider(sb)
   const credentials: ProviderCredentials =
     kind === 'oauth'
@@ -30,7 +37,7 @@ async function fixture(
       { path: 'src/new.c', status: 'added' },
       { path: 'docs/old.md', status: 'removed' },
     ],
-    foreignRepository: 'rival/secret',
+    foreignRepository: 'stranger/hidden',
     push: async (branch, files) =>
       (
         await sb.admin<{ commit: string }>('repositories/acme/app/commits', {

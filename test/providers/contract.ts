@@ -212,11 +212,13 @@ export function runProviderContract(
 
     it('registers a webhook whose signed deliveries it verifies and parses; deleting twice is fine', async () => {
       const received: RawWebhook[] = []
+      const markers: RawWebhook[] = []
       const sink = createServer((req: IncomingMessage, res) => {
         const chunks: Buffer[] = []
         req.on('data', (c: Buffer) => chunks.push(c))
         req.on('end', () => {
-          received.push({ headers: req.headers, body: Buffer.concat(chunks) })
+          const delivery = { headers: req.headers, body: Buffer.concat(chunks) }
+          ;(req.url === '/marker' ? markers : received).push(delivery)
           res.writeHead(204).end()
         })
       })
@@ -250,9 +252,20 @@ export function runProviderContract(
         )
         await f.provider.deleteWebhook(f.credentials, f.repository, ref)
         await f.provider.deleteWebhook(f.credentials, f.repository, ref)
+        // A marker webhook registered after the deletion: once it has the next push, the deleted
+        // one would have had it too.
+        const marker = await f.provider.registerWebhook(f.credentials, f.repository, {
+          url: `${url.replace(/\/hook$/, '/marker')}`,
+          secret: 'contract-secret',
+          description: 'contract marker',
+          events: ['push'],
+        })
         await f.push('feature/x', { 'feature.txt': 'y\n' })
-        await new Promise((r) => setTimeout(r, 300))
+        for (let i = 0; i < 100 && markers.length === 0; i++)
+          await new Promise((r) => setTimeout(r, 50))
+        expect(markers).toHaveLength(1)
         expect(received).toHaveLength(1)
+        await f.provider.deleteWebhook(f.credentials, f.repository, marker)
       } finally {
         sink.close()
       }
@@ -270,13 +283,55 @@ export function runProviderContract(
       ])
     })
 
-    it('refreshes an OAuth credential into a working one', async () => {
-      if (!f.provider.refreshCredentials || f.credentials.kind !== 'oauth') return
+    it('refreshes an OAuth credential into a working one', async (ctx) => {
+      if (!f.provider.refreshCredentials || f.credentials.kind !== 'oauth')
+        ctx.skip(`not an OAuth credential (${f.credentials.kind}): nothing to refresh`)
       const next = await f.provider.refreshCredentials(f.credentials)
       expect(next.accessToken).not.toBe(f.credentials.accessToken)
       expect(next.expiresAt).toBeGreaterThan(Date.now())
       expect((await f.provider.getRepository(next, f.repository)).fullName).toBe(f.repository)
       f.credentials = next
+    })
+
+    it("never reaches a repository outside the credential's reach", async () => {
+      const foreign = f.foreignRepository
+      const owner = foreign.split('/')[0]!
+      const refused = async (what: string, p: Promise<unknown>) => {
+        const err = await p.then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        expect(err, what).toBeInstanceOf(ProviderNotFound)
+      }
+      await refused('verifyTarget', f.provider.verifyTarget(f.credentials, owner))
+      await refused('getRepository', f.provider.getRepository(f.credentials, foreign))
+      await refused('listBranches', f.provider.listBranches(f.credentials, foreign))
+      await refused('getBranch', f.provider.getBranch(f.credentials, foreign, 'main'))
+      await refused('getCommit', f.provider.getCommit(f.credentials, foreign, 'main'))
+      await refused('changedFiles', f.provider.changedFiles(f.credentials, foreign, 'main'))
+      await refused('downloadArchive', f.provider.downloadArchive(f.credentials, foreign, 'main'))
+      // Listing the target never shows it, on any page.
+      const seen: string[] = []
+      let next: string | undefined
+      do {
+        const page = await f.provider.listRepositories(f.credentials, f.target, next)
+        seen.push(...page.items.map((r) => r.fullName))
+        next = page.next
+      } while (next)
+      expect(seen).toContain(f.repository)
+      expect(seen).not.toContain(foreign)
+      // Nor does Git serve it with the credential.
+      const c = f.provider.cloneCredentials(f.credentials, foreign)
+      const url = new URL(c.url)
+      url.username = c.username
+      url.password = c.password
+      const cloned = await run('git', ['ls-remote', url.toString()], {
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      }).then(
+        () => true,
+        () => false,
+      )
+      expect(cloned).toBe(false)
     })
 
     it('reports a revoked credential as ProviderAuthFailed (and never echoes the token)', async () => {

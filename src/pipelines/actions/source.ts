@@ -10,19 +10,24 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { AwsError } from '../../errors/aws-error.js'
+import { GitArchiveTooLarge } from '../../providers/git-archive.js'
 import { sourceConfig } from '../definition.js'
 import { downloadTo, mib, TooLargeError } from '../file-io.js'
 import { inside, segment } from '../paths.js'
-import { stripTopFolderFile, ZipFormatError } from '../zip.js'
+import { ZipFormatError } from '../zip.js'
 import { connectionRevisionSummary } from '../wire.js'
 import { failed, type ActionResult, type ActionRun } from './action.js'
 
 const MAX_MESSAGE_BYTES = 100 * 1024
 export const CLONE_REF_TYPE = 'junction/codebuild-clone-ref@1'
 
+const tooLarge = (what: string, limit: number) =>
+  `The source archive of ${what} is larger than the limit of ${mib(limit)} (the operator's --max-source-archive-size)`
+
 /**
- * The provider's archive, streamed to disk (at most `limit` bytes), its top folder removed into
- * `path`. Nothing is left behind but the finished artifact.
+ * The provider's archive of the tree (its files at the zip's root), streamed to disk (at most
+ * `limit` bytes) and renamed into place once whole. Nothing is left behind but the finished
+ * artifact.
  */
 async function writeCodeZip(
   stream: ReadableStream<Uint8Array>,
@@ -31,23 +36,13 @@ async function writeCodeZip(
   limit: number,
   what: string,
 ): Promise<string> {
-  const tag = randomBytes(6).toString('hex')
-  const download = inside(dir, `.${name}.download-${tag}`)
-  const partial = inside(dir, `.${name}.partial-${tag}`)
+  const partial = inside(dir, `.${name}.partial-${randomBytes(6).toString('hex')}`)
   const path = inside(dir, `${name}.zip`)
   try {
-    await downloadTo(
-      stream,
-      download,
-      limit,
-      () =>
-        `The source archive of ${what} is larger than the limit of ${mib(limit)} (the operator's --max-source-archive-size)`,
-    )
-    await stripTopFolderFile(download, partial)
+    await downloadTo(stream, partial, limit, () => tooLarge(what, limit))
     await rename(partial, path)
     return path
   } finally {
-    await rm(download, { force: true })
     await rm(partial, { force: true })
   }
 }
@@ -84,20 +79,22 @@ export async function runSource(r: ActionRun): Promise<ActionResult> {
     await mkdir(r.artifactDir, { recursive: true, mode: 0o700 })
     let path: string
     if (cfg.format === 'CODE_ZIP') {
-      const stream = await r.connect.downloadArchive(
-        caller,
-        cfg.connectionArn,
-        cfg.repository,
-        branch,
-        commit.id,
-      )
-      path = await writeCodeZip(
-        stream,
-        r.artifactDir,
-        segment(artifact),
-        r.limits.sourceArchiveBytes,
-        `${cfg.repository} at ${commit.id.slice(0, 12)}`,
-      )
+      const limit = r.limits.sourceArchiveBytes
+      const what = `${cfg.repository} at ${commit.id.slice(0, 12)}`
+      // Fetched over Git into a temporary repository beside the artifact (removed in every case),
+      // bounded by the same limit as the archive; the files at the zip's root, as CODE_ZIP has them.
+      const stream = await r.connect
+        .downloadArchive(caller, cfg.connectionArn, cfg.repository, branch, commit.id, {
+          maxBytes: limit,
+          tmpDir: r.artifactDir,
+          topFolder: false,
+        })
+        .catch((err: unknown) => {
+          throw err instanceof GitArchiveTooLarge
+            ? new TooLargeError(limit, tooLarge(what, limit))
+            : err
+        })
+      path = await writeCodeZip(stream, r.artifactDir, segment(artifact), limit, what)
     } else {
       const url = await r.connect.cloneUrl(caller, cfg.connectionArn, cfg.repository, branch)
       path = inside(r.artifactDir, `${segment(artifact)}.json`)

@@ -1,12 +1,14 @@
 /**
  * @module providers/bitbucket/bitbucket-provider
  * Bitbucket Cloud through an OAuth 2.0 consumer (providers.md §1.1, §1.4): authorization-code flow
- * with refresh, REST 2.0 with pagination followed, archives from the web host, Git over HTTPS with
+ * with refresh, REST 2.0 with pagination followed, archives and clones over Git HTTPS with
  * `x-token-auth`. Base URLs are configuration, so the same adapter runs against the sandbox.
  */
 import { ProviderAuthFailed, ProviderNotFound, ProviderRequestFailed } from '../errors.js'
+import { gitArchive } from '../git-archive.js'
 import { HttpClient, type HttpClientOptions } from '../http-client.js'
 import type {
+  ArchiveOptions,
   BranchHeads,
   BranchInfo,
   ChangedFile,
@@ -450,22 +452,32 @@ export class BitbucketProvider implements GitProvider {
     )
   }
 
+  /**
+   * The tree at `commit` as a zip, fetched over Git with `x-token-auth` (bitbucket.org's own
+   * `/{ws}/{slug}/get/{commit}.zip` is a website download that takes no token: it answers 403
+   * "This endpoint does not support token-based authentication"). An abbreviated id is resolved
+   * through the API first (a Git fetch needs the full id).
+   */
   async downloadArchive(
     c: ProviderCredentials,
     fullName: string,
     commit: string,
+    opts: ArchiveOptions = {},
   ): Promise<ReadableStream<Uint8Array>> {
     this.#repo(fullName)
     if (!/^[0-9a-f]{4,64}$/i.test(commit))
       throw new ProviderNotFound(`'${commit.slice(0, 80)}' is not a commit id`)
-    const res = await this.#http.request(
-      `${this.#endpoints.webUrl}/${fullName}/get/${commit}.zip`,
-      {
-        headers: { Authorization: `Bearer ${c.accessToken}` },
-      },
-    )
-    if (!res.body) throw new ProviderNotFound('Bitbucket sent an empty archive')
-    return res.body
+    const id = /^[0-9a-f]{40}$/.test(commit)
+      ? commit
+      : (await this.getCommit(c, fullName, commit)).id
+    const [ws, slug] = fullName.split('/') as [string, string]
+    const { topFolder = true, ...rest } = opts
+    return gitArchive(this.cloneCredentials(c, fullName), {
+      commit: id,
+      // The top folder bitbucket.org's downloads have.
+      prefix: topFolder ? `${ws}-${slug}-${id.slice(0, 12)}` : '',
+      ...rest,
+    })
   }
 
   cloneCredentials(c: ProviderCredentials, fullName: string) {

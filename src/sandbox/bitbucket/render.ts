@@ -61,6 +61,16 @@ export function project(
   }
 }
 
+/** A project as the REST API embeds and answers it: its `links` are `html` and `avatar` only. */
+export function projectRest(
+  w: SbWorkspace,
+  urls: Urls,
+  p?: { key: string; uuid: string; name: string },
+) {
+  const full = project(w, urls, p)
+  return { ...full, links: { html: full.links.html, avatar: full.links.avatar } }
+}
+
 export function workspaceBase(w: SbWorkspace, urls: Urls) {
   return {
     type: 'workspace',
@@ -120,7 +130,7 @@ export function repository(
       links: { avatar: link(`${urls.web}/workspaces/${w.slug}/avatar/`) },
     },
     workspace: workspaceBase(w, urls),
-    project: project(w, urls, proj),
+    project: projectRest(w, urls, proj),
     ...(mainbranch ? { mainbranch: { type: 'branch', name: mainbranch } } : {}),
     links: {
       self: link(`${urls.api}/repositories/${full}`),

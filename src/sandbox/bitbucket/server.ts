@@ -526,7 +526,7 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
           : reaches(cl, b)
       if (!w || !p || !mine) throw apiError(404, `Project ${d} not found`)
       return sendJson(res, 200, {
-        ...render.project(w, urls, p),
+        ...render.projectRest(w, urls, p),
         owner: {
           type: 'team',
           uuid: w.uuid,
@@ -900,10 +900,25 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
       const m = /^(.+)\.(zip|tar\.gz)$/.exec(fourth)
       const repo = state.repository(ws, second)
       if (!m || !repo) throw new HttpError(404, 'Not found')
+      // bitbucket.org's downloads are its website, which takes no token (OAuth, access tokens):
+      // "This endpoint does not support token-based authentication" (403), as Atlassian answered
+      // on Stack Overflow (34452088) and as composer#5584 found for /get/ archives. A private
+      // repository without a session sends the browser to the login page.
+      const basic = basicAuth(req)
+      if (
+        bearer(req) ||
+        basic?.user === 'x-token-auth' ||
+        basic?.user === 'x-bitbucket-api-token-auth' ||
+        u.searchParams.has('access_token')
+      )
+        throw new HttpError(403, 'This endpoint does not support token-based authentication.')
       const c = gitCaller(req)
       if (req.headers.authorization && !c) throw new HttpError(401, 'Authentication failed')
-      if (repo.isPrivate && !gitReaches(c, ws, second))
-        throw new HttpError(c ? 403 : 401, 'Access denied')
+      if (repo.isPrivate && !c)
+        throw new HttpError(302, 'Log in to download this repository', {
+          Location: `${urls.web}/account/signin/?next=${encodeURIComponent(u.pathname)}`,
+        })
+      if (repo.isPrivate && !gitReaches(c, ws, second)) throw new HttpError(403, 'Access denied')
       const dir = state.repoDir(ws, second)
       const id = await resolveRef(dir, m[1]!)
       if (!id) throw new HttpError(404, 'No such revision')
