@@ -370,12 +370,25 @@ export class BitbucketProvider implements GitProvider {
     return this.#page<BbBranch, BranchInfo>(c, url, toBranch)
   }
 
+  /**
+   * One branch by name through the documented BBQL filter (`q=name = "…"`), never the `{name}`
+   * path parameter: Bitbucket Cloud answers 404 to `%2F` there (BCLOUD-9969 and its kin), so
+   * `release/1.0` cannot be sent encoded, and a raw `/` is undocumented. The filter takes any
+   * name (slashes, dots, Unicode); the answer is checked for the exact name.
+   */
   async getBranch(c: ProviderCredentials, fullName: string, branch: string): Promise<BranchInfo> {
     await this.#inReach(c, fullName)
-    const b = await this.#http.json<BbBranch>(
-      `${this.#repo(fullName)}/refs/branches/${encodeURIComponent(branch)}`,
+    const q = `name = "${branch.replace(/["\\]/g, (x) => `\\${x}`)}"`
+    const page = await this.#http.json<BbPage<BbBranch>>(
+      `${this.#repo(fullName)}/refs/branches?pagelen=10&q=${encodeURIComponent(q)}`,
       { headers: this.#auth(c) },
     )
+    const b = (page.values ?? []).find((v) => v.name === branch)
+    if (!b)
+      throw new ProviderNotFound(
+        `Bitbucket has no branch '${branch.slice(0, 200)}' in ${fullName}`,
+        404,
+      )
     return toBranch(b)
   }
 

@@ -586,6 +586,10 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
       if (method !== 'GET') throw new HttpError(405, 'Method not allowed', { Allow: 'GET' })
       const name = parts.slice(5).join('/')
       if (name) {
+        // Bitbucket Cloud answers 404 to an encoded slash in a branch name path parameter
+        // (`release%2F1.0`; BCLOUD-9969 and its kin); clients filter with `q=name = "…"`.
+        const raw = u.pathname.slice(u.pathname.indexOf('/refs/branches/') + 15)
+        if (/%2f/i.test(raw)) throw apiError(404, `Branch not found: ${name}`)
         const id = await resolveRef(dir, `refs/heads/${name}`)
         const info = id && (await commitInfo(dir, id))
         if (!info) throw apiError(404, `Branch not found: ${name}`)
