@@ -413,7 +413,13 @@ for (const engine of testEngines()) {
         })
         expect(r.status).toBe(401)
       }
-      await new Promise((r) => setTimeout(r, 500))
+      // Barrier: every recorded event processed; the forged deliveries were never recorded.
+      await waitFor('every event to be processed', async () => {
+        const recent = await f.server.store.pipelines.events.recent(ACCOUNT, 'acme/app', 20)
+        return recent.every((r) => r.processedAt !== null) ? true : undefined
+      })
+      const recorded = await f.server.store.webhooks.deliveries(w.id, 0, 1000)
+      expect(recorded.filter((d) => JSON.stringify(d).includes('forged-'))).toHaveLength(0)
       expect((await executions(cp, 'app-build')).length).toBe(before + 1)
     })
 
