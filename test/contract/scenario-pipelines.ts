@@ -23,7 +23,7 @@ import { CreateConnectionCommand } from '@aws-sdk/client-codestar-connections'
 import { expect } from 'vitest'
 import { completeWithToken } from '../helpers/connect.js'
 import type { Surface } from '../helpers/contract.js'
-import { declaration, finished, pipelineRole, waitFor } from '../helpers/pipelines.js'
+import { declaration, executions, finished, pipelineRole, waitFor } from '../helpers/pipelines.js'
 import { fails } from './scenario-connections.js'
 import { policy } from '../helpers/iam.js'
 
@@ -55,9 +55,13 @@ export async function pipelinesScenario(s: Surface): Promise<void> {
       'export COMMIT=#{SourceVariables.CommitId}',
       'echo "built $COMMIT"',
       'sleep #{variables.DELAY}',
+      'test #{variables.FAIL} = no',
     ],
     outputVariables: ['COMMIT'],
-    variables: [{ name: 'DELAY', defaultValue: '0', description: 'seconds the build sleeps' }],
+    variables: [
+      { name: 'DELAY', defaultValue: '0', description: 'seconds the build sleeps' },
+      { name: 'FAIL', defaultValue: 'no', description: 'yes makes the build fail' },
+    ],
   })
   const pipelineArn = `arn:aws:codepipeline:us-east-1:${ACCOUNT}:${name}`
 
@@ -136,6 +140,40 @@ export async function pipelinesScenario(s: Surface): Promise<void> {
   await finished(cp, name, long.pipelineExecutionId!)
   await cp.send(new GetPipelineStateCommand({ name }))
   await cp.send(new ListPipelineExecutionsCommand({ pipelineName: name, maxResults: 1 }))
+
+  // A failed run (the action's error details), and a run a push starts (its trigger).
+  const failed = await cp.send(
+    new StartPipelineExecutionCommand({ name, variables: [{ name: 'FAIL', value: 'yes' }] }),
+  )
+  expect((await finished(cp, name, failed.pipelineExecutionId!)).status).toBe('Failed')
+  await cp.send(new GetPipelineStateCommand({ name }))
+  await cp.send(
+    new ListActionExecutionsCommand({
+      pipelineName: name,
+      filter: { pipelineExecutionId: failed.pipelineExecutionId },
+    }),
+  )
+  const before = (await executions(cp, name)).length
+  await f.sb.admin('repositories/acme/app/commits', {
+    branch: 'main',
+    message: 'A pushed change\n\nWith a body.',
+    author: 'alice',
+    files: { 'pushed.txt': 'pushed\n' },
+  })
+  const pushed = await waitFor('the push to start a run', async () => {
+    const all = await executions(cp, name)
+    return all.length > before ? all[0] : undefined
+  })
+  expect((await finished(cp, name, pushed.pipelineExecutionId!)).status).toBe('Succeeded')
+  await cp.send(
+    new GetPipelineExecutionCommand({
+      pipelineName: name,
+      pipelineExecutionId: pushed.pipelineExecutionId,
+    }),
+  )
+  await cp.send(new ListPipelineExecutionsCommand({ pipelineName: name }))
+  await cp.send(new GetPipelineStateCommand({ name }))
+  await cp.send(new ListActionExecutionsCommand({ pipelineName: name }))
 
   // Bad calls: validation, not found, wrong state.
   const noExecution = '00000000-0000-4000-8000-000000000000'
