@@ -44,6 +44,59 @@ const wrongFor = (kind: 'string' | 'number' | 'list' | 'object') =>
     fc.boolean(),
   )
 
+/** One part of a valid `Authorization` header and what to put there instead. */
+type Part = 'algorithm' | 'key' | 'date' | 'region' | 'service' | 'terminator' | 'signed' | 'sig'
+const hex = (min: number, max: number) =>
+  fc
+    .array(fc.constantFrom(...'0123456789abcdef'), { minLength: min, maxLength: max })
+    .map((a) => a.join(''))
+const brokenPart: fc.Arbitrary<[Part, string]> = fc.oneof(
+  // Signatures of every wrong length, wrong alphabet or case.
+  fc.tuple(fc.constant<Part>('sig'), fc.oneof(hex(0, 63), hex(65, 130))),
+  fc.tuple(
+    fc.constant<Part>('sig'),
+    fc.string({ minLength: 64, maxLength: 64 }).filter((x) => !/^[0-9a-f]{64}$/.test(x)),
+  ),
+  fc.tuple(fc.constant<Part>('sig'), fc.constant('UPPER')),
+  fc.tuple(fc.constant<Part>('sig'), hex(64, 64)),
+  // SignedHeaders without host, with unknown or repeated names, or empty.
+  fc.tuple(
+    fc.constant<Part>('signed'),
+    fc.oneof(
+      fc.constant('x-amz-date'),
+      fc.constant(''),
+      fc.constant('host;host;x-amz-date'),
+      fc
+        .array(fc.stringMatching(/^[a-z-]{1,12}$/), { minLength: 1, maxLength: 4 })
+        .map((a) => a.join(';')),
+    ),
+  ),
+  // Each credential scope part replaced (a valid key id stays in all but 'key').
+  fc.tuple(
+    fc.constantFrom<Part>('algorithm', 'key', 'date', 'region', 'service', 'terminator'),
+    fc.oneof(
+      fc.string({ maxLength: 24 }),
+      fc.constantFrom('', 'AWS4-HMAC-SHA512', '20250101', 'eu-west-1', 's3', 'aws4_request '),
+    ),
+  ),
+)
+
+function breakPart(h: Record<string, string>, part: Part, value: string): void {
+  const m =
+    /^(\S+) Credential=([^/]*)\/([^/]*)\/([^/]*)\/([^/]*)\/([^,]*), SignedHeaders=([^,]*), Signature=(\S*)$/.exec(
+      h['authorization']!,
+    )!
+  const [, algorithm, key, date, region, service, terminator, signed, sig] = m
+  const p = { algorithm, key, date, region, service, terminator, signed, sig } as Record<
+    Part,
+    string
+  >
+  p[part] = part === 'sig' && value === 'UPPER' ? p.sig.toUpperCase() : value
+  h['authorization'] =
+    `${p.algorithm} Credential=${p.key}/${p.date}/${p.region}/${p.service}/${p.terminator}, ` +
+    `SignedHeaders=${p.signed}, Signature=${p.sig}`
+}
+
 describeApi(
   'Malformed requests (property test)',
   (f) => {
@@ -237,6 +290,13 @@ describeApi(
             operation: 'DeleteConnection',
             body: { ConnectionArn: connArn },
             signingDate: new Date(Date.now() - m * 60_000),
+          })),
+          // Well-formed and signed with the valid key, then one part broken.
+          brokenPart.map(([part, value]) => ({
+            operation: 'DeleteConnection',
+            body: { ConnectionArn: connArn },
+            afterSign: (h: Record<string, string>) => breakPart(h, part, value),
+            broken: { part, value },
           })),
         ),
       ) as fc.Arbitrary<RawRequest>

@@ -60,6 +60,8 @@ export interface RawRequest {
   signingDate?: Date
   presign?: boolean
   path?: string
+  /** Changes the signed headers before sending (a well-formed request with one part broken). */
+  afterSign?: (headers: Record<string, string>) => void
 }
 
 export class RawClient {
@@ -118,6 +120,7 @@ export class RawClient {
         Object.assign(headers, signed.headers)
       }
     }
+    r.afterSign?.(headers)
     const qs = new URLSearchParams(query).toString().replace(/\+/g, '%20')
     if (qs) path += `?${qs}`
     const { host: _host, ...sendHeaders } = headers

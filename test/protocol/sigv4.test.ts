@@ -44,6 +44,37 @@ describeApi('SigV4 verification', (f) => {
       )
       expect(u.host).toBeTruthy()
     })
+    it('refuses the right signature in upper case, cut short, lengthened or with a stray character', async () => {
+      const variants: [string, (sig: string) => string][] = [
+        ['upper case', (sig) => sig.toUpperCase()],
+        ['63 characters', (sig) => sig.slice(0, 63)],
+        ['65 characters', (sig) => `${sig}0`],
+        ['a non-hex character', (sig) => `${sig.slice(0, 63)}g`],
+        ['a non-ASCII character', (sig) => `${sig.slice(0, 63)}\u00e1`],
+        ['empty', () => ''],
+      ]
+      for (const [what, change] of variants) {
+        const res = await f.raw.call({
+          operation: 'ListConnections',
+          afterSign: (h) => {
+            h['authorization'] = h['authorization']!.replace(
+              /Signature=([0-9a-f]{64})$/,
+              (_m, sig: string) => `Signature=${change(sig)}`,
+            )
+          },
+        })
+        // A signature that does not match is 403; one missing altogether is incomplete, 400.
+        const [status, type] =
+          what === 'empty'
+            ? [400, 'IncompleteSignatureException']
+            : [403, 'InvalidSignatureException']
+        expect({ what, status: res.status, type: res.json.__type }).toEqual({ what, status, type })
+      }
+      // The unchanged signature passes (the variants differ only in what was changed).
+      expect((await f.raw.call({ operation: 'ListConnections', afterSign: () => {} })).status).toBe(
+        200,
+      )
+    })
     it('refuses a signed X-Amz-Target changed after signing', async () => {
       const headers = await signedHeaders(f, {})
       headers['x-amz-target'] = 'CodeConnections_20231201.DeleteConnection'

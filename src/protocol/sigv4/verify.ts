@@ -384,16 +384,12 @@ export class SigV4Verifier<T> {
       this.#signingKey(key.secret, accessKeyId, date, region, service),
     )
       .update(sts)
-      .digest('binary')
-    const given = parsed.signature
-    // Compare as 32-byte strings in constant time. Hex decoding stops at the first character that
-    // is not hex, so a wrong length or a stray character leaves fewer than 32 bytes: a mismatch.
-    const decoded = given.length === 64 ? Buffer.from(given, 'hex') : undefined
-    if (
-      decoded === undefined ||
-      decoded.length !== 32 ||
-      !timingSafeEqual(decoded, Buffer.from(expected, 'binary'))
-    ) {
+      .digest('hex')
+    // Compared as the lowercase hex AWS sends, in constant time: a signature of another length,
+    // in upper case or with any other character is a mismatch, as on AWS. (UTF-8 keeps a
+    // non-ASCII character from passing for the ASCII byte it would be cut to.)
+    const given = Buffer.from(parsed.signature, 'utf8')
+    if (given.length !== 64 || !timingSafeEqual(given, Buffer.from(expected, 'latin1'))) {
       this.#throttle?.signatureFailed(accessKeyId)
       throw new InvalidSignatureException(
         'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
