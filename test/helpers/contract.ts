@@ -107,13 +107,26 @@ export class Contract {
   }
 
   /** Checks one answer against the model of `api`; returns it with its error code, if any. */
-  check(api: Api, operation: string, status: number, text: string, errorType?: string): Answer {
+  check(
+    api: Api,
+    operation: string,
+    status: number,
+    text: string,
+    header: (name: string) => string | undefined,
+  ): Answer {
     const model = this.models[api]
     const query = api === 'iam' || api === 'sts'
     const where = `${api} ${operation} (${status})`
     const add = (vs: string[]) => this.violations.push(...vs.map((v) => `${where} ${v}`))
     const answer: Answer = { api, operation, status, text }
     this.answers.push(answer)
+    // Every answer names its request and its media type, as AWS's do.
+    if (!/^[0-9a-f-]{36}$/.test(header('x-amzn-requestid') ?? ''))
+      add([`no x-amzn-RequestId header`])
+    const type = query ? 'text/xml' : `application/x-amz-json-${model.metadata.jsonVersion ?? ''}`
+    if ((header('content-type') ?? '').split(';')[0] !== type)
+      add([`Content-Type ${header('content-type') ?? '(none)'}, not ${type}`])
+    const errorType = header('x-amzn-errortype')
     const op = model.operations[operation]
     if (status >= 200 && status < 300) {
       if (!op) {
@@ -137,6 +150,7 @@ export class Contract {
       return answer
     }
     answer.code = query ? queryErrorCode(text) : jsonErrorCode(text, errorType)
+    if (query) add(queryErrorShape(text))
     if (status >= 500) add([`a server error (${answer.code ?? '?'}) where a 4xx was due`])
     if (!op) {
       const unknown = query ? 'InvalidAction' : 'UnknownOperationException'
@@ -198,13 +212,10 @@ export class Contract {
       const chunks: Buffer[] = []
       for await (const c of response.body) chunks.push(Buffer.from(c as Uint8Array))
       const bytes = Buffer.concat(chunks)
-      this.check(
-        api,
-        operation,
-        response.statusCode,
-        bytes.toString('utf8'),
-        response.headers['x-amzn-errortype'],
+      const headers = Object.fromEntries(
+        Object.entries(response.headers).map(([k, v]) => [k.toLowerCase(), v]),
       )
+      this.check(api, operation, response.statusCode, bytes.toString('utf8'), (n) => headers[n])
       response.body = Readable.from([bytes])
       return result
     }
@@ -232,7 +243,7 @@ export class Contract {
       operation,
       res.status,
       res.text,
-      res.headers.get('x-amzn-errortype') ?? undefined,
+      (n) => res.headers.get(n) ?? undefined,
     )
     return { ...a, json: res.json }
   }
@@ -253,7 +264,7 @@ export class Contract {
       rawBody: new URLSearchParams({ Action: action, Version: version, ...params }).toString(),
       ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
     })
-    return this.check(api, action, res.status, res.text)
+    return this.check(api, action, res.status, res.text, (n) => res.headers.get(n) ?? undefined)
   }
 }
 
@@ -266,6 +277,28 @@ function jsonErrorCode(text: string, header: string | undefined): string | undef
   }
   // `aws.protocoltests#Code:http://…` and `Code:…` forms name the same code.
   return type?.split('#').pop()?.split(':')[0]
+}
+
+/** A Query error is `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>`. */
+function queryErrorShape(text: string): string[] {
+  let root
+  try {
+    root = parseXml(text)
+  } catch (err) {
+    return [`error: not well-formed XML: ${(err as Error).message}`]
+  }
+  const names = (el: { children: { name: string }[] }) => el.children.map((c) => c.name).join(',')
+  const error = root.children.find((c) => c.name === 'Error')
+  const out: string[] = []
+  if (root.name !== 'ErrorResponse' || names(root) !== 'Error,RequestId')
+    out.push(
+      `error: <${root.name}> holding ${names(root)}, not <ErrorResponse> with Error,RequestId`,
+    )
+  if (error && names(error) !== 'Type,Code,Message')
+    out.push(`error: <Error> holding ${names(error)}, not Type,Code,Message`)
+  const type = error?.children.find((c) => c.name === 'Type')?.text
+  if (error && type !== 'Sender' && type !== 'Receiver') out.push(`error: <Type> ${type ?? ''}`)
+  return out
 }
 
 function queryErrorCode(text: string): string | undefined {

@@ -49,7 +49,13 @@ export interface Shape {
 }
 
 export interface Model {
-  metadata: { protocol: string; serviceId: string; targetPrefix?: string; signingName?: string }
+  metadata: {
+    protocol: string
+    serviceId: string
+    targetPrefix?: string
+    signingName?: string
+    jsonVersion?: string
+  }
   operations: Record<
     string,
     {
