@@ -255,6 +255,44 @@ describe('junction demo, connections complete/handshake and git-credential', () 
     expect(done.html).toContain('is <strong>AVAILABLE</strong>')
   })
 
+  it('completes with a repository access token (--token-type repository) and explains a kind without what it needs', async () => {
+    const made = await fetch(`${sandboxUrl}/_sandbox/access-tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ workspace: 'demo-team', repository: 'hello' }),
+    })
+    const repoToken = ((await made.json()) as { token: string }).token
+    const narrow = await createConnection('demo-hello')
+    const base = ['connections', 'complete', ...client(), '--connection-arn', narrow]
+    const done = await junction(
+      [...base, '--workspace', 'demo-team', '--token-type', 'repository', '--repository', 'hello'],
+      { stdin: `${repoToken}\n` },
+    )
+    expect(done.stderr).toBe('')
+    expect(done.stdout).toMatch(
+      /^demo-hello is AVAILABLE \(repository demo-team\/hello, installation [0-9a-f-]{36}:repository:hello\)\n$/,
+    )
+    const noEmail = await junction(
+      [...base, '--workspace', 'demo-team', '--token-type', 'api-token'],
+      {
+        stdin: 'some-api-token\n',
+      },
+    )
+    expect(noEmail.code).toBe(1)
+    expect(noEmail.stderr).toMatch(/^junction: InvalidInputException: .*Email/)
+    expect(noEmail.stderr).not.toContain('some-api-token')
+    const unknown = await junction(
+      [...base, '--workspace', 'demo-team', '--token-type', 'app-password'],
+      {
+        stdin: 'x\n',
+      },
+    )
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(
+      /--token-type must be one of workspace, project, repository, api-token, oauth/,
+    )
+  })
+
   it('reports bad input in one line with exit codes 2 (usage) and 1 (refused)', async () => {
     const missing = await junction(['connections', 'complete', ...client()])
     expect(missing).toMatchObject({ code: 2, stderr: 'junction: --connection-arn is required\n' })
