@@ -1,6 +1,8 @@
 /**
- * The real Bitbucket sample payloads (shared/fixtures/webhooks/bitbucket, MIT) through the
- * adapter's verifier and parser, and the deliveries it must refuse.
+ * Bitbucket payloads through the adapter's verifier and parser: the current ones
+ * (test/fixtures/bitbucket, assembled from Bitbucket's event-payload reference), the older
+ * documentation samples (shared/fixtures/webhooks/bitbucket, MIT) which it must still accept, lean
+ * and odd ones it must tolerate, and the deliveries it must refuse.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -58,7 +60,7 @@ function delivery(body: Buffer, eventKey: string, over: Record<string, string | 
   return { headers, body }
 }
 
-describe('Bitbucket webhook fixtures', () => {
+describe('older Bitbucket documentation samples', () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.json'))
 
   it('has an event key for every sample', () => {
@@ -170,5 +172,140 @@ describe('Bitbucket webhook refusals', () => {
     expect(() =>
       parseBitbucketWebhook(delivery(body, 'repo:push', { 'x-request-uuid': undefined }), SECRET),
     ).toThrow(/X-Request-UUID/)
+  })
+})
+
+/** Current payloads (test/fixtures/bitbucket; its README names their sources). */
+const CURRENT = join(import.meta.dirname, '..', 'fixtures', 'bitbucket')
+
+describe('current Bitbucket payloads', () => {
+  const read = (f: string) => readFileSync(join(CURRENT, f))
+
+  it('parses repo:push: a moved branch and a created one, commits listed', () => {
+    const body = read('repo-push.json')
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a sample payload, read loosely
+    const p = JSON.parse(body.toString()) as Record<string, any>
+    const push = parseBitbucketWebhook(delivery(body, 'repo:push'), SECRET) as PushEvent
+    expect(push.kind).toBe('push')
+    expect(push.repository).toEqual({
+      fullName: 'example-ws/example-repo',
+      id: '6d5c4b3a-2f1e-4d0c-8b9a-7f6e5d4c3b2a',
+    })
+    const [moved, created] = p['push'].changes
+    expect(push.changes).toEqual([
+      {
+        kind: 'branch',
+        name: 'main',
+        created: false,
+        deleted: false,
+        forced: false,
+        before: moved.old.target.hash,
+        after: moved.new.target.hash,
+        commits: moved.commits.map((c: { hash: string; message: string }) => ({
+          id: c.hash,
+          message: c.message,
+        })),
+      },
+      {
+        kind: 'branch',
+        name: 'feature/x',
+        created: true,
+        deleted: false,
+        forced: false,
+        after: created.new.target.hash,
+        commits: created.commits.map((c: { hash: string; message: string }) => ({
+          id: c.hash,
+          message: c.message,
+        })),
+      },
+    ])
+  })
+
+  for (const [file, key, action, merged] of [
+    ['pullrequest-created.json', 'pullrequest:created', 'OPEN', false],
+    ['pullrequest-updated.json', 'pullrequest:updated', 'UPDATED', false],
+    ['pullrequest-fulfilled.json', 'pullrequest:fulfilled', 'CLOSED', true],
+    ['pullrequest-rejected.json', 'pullrequest:rejected', 'CLOSED', false],
+  ] as const)
+    it(`parses ${key} (merge_commit and closed_by null or set, commits with links)`, () => {
+      const pr = parseBitbucketWebhook(delivery(read(file), key), SECRET) as PullRequestEvent
+      expect(pr).toEqual({
+        kind: 'pull_request',
+        deliveryId: 'b6a4f5b4-6d5c-4b9e-9d1e-000000000001',
+        repository: {
+          fullName: 'example-ws/example-repo',
+          id: '6d5c4b3a-2f1e-4d0c-8b9a-7f6e5d4c3b2a',
+        },
+        action,
+        merged,
+        number: 7,
+        title: 'Change the example',
+        sourceBranch: 'feature/x',
+        destinationBranch: 'main',
+        sourceCommit: '5f0c2e9a1b7d',
+        destinationCommit: '0e9d8c7b6a5f',
+      })
+    })
+
+  it('stays tolerant: unknown keys, nulls where objects were, keys it does not read missing', () => {
+    const lean = {
+      repository: { full_name: 'ws/repo', future_field: { x: [1] } },
+      pullrequest: {
+        id: 3,
+        title: 42,
+        source: { branch: { name: 'topic' }, commit: null, repository: null },
+        destination: { branch: { name: 'main' }, commit: { hash: 'abcdefabcdef' } },
+        merge_commit: null,
+        closed_by: null,
+        draft: false,
+      },
+    }
+    const pr = parseBitbucketWebhook(
+      delivery(Buffer.from(JSON.stringify(lean)), 'pullrequest:updated'),
+      SECRET,
+    ) as PullRequestEvent
+    expect(pr).toMatchObject({
+      action: 'UPDATED',
+      number: 3,
+      title: '',
+      sourceBranch: 'topic',
+      sourceCommit: '',
+      destinationCommit: 'abcdefabcdef',
+      repository: { fullName: 'ws/repo', id: '' },
+    })
+    const push = {
+      repository: { full_name: 'ws/repo' },
+      push: {
+        changes: [
+          { old: null, new: { type: 'branch', name: 'b', target: { hash: 'a'.repeat(40) } } },
+          { old: null, new: { type: 'named_branch', name: 'hg' } },
+          { new: null, old: { type: 'tag', name: 'v1', target: { hash: 'b'.repeat(40) } } },
+        ],
+      },
+    }
+    const event = parseBitbucketWebhook(
+      delivery(Buffer.from(JSON.stringify(push)), 'repo:push'),
+      SECRET,
+    ) as PushEvent
+    expect(event.changes).toEqual([
+      {
+        kind: 'branch',
+        name: 'b',
+        created: true,
+        deleted: false,
+        forced: false,
+        after: 'a'.repeat(40),
+        commits: [],
+      },
+      {
+        kind: 'tag',
+        name: 'v1',
+        created: false,
+        deleted: true,
+        forced: false,
+        before: 'b'.repeat(40),
+        commits: [],
+      },
+    ])
   })
 })

@@ -3,7 +3,12 @@
  * Verifies and parses Bitbucket webhook deliveries: `X-Hub-Signature: sha256=<hex HMAC-SHA256 of
  * the raw body>` (Bitbucket's header of this name is SHA-256, unlike GitHub's), `X-Event-Key`,
  * `X-Request-UUID`. Push payloads carry no file lists; pull-request payloads carry 12-character
- * commit abbreviations (providers.md §1.5).
+ * commit abbreviations (providers.md §1.5). Only the few keys below are read, each optionally:
+ * today's payloads (test/fixtures/bitbucket) carry far more, older ones less; a key that is
+ * absent, `null` or not a string leaves its field empty rather than refusing the delivery (only
+ * the repository's `full_name` and a pull request's `id` are required).
+ * `pullrequest:updated` is both a push to the source branch and an edit of the title or
+ * description; both are `UPDATED` (README, Triggers).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { WebhookRejected } from '../errors.js'
@@ -77,11 +82,14 @@ const PULL_REQUEST_ACTIONS: Record<string, PullRequestEvent['action']> = {
   'pullrequest:rejected': 'CLOSED',
 }
 
+/** A string field, or '' when the payload has none there. */
+const str = (v: unknown): string => (typeof v === 'string' ? v : '')
+
 function repositoryOf(body: { repository?: { full_name?: string; uuid?: string } }) {
   const r = body.repository
   if (typeof r?.full_name !== 'string' || !r.full_name.includes('/'))
     throw new WebhookRejected('The delivery names no repository')
-  return { fullName: r.full_name, id: (r.uuid ?? '').replace(/^\{|\}$/g, '') }
+  return { fullName: r.full_name, id: str(r.uuid).replace(/^\{|\}$/g, '') }
 }
 
 export function parseBitbucketWebhook(
@@ -118,10 +126,12 @@ export function parseBitbucketWebhook(
         forced: c.forced === true,
         commits: (c.commits ?? [])
           .filter((x) => typeof x.hash === 'string')
-          .map((x) => ({ id: x.hash!, message: x.message ?? '' })),
+          .map((x) => ({ id: x.hash!, message: str(x.message) })),
       }
-      if (c.old?.target?.hash) change.before = c.old.target.hash
-      if (c.new?.target?.hash) change.after = c.new.target.hash
+      const before = str(c.old?.target?.hash)
+      const after = str(c.new?.target?.hash)
+      if (before) change.before = before
+      if (after) change.after = after
       changes.push(change)
     }
     return { kind: 'push', deliveryId, repository, changes }
@@ -141,11 +151,11 @@ export function parseBitbucketWebhook(
       action,
       merged: eventKey === 'pullrequest:fulfilled',
       number: pr.id,
-      title: pr.title ?? '',
-      sourceBranch: pr.source?.branch?.name ?? '',
-      destinationBranch: pr.destination?.branch?.name ?? '',
-      sourceCommit: pr.source?.commit?.hash ?? '',
-      destinationCommit: pr.destination?.commit?.hash ?? '',
+      title: str(pr.title),
+      sourceBranch: str(pr.source?.branch?.name),
+      destinationBranch: str(pr.destination?.branch?.name),
+      sourceCommit: str(pr.source?.commit?.hash),
+      destinationCommit: str(pr.destination?.commit?.hash),
     }
   }
   return { kind: 'ignored', deliveryId, reason: `event ${eventKey || '(none)'} starts nothing` }

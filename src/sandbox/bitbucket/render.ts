@@ -20,22 +20,37 @@ export interface Urls {
   api: string
 }
 
-const link = (href: string) => ({ href })
+export const link = (href: string) => ({ href })
 
-export function account(u: SbUser, urls: Urls) {
+/**
+ * An account as Bitbucket embeds it in other objects (authors, actors, `closed_by`): no
+ * `created_on`, which only the account's own resource (`/user`) carries.
+ */
+export function accountRef(u: SbUser, urls: Urls) {
   return {
     type: 'user',
     uuid: u.uuid,
     account_id: u.accountId,
     nickname: u.username,
     display_name: u.displayName,
-    created_on: u.createdOn,
     links: {
       self: link(`${urls.api}/users/${encodeURIComponent(u.uuid)}`),
       html: link(`${urls.web}/${encodeURIComponent(u.uuid)}/`),
       avatar: link(`${urls.web}/account/${u.username}/avatar/`),
     },
   }
+}
+
+/** The account's own resource (`GET /user`). */
+export function account(u: SbUser, urls: Urls) {
+  return { ...accountRef(u, urls), created_on: u.createdOn }
+}
+
+/** A `rendered` text as Bitbucket gives titles, descriptions and commit summaries. */
+export function renderedText(raw: string) {
+  const html =
+    raw === '' ? '' : `<p>${escapeHtml(raw.trimEnd()).replace(/\n\n+/g, '</p>\n<p>')}</p>`
+  return { type: 'rendered', raw, markup: 'markdown', html }
 }
 
 /**
@@ -154,7 +169,7 @@ export function commit(c: CommitData, full: string, urls: Urls, users: SbUser[])
     author: {
       type: 'author',
       raw: `${c.authorName} <${c.authorEmail}>`,
-      ...(user ? { user: account(user, urls) } : {}),
+      ...(user ? { user: accountRef(user, urls) } : {}),
     },
     parents: c.parents.map((p) => ({
       type: 'commit',
@@ -214,12 +229,13 @@ export function hook(h: SbHook, repo: ReturnType<typeof repository>) {
   }
 }
 
+/** A pull request as the REST API answers it (validated against the OpenAPI description). */
 export function pullRequest(
   p: SbPullRequest,
   repo: ReturnType<typeof repository>,
   sourceHash: string,
   destinationHash: string,
-  author: ReturnType<typeof account>,
+  author: ReturnType<typeof account> | { type: string; display_name: string; uuid: string },
   urls: Urls,
 ) {
   const full = `${p.workspace}/${p.slug}`

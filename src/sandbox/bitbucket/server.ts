@@ -43,7 +43,8 @@ import {
   type SbRepository,
   type SbToken,
 } from './state.js'
-import { actorOf, deliver, pushPayload, redeliver, repoRef } from './webhooks.js'
+import { pullRequestPayload, pushPayload } from './payloads.js'
+import { deliver, redeliver } from './webhooks.js'
 
 export interface BitbucketSandboxOptions {
   host?: string
@@ -265,7 +266,11 @@ export async function startBitbucketSandbox(o: BitbucketSandboxOptions): Promise
     return r
   }
 
-  /** Sends `repo:push` for the refs that moved between the two snapshots. */
+  /**
+   * Sends `repo:push` for the refs that moved between the two snapshots, then
+   * `pullrequest:updated` for each open pull request whose source branch moved (Bitbucket Cloud
+   * sends both for a push to a pull request's branch).
+   */
   async function notifyPush(
     r: SbRepository,
     actor: string | undefined,
@@ -273,9 +278,22 @@ export async function startBitbucketSandbox(o: BitbucketSandboxOptions): Promise
   ) {
     const after = await refs(state.repoDir(r.workspace, r.slug))
     const payload = await pushPayload(state, r, actor, before, after, urls)
-    if (payload.push.changes.length > 0) track(deliver(state, r, 'repo:push', payload))
+    if (payload.push.changes.length === 0) return
+    track(deliver(state, r, 'repo:push', payload))
+    const moved = state.data.pullRequests.filter((p) => {
+      if (p.workspace !== r.workspace || p.slug !== r.slug || p.state !== 'OPEN') return false
+      const ref = `refs/heads/${p.sourceBranch}`
+      return after.has(ref) && after.get(ref) !== before.get(ref)
+    })
+    for (const p of moved) {
+      p.updatedOn = now()
+      const out = await prPayload(r, p, actor)
+      track(deliver(state, r, 'pullrequest:updated', out.hook))
+    }
+    if (moved.length > 0) state.save()
   }
 
+  /** A pull request as the REST API answers it (`json`) and as its webhooks carry it (`hook`). */
   async function prPayload(
     r: SbRepository,
     p: (typeof state.data.pullRequests)[number],
@@ -285,28 +303,22 @@ export async function startBitbucketSandbox(o: BitbucketSandboxOptions): Promise
     const src = (await resolveRef(dir, `refs/heads/${p.sourceBranch}`)) ?? '0'.repeat(40)
     const dst = (await resolveRef(dir, `refs/heads/${p.destinationBranch}`)) ?? '0'.repeat(40)
     const author = state.user(p.author)
-    const repo = await repoJson(r)
     return {
       json: render.pullRequest(
         p,
-        repo,
+        await repoJson(r),
         src,
         dst,
-        author ? render.account(author, urls) : (actorOf(state, undefined, urls) as never),
+        author
+          ? render.account(author, urls)
+          : {
+              type: 'app_user',
+              display_name: 'Workspace access token',
+              uuid: '{00000000-0000-0000-0000-000000000000}',
+            },
         urls,
       ),
-      hook: {
-        actor: actorOf(state, actor, urls),
-        repository: repoRef(r, state.workspace(r.workspace)!, urls),
-        pullrequest: render.pullRequest(
-          p,
-          repoRef(r, state.workspace(r.workspace)!, urls) as never,
-          src,
-          dst,
-          (author ? render.account(author, urls) : actorOf(state, undefined, urls)) as never,
-          urls,
-        ),
-      },
+      hook: pullRequestPayload(state, r, p, actor, src, dst, urls),
     }
   }
 
@@ -803,6 +815,7 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
     }
     if (action === 'decline' && method === 'POST') {
       p.state = 'DECLINED'
+      p.closedBy = cl.username
       p.updatedOn = now()
       state.save()
       const out = await prPayload(repo, p, cl.username)
@@ -828,6 +841,7 @@ ${problem ? `<p class="problem" role="alert">${render.escapeHtml(problem)}</p>` 
       await git(dir, ['update-ref', `refs/heads/${p.destinationBranch}`, merged, target!])
       p.state = 'MERGED'
       p.mergeCommit = merged
+      p.closedBy = cl.username
       p.updatedOn = now()
       state.save()
       const out = await prPayload(repo, p, cl.username)

@@ -100,6 +100,8 @@ export interface SbPullRequest {
   destinationBranch: string
   state: 'OPEN' | 'MERGED' | 'DECLINED'
   mergeCommit: string | null
+  /** Who merged or declined it (Bitbucket's `closed_by`). */
+  closedBy?: string
   createdOn: string
   updatedOn: string
 }
