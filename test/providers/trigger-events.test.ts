@@ -10,6 +10,7 @@ import { TriggerMatcher } from '../../src/pipelines/match-filters.js'
 import type {
   ProviderCredentials,
   ProviderEvent,
+  PullRequestEvent,
   RawWebhook,
 } from '../../src/providers/provider.js'
 import {
@@ -135,5 +136,61 @@ describe('trigger changes from Bitbucket deliveries', () => {
         "push filter 1: none of the 1 changed file passes the file path filter (file 'README.md' is not included by [services/api/**])",
       needsFiles: false,
     })
+  })
+
+  it("a push to an open pull request's branch gives a push change and an UPDATED one; so does a title edit, at the same head", async () => {
+    // Both triggers of one pipeline match: CodePipeline evaluates each event on its own, so the
+    // push starts one execution and the pull-request update another (README, Triggers).
+    const matcher = new TriggerMatcher({
+      sourceActionName: 'Source',
+      push: [{ branches: { includes: ['feature/**'] } }],
+      pullRequest: [{ events: ['UPDATED'], branches: { includes: ['main'] } }],
+    })
+    const pushed = await sb.admin<{ commit: string }>('repositories/acme/app/commits', {
+      branch: 'feature/x',
+      files: { 'web/y.css': 'y' },
+    })
+    const [push] = await sourceChanges(await next('repo:push'), lookups(), false)
+    const [update] = await sourceChanges(await next('pullrequest:updated'), lookups(), false)
+    expect(push!.commit).toBe(pushed.commit)
+    expect(push!.event).toEqual({ kind: 'push', ref: { type: 'branch', name: 'feature/x' } })
+    expect(update!.commit).toBe(pushed.commit)
+    expect(update!.ref).toBe('feature/x')
+    expect(update!.event).toMatchObject({
+      kind: 'pull_request',
+      action: 'UPDATED',
+      destinationBranch: 'main',
+    })
+    expect(matcher.match(push!.event).matched).toBe(true)
+    expect(matcher.match(update!.event).matched).toBe(true)
+
+    // A title edit alone: pullrequest:updated, no push, the source head unchanged; an UPDATED
+    // filter matches it (CodePipeline's "updated" is Bitbucket's pullrequest:updated).
+    const [pr] = (
+      (await (
+        await fetch(`${sb.apiUrl}/repositories/acme/app/pullrequests`, {
+          headers: { authorization: `Bearer ${creds.accessToken}` },
+        })
+      ).json()) as { values: { id: number }[] }
+    ).values
+    const edit = await fetch(`${sb.apiUrl}/repositories/acme/app/pullrequests/${pr!.id}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${creds.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'CSS, renamed' }),
+    })
+    expect(edit.status).toBe(200)
+    const edited = (await next('pullrequest:updated')) as PullRequestEvent
+    expect(edited.title).toBe('CSS, renamed')
+    expect(received.some((r) => r.headers['x-event-key'] === 'repo:push')).toBe(false)
+    const [titled] = await sourceChanges(edited, lookups(), false)
+    expect(titled!.commit).toBe(pushed.commit)
+    expect(matcher.match(titled!.event).matched).toBe(true)
+    // A filter on OPEN alone does not start on it.
+    expect(
+      new TriggerMatcher({
+        sourceActionName: 'Source',
+        pullRequest: [{ events: ['OPEN'], branches: { includes: ['main'] } }],
+      }).match(titled!.event).matched,
+    ).toBe(false)
   })
 })
