@@ -30,7 +30,9 @@ import type { ConnectService, Caller } from '../connect/service.js'
 import type { CredentialKeeper } from '../connect/credentials.js'
 import type { WebhookManager } from '../connect/webhooks.js'
 import type { Signer } from '../connect/signed.js'
-import type { ProviderEvent } from '../providers/provider.js'
+import type { ProviderEvent, WebLinks } from '../providers/provider.js'
+import { SUPPORTED_PROVIDERS } from '../providers/registry.js'
+import { ProviderNotFound } from '../providers/errors.js'
 import type { ConnectionRecord, Store } from '../store/store.js'
 import type {
   ActionExecutionRecord,
@@ -295,6 +297,20 @@ export class PipelineEngine {
       recursive: true,
       force: true,
     })
+  }
+
+  /**
+   * Pages on the provider for a repository (and a commit): `entityUrl` and `revisionUrl` of
+   * source actions. Undefined when the provider has no adapter or the name is not one of its.
+   */
+  webLinks(providerType: string, fullName: string, commit?: string): WebLinks | undefined {
+    if (!SUPPORTED_PROVIDERS.includes(providerType)) return undefined
+    try {
+      return this.#d.keeper.provider(providerType).webLinks(fullName, commit)
+    } catch (err) {
+      if (err instanceof ProviderNotFound) return undefined
+      throw err
+    }
   }
 
   /** A link to an action's log (ListActionExecutions, GetPipelineState, the console). */
@@ -938,6 +954,7 @@ export class PipelineEngine {
         signal,
         store: this.#d.store,
         connect: this.#d.connect,
+        webLinks: (type, fullName, commit) => this.webLinks(type, fullName, commit),
       }
       if (rev)
         run.revision = rev.ref
@@ -981,6 +998,13 @@ export class PipelineEngine {
     }
     if (result.errorDetails) detail.errorDetails = result.errorDetails
     if (result.externalExecutionId) detail.externalExecutionId = result.externalExecutionId
+    if (result.externalExecutionUrl) detail.externalExecutionUrl = result.externalExecutionUrl
+    if (result.revision)
+      detail.revision = {
+        revisionId: result.revision.revisionId,
+        created: result.revision.created ?? this.#now(),
+        ...(result.revision.revisionUrl ? { revisionUrl: result.revision.revisionUrl } : {}),
+      }
     if (result.hasLog) detail.hasLog = true
     await record(result.status, detail, result)
     return result

@@ -174,6 +174,13 @@ export interface RawWebhook {
   body: Buffer
 }
 
+/** Web pages on the provider a person can open (the CodePipeline `entityUrl`/`revisionUrl`). */
+export interface WebLinks {
+  repository: string
+  /** Present when a commit was asked for. */
+  commit?: string
+}
+
 /** One page of a provider listing; `next` is opaque and passed back to get the next page. */
 export interface Page<T> {
   items: T[]
@@ -277,6 +284,8 @@ export interface GitProvider {
   ): { url: string; username: string; password: string }
   /** The HTTPS host Git clone URLs of this provider use (for the credential helper). */
   gitHost(): string
+  /** The repository's page and, with `commit`, the commit's page. @throws ProviderNotFound */
+  webLinks(fullName: string, commit?: string): WebLinks
   registerWebhook(c: ProviderCredentials, fullName: string, hook: WebhookSpec): Promise<WebhookRef>
   /** Removes the webhook; a webhook already gone is not an error. */
   deleteWebhook(c: ProviderCredentials, fullName: string, ref: WebhookRef): Promise<void>

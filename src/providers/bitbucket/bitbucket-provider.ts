@@ -23,6 +23,7 @@ import type {
   RepositoryInfo,
   WebhookRef,
   WebhookSpec,
+  WebLinks,
 } from '../provider.js'
 import {
   toBranch,
@@ -504,6 +505,15 @@ export class BitbucketProvider implements GitProvider {
 
   gitHost(): string {
     return new URL(this.#endpoints.webUrl).host
+  }
+
+  /** As Bitbucket's own `links.html`: `{web}/{ws}/{slug}` and `{web}/{ws}/{slug}/commits/{hash}`. */
+  webLinks(fullName: string, commit?: string): WebLinks {
+    this.#repo(fullName)
+    const repository = `${this.#endpoints.webUrl}/${fullName.split('/').map(encodeURIComponent).join('/')}`
+    return commit === undefined
+      ? { repository }
+      : { repository, commit: `${repository}/commits/${encodeURIComponent(commit)}` }
   }
 
   async registerWebhook(
