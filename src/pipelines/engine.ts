@@ -30,6 +30,7 @@ import type { ConnectService, Caller } from '../connect/service.js'
 import type { CredentialKeeper } from '../connect/credentials.js'
 import type { WebhookManager } from '../connect/webhooks.js'
 import type { Signer } from '../connect/signed.js'
+import { crashPoint } from '../test-hooks.js'
 import type { ProviderEvent, WebLinks } from '../providers/provider.js'
 import { SUPPORTED_PROVIDERS } from '../providers/registry.js'
 import { ProviderNotFound } from '../providers/errors.js'
@@ -441,6 +442,7 @@ export class PipelineEngine {
             },
           ]
         }
+        if (outcomes.some((o) => o.started)) crashPoint('event-started-before-done')
         await this.#d.store.pipelines.events.complete(
           d.seq,
           this.nodeId,

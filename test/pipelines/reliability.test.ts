@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { CreatePipelineCommand, type CodePipelineClient } from '@aws-sdk/client-codepipeline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MasterKey } from '../../src/crypto/master-key.js'
-import type { PushEvent } from '../../src/providers/provider.js'
+import { openStore } from '../../src/store/index.js'
 import { type ConnectFixture } from '../helpers/connect.js'
 import { seedWorld, startSandbox, type Sandbox, type World } from '../helpers/bitbucket.js'
 import { testEngines } from '../helpers/engines.js'
@@ -70,7 +70,7 @@ describe('SIGKILL between accepting a webhook and starting the execution', () =>
     secretAccessKey: env.JUNCTION_ROOT_SECRET_ACCESS_KEY,
   }
   let port: number
-  const start = (extra: string[] = []) =>
+  const start = (extra: string[] = [], extraEnv: NodeJS.ProcessEnv = {}) =>
     spawnServe(
       [
         '--port',
@@ -83,20 +83,12 @@ describe('SIGKILL between accepting a webhook and starting the execution', () =>
         '2',
         ...extra,
       ],
-      env,
+      { ...env, ...extraEnv },
     )
   beforeAll(async () => {
     sb = await startSandbox()
     world = await seedWorld(sb)
     port = await freePort()
-  })
-  afterAll(async () => {
-    node?.child.kill('SIGKILL')
-    await sb?.stop()
-    rmSync(dataDir, { recursive: true, force: true })
-  })
-
-  it('starts the execution exactly once after restart', async () => {
     node = await start()
     const raw = new RawClient(node.url, credentials)
     const sdk = sdkClient(node.url, credentials)
@@ -120,9 +112,26 @@ describe('SIGKILL between accepting a webhook and starting the execution', () =>
     await waitFor('the webhook', async () =>
       (await sb.admin<{ hooks: unknown[] }>('hooks')).hooks.length === 1 ? true : undefined,
     )
+    for (const c of [raw, sdk, iam, cp]) (c as { destroy?: () => void }).destroy?.()
+  }, 60_000)
+  afterAll(async () => {
+    node?.child.kill('SIGKILL')
+    await sb?.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  /** The webhook executions of pipeline `kill` of a commit. */
+  const runsOf = async (cp: CodePipelineClient, commit: string) =>
+    (await executions(cp, 'kill')).filter(
+      (x) =>
+        ['Webhook', 'WebhookV2'].includes(x.trigger?.triggerType ?? '') &&
+        x.sourceRevisions?.[0]?.revisionId === commit,
+    )
+
+  it('starts the execution exactly once after restart', async () => {
     // Restart as an API-only node: it accepts deliveries but starts nothing.
-    node.child.kill('SIGTERM')
-    await node.exited
+    node!.child.kill('SIGTERM')
+    await node!.exited
     node = await start(['--api-only'])
     const pushed = await sb.admin<{ commit: string }>('repositories/acme/app/commits', {
       branch: 'main',
@@ -166,7 +175,70 @@ describe('SIGKILL between accepting a webhook and starting the execution', () =>
         x.sourceRevisions?.[0]?.revisionId === pushed.commit,
     )
     expect(all).toHaveLength(1)
-    for (const c of [raw, sdk, iam, cp, cp2]) (c as { destroy?: () => void }).destroy?.()
+    cp2.destroy()
+  }, 90_000)
+
+  it('a node killed after starting an event’s execution, before marking it processed, causes no second start', async () => {
+    // A node armed to die by SIGKILL right after an event started its executions and before the
+    // event is marked processed (the test-only crash point of src/test-hooks.ts).
+    node!.child.kill('SIGTERM')
+    await node!.exited
+    const dying = await start([], {
+      NODE_ENV: 'test',
+      JUNCTION_TEST_CRASH_AT: 'event-started-before-done',
+    })
+    node = dying
+    const pushed = await sb.admin<{ commit: string }>('repositories/acme/app/commits', {
+      branch: 'main',
+      message: 'started, then the node dies',
+      author: 'alice',
+      files: { 'crash.txt': 'x\n' },
+    })
+    expect(await dying.exited).toBeNull() // a signal, not an exit
+    expect(dying.stderr()).toContain('crashing at event-started-before-done')
+    const crashedAt = Date.now()
+    // The dead node left its event unprocessed (taken, its lease running out).
+    const events = async () => {
+      const store = await openStore(join(dataDir, 'junction.db'))
+      try {
+        return await store.pipelines.events.recent(ACCOUNT, 'acme/app', 10)
+      } finally {
+        await store.close()
+      }
+    }
+    const pending = (await events()).filter((e) => e.processedAt === null)
+    expect(pending).toHaveLength(1)
+    const seq = pending[0]!.seq
+    node = await start()
+    const cp = pipelineClient(node.url, credentials)
+    // The barrier: a later push, once the dead node's lease (2 s) has run out. One node takes
+    // events oldest first, one at a time, so once the marker's execution exists the dead node's
+    // event has been processed again.
+    await new Promise((r) => setTimeout(r, Math.max(0, crashedAt + 3_000 - Date.now())))
+    const marker = await sb.admin<{ commit: string }>('repositories/acme/app/commits', {
+      branch: 'main',
+      message: 'marker after the crash',
+      author: 'alice',
+      files: { 'marker.txt': 'after the crash\n' },
+    })
+    await waitFor('the marker execution', async () =>
+      (await runsOf(cp, marker.commit)).length ? true : undefined,
+    )
+    // One execution of the commit: the dead node's, taken over and finished by the live one.
+    const runs = await runsOf(cp, pushed.commit)
+    expect(runs).toHaveLength(1)
+    const run = await finished(cp, 'kill', runs[0]!.pipelineExecutionId!)
+    // (Its Build fails: this node runs no Commands builds; the source is what matters.)
+    expect(run.artifactRevisions![0]!.revisionId).toBe(pushed.commit)
+    expect(await runsOf(cp, pushed.commit)).toHaveLength(1)
+    cp.destroy()
+    // The event is processed now, its outcome naming that one execution.
+    node.child.kill('SIGTERM')
+    await node.exited
+    const event = (await events()).find((e) => e.seq === seq)!
+    expect(event.processedAt).not.toBeNull()
+    const outcome = JSON.parse(event.result!) as { pipeline: string; started?: string }[]
+    expect(outcome.find((o) => o.pipeline === 'kill')?.started).toBe(runs[0]!.pipelineExecutionId)
   }, 90_000)
 })
 
@@ -180,87 +252,6 @@ for (const engine of testEngines()) {
       ;({ f, cp, arn, role } = await startPipelineFixture(engine, { 'work-lease': '1' }))
     })
     afterAll(() => stopPipelineFixture({ f, cp }))
-
-    it('a node that died after starting, before marking the event done, causes no second start', async () => {
-      await cp.send(
-        new CreatePipelineCommand({
-          pipeline: declaration({
-            name: 'once',
-            roleArn: role,
-            connectionArn: arn,
-            executionMode: 'PARALLEL',
-          }),
-        }),
-      )
-      await waitFor('the webhook', async () =>
-        (await f.server.store.webhooks.all()).length === 1 ? true : undefined,
-      )
-      const conn = await f.server.store.connections.get(ACCOUNT, arn)
-      // Stop this node's worker and play the dead node by hand, on the real store.
-      await f.server.pipelines.stop()
-      const event: PushEvent = {
-        kind: 'push',
-        deliveryId: 'dead-node-1',
-        repository: { fullName: 'acme/app', id: '' },
-        changes: [
-          {
-            kind: 'branch',
-            name: 'main',
-            before: f.world.commits.first,
-            after: f.world.commits.second,
-            created: false,
-            deleted: false,
-            forced: false,
-            commits: [],
-          },
-        ],
-      }
-      await f.server.store.webhooks.recordDelivery({
-        webhookId: (await f.server.store.webhooks.all())[0]!.id,
-        deliveryId: event.deliveryId,
-        eventKind: 'push',
-        event: JSON.stringify(event),
-        receivedAt: Date.now(),
-        accountId: ACCOUNT,
-        installationId: conn!.installationId!,
-        repository: 'acme/app',
-        triggerSource: 'Webhook',
-      })
-      const [taken] = await f.server.store.pipelines.events.claim(
-        'dead',
-        Date.now(),
-        Date.now() + 500,
-        5,
-      )
-      expect(taken).toBeDefined()
-      const pipeline = (await f.server.store.pipelines.get(ACCOUNT, 'once'))!
-      const first = await f.server.pipelines.startExecution({
-        accountId: ACCOUNT,
-        pipeline,
-        triggerType: 'Webhook',
-        triggerDetail: 'the dead node',
-        sourceRevisions: {
-          Source: { revisionType: 'COMMIT_ID', revisionValue: f.world.commits.second, ref: 'main' },
-        },
-        variables: {},
-        dedupeKey: `event:${taken!.seq}:once`,
-      })
-      expect(first.created).toBe(true)
-      // The "dead" node never marks the event done; a live worker takes it after the lease.
-      f.server.pipelines.run()
-      const processed = await waitFor('the event to be processed', async () => {
-        const e = (await f.server.store.pipelines.events.recent(ACCOUNT, 'acme/app', 5)).find(
-          (x) => x.seq === taken!.seq,
-        )
-        return e?.processedAt ? e : undefined
-      })
-      const outcome = JSON.parse(processed.result!) as { pipeline: string; started?: string }[]
-      expect(outcome.find((o) => o.pipeline === 'once')!.started).toBe(first.id)
-      const runs = (await executions(cp, 'once')).filter(
-        (x) => x.trigger?.triggerType === 'Webhook',
-      )
-      expect(runs.map((r) => r.pipelineExecutionId)).toEqual([first.id])
-    })
 
     it('closes an event that keeps failing (the provider down) with the reason, after five tries', async () => {
       await cp.send(
