@@ -32,6 +32,7 @@ import {
   rmdirSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -133,6 +134,38 @@ echo $(( $(cat /sys/class/net/lo/flags) & 1 ))
 
 const inUse = new Set<number>()
 
+/** How often a node marks its folder of build folders as in use (its modification time). */
+const HEARTBEAT_MS = 60_000
+/** How often a node looks for build folders that dead nodes left behind. */
+const SWEEP_MS = 10 * 60_000
+/** A folder untouched this long (five missed heartbeats) may be swept once its owner is gone. */
+export const ORPHAN_AGE_MS = 5 * HEARTBEAT_MS
+
+/**
+ * Removes the folders of build folders (`junction-builds-<pid>-…` in `dir`) that Junction
+ * processes killed mid-build left behind: only those whose owner process is gone AND whose
+ * heartbeat stopped at least {@link ORPHAN_AGE_MS} ago. Both, because nodes may share a machine's
+ * temporary folder: a live node (even one in another PID namespace, whose pid means nothing here)
+ * touches its folder every minute, and a live pid keeps its folder whatever its age. Returns the
+ * names removed.
+ */
+export function sweepBuildFolders(dir: string = tmpdir(), now: number = Date.now()): string[] {
+  const removed: string[] = []
+  for (const e of readdirSync(dir)) {
+    const m = /^junction-builds-(\d+)-/.exec(e)
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue
+    try {
+      const path = join(dir, e)
+      if (now - statSync(path).mtimeMs < ORPHAN_AGE_MS) continue
+      rmSync(path, { recursive: true, force: true })
+      removed.push(e)
+    } catch {
+      // Best effort: removed meanwhile, or the next sweep (or the operator) removes it.
+    }
+  }
+  return removed
+}
+
 /** Whether a process runs as `uid` (another node on this host may use the same range). */
 function uidBusy(uid: number): boolean {
   for (const p of readdirSync('/proc')) {
@@ -151,6 +184,7 @@ export class CommandsSandbox {
   readonly #cgroups = new CgroupParents()
   readonly #root: string
   readonly #slirp: string | undefined
+  readonly #timers: NodeJS.Timeout[]
   #n = 0
 
   private constructor(o: SandboxOptions) {
@@ -158,6 +192,18 @@ export class CommandsSandbox {
     this.#slirp = o.network === 'private' ? findSlirp(SYSTEM_PATH) : undefined
     this.#root = mkdtempSync(join(tmpdir(), `junction-builds-${process.pid}-`))
     chmodSync(this.#root, 0o700)
+    this.#timers = [
+      // The heartbeat other nodes' sweeps respect (see sweepBuildFolders).
+      setInterval(() => {
+        try {
+          const now = new Date()
+          utimesSync(this.#root, now, now)
+        } catch {
+          // Removed by an operator: nothing to keep alive.
+        }
+      }, HEARTBEAT_MS).unref(),
+      setInterval(() => sweepBuildFolders(), SWEEP_MS).unref(),
+    ]
   }
 
   /**
@@ -183,6 +229,7 @@ export class CommandsSandbox {
       host: '',
     }[o.network]
     const unavailable = (why: string) => {
+      s.#timers.forEach(clearInterval)
       rmSync(s.#root, { recursive: true, force: true })
       return new SandboxUnavailable(
         `--enable-commands: this host cannot isolate builds (a test build through setpriv, unshare --mount --pid${net} and prlimit failed: ${why.slice(0, 500)}). Junction needs util-linux (unshare, setpriv, prlimit, mount), root with its capabilities, and permission to create mount and PID namespaces (in a container: CAP_SYS_ADMIN, or a seccomp profile that allows unshare and mount; not inside a user namespace)${needs}. Fix that, or leave --enable-commands off; builds never run unisolated.`,
@@ -228,22 +275,18 @@ export class CommandsSandbox {
     return s
   }
 
-  /** What builds of Junction processes that died (SIGKILL) left on this host. */
+  /**
+   * What builds of Junction processes that died (SIGKILL) left on this host: their cgroups, and
+   * their folders (at start, then every ten minutes: see sweepBuildFolders).
+   */
   async #sweep(): Promise<void> {
     await this.#cgroups.sweep()
-    for (const e of readdirSync(tmpdir())) {
-      const m = /^junction-builds-(\d+)-/.exec(e)
-      if (!m || alive(Number(m[1]))) continue
-      try {
-        rmSync(join(tmpdir(), e), { recursive: true, force: true })
-      } catch {
-        // Best effort: the next start (or the operator) removes it.
-      }
-    }
+    sweepBuildFolders()
   }
 
   /** Removes the folder of build folders once no build is left in it. */
   close(): void {
+    this.#timers.forEach(clearInterval)
     try {
       rmdirSync(this.#root)
     } catch {
