@@ -23,9 +23,14 @@ export interface ProviderCredentials {
   /**
    * `oauth`: an OAuth access token with a refresh token; `access-token`: a static token the
    * provider issued to a workspace, project or repository (not to a user); `api-token`: a user's
-   * scoped API token (Bitbucket: an Atlassian API token, used with the account's email).
+   * scoped API token (Bitbucket: an Atlassian API token, used with the account's email);
+   * `github-installation`: a GitHub App installation (`installationId`), for which the adapter
+   * mints short-lived installation tokens itself with the app's key (`accessToken` may be empty
+   * or hold a recent installation token; it is never needed to use the credential).
    */
-  kind: 'oauth' | 'access-token' | 'api-token'
+  kind: 'oauth' | 'access-token' | 'api-token' | 'github-installation'
+  /** For `github-installation`: the installation's id (decimal, as GitHub numbers them). */
+  installationId?: string
   /** For `access-token`: what the provider issued it to (absent on old records: `workspace`). */
   level?: 'workspace' | 'project' | 'repository'
   /** What Junction lets it reach within the target (absent: the whole target). */
@@ -61,6 +66,12 @@ export interface OAuthApp {
   clientSecret: string
   /** `<public-url>/oauth/<provider>/callback`. */
   callbackUrl: string
+  /** GitHub Apps: the numeric app id (JWT `iss` when `clientId` is absent). */
+  appId?: string
+  /** GitHub Apps: the app's private key (PEM), which signs app JWTs. */
+  privateKey?: string
+  /** GitHub Apps: the app's URL name (`/apps/{slug}/installations/new`). */
+  slug?: string
 }
 
 /** An account a user may install Junction into (a Bitbucket workspace). */
@@ -139,6 +150,8 @@ export interface PushEvent {
   kind: 'push'
   deliveryId: string
   repository: { fullName: string; id: string }
+  /** The provider app installation the delivery came through (GitHub Apps). */
+  installationId?: string
   changes: PushChange[]
   /** Changed files when the provider sends them (Bitbucket never does). */
   changedFiles?: string[]
@@ -148,6 +161,8 @@ export interface PullRequestEvent {
   kind: 'pull_request'
   deliveryId: string
   repository: { fullName: string; id: string }
+  /** The provider app installation the delivery came through (GitHub Apps). */
+  installationId?: string
   action: 'OPEN' | 'UPDATED' | 'CLOSED'
   /** Merged (CLOSED by merge) or declined. */
   merged: boolean
@@ -162,16 +177,51 @@ export interface PullRequestEvent {
 
 export type ProviderEvent = PushEvent | PullRequestEvent
 
+/**
+ * A change to a provider app's installation (GitHub: `installation`, `installation_repositories`,
+ * `installation_target`, `github_app_authorization`), for the connect layer to mark connections.
+ */
+export interface InstallationChange {
+  /** `created`, `deleted`, `suspend`, `unsuspend`, `new_permissions_accepted`,
+   * `repositories_added`, `repositories_removed`, `renamed`, `authorization_revoked`. */
+  action: string
+  /** Absent for `authorization_revoked` (a user's authorization, not an installation). */
+  installationId?: string
+  /** The account the app is installed on (login), when the payload names it. */
+  account?: string
+  /** `all` or `selected`, when the payload says. */
+  repositorySelection?: 'all' | 'selected'
+  /** Full names added to / removed from the installation (or listed on `created`). */
+  repositoriesAdded?: string[]
+  repositoriesRemoved?: string[]
+}
+
 /** A verified delivery that carries nothing Junction acts on (e.g. a comment). */
 export interface IgnoredEvent {
   kind: 'ignored'
   deliveryId: string
   reason: string
+  /** Set for provider app installation changes (acted on by the connect layer, not pipelines). */
+  installation?: InstallationChange
 }
 
 export interface RawWebhook {
   headers: Record<string, string | string[] | undefined>
   body: Buffer
+}
+
+/** A pull request as the provider lists it. */
+export interface PullRequestInfo {
+  number: number
+  title: string
+  state: 'OPEN' | 'CLOSED' | 'MERGED'
+  sourceBranch: string
+  /** Full commit id of the source branch's head. */
+  sourceCommit: string
+  /** The repository the source branch lives in (a fork's differs). */
+  sourceRepository: string
+  destinationBranch: string
+  destinationCommit: string
 }
 
 /** Web pages on the provider a person can open (the CodePipeline `entityUrl`/`revisionUrl`). */
@@ -282,6 +332,29 @@ export interface GitProvider {
     c: ProviderCredentials,
     fullName: string,
   ): { url: string; username: string; password: string }
+  /**
+   * What `git clone` needs when it can only be had over the network (providers whose credentials
+   * are minted per use, e.g. GitHub installation tokens). Callers prefer it to `cloneCredentials`
+   * when present.
+   */
+  gitCredentials?(
+    c: ProviderCredentials,
+    fullName: string,
+  ): Promise<{ url: string; username: string; password: string }>
+  /**
+   * For app-installation handshakes (the descriptor's `handshake`): checks with the app's own credential that
+   * the installation exists, is not suspended, and returns its account (never trust the id a
+   * browser brings back). @throws ProviderNotFound; ProviderAuthFailed when suspended.
+   */
+  verifyInstallation?(installationId: string): Promise<InstallationTarget>
+  /** Open pull requests (newest first). @throws ProviderNotFound */
+  listPullRequests?(
+    c: ProviderCredentials,
+    fullName: string,
+    next?: string,
+  ): Promise<Page<PullRequestInfo>>
+  /** One pull request by number. @throws ProviderNotFound */
+  getPullRequest?(c: ProviderCredentials, fullName: string, num: number): Promise<PullRequestInfo>
   /** The HTTPS host Git clone URLs of this provider use (for the credential helper). */
   gitHost(): string
   /** The repository's page and, with `commit`, the commit's page. @throws ProviderNotFound */
