@@ -21,6 +21,14 @@ export interface HttpClientOptions {
   maxDelayMs?: number
   timeoutMs?: number
   fetch?: typeof fetch
+  /**
+   * `github`: also read GitHub's rate-limit signals (docs.github.com, "Rate limits for the REST
+   * API"): a 403 or 429 with `x-ratelimit-remaining: 0` waits until `x-ratelimit-reset` (epoch
+   * seconds; the primary limit), one with `Retry-After` or whose message names a secondary rate
+   * limit waits that long (at least a minute without the header, as GitHub asks). Absent: only a
+   * 429 is a rate limit and only `Retry-After` is read (Bitbucket).
+   */
+  rateLimits?: 'github'
 }
 
 export interface RequestOptions {
@@ -44,6 +52,7 @@ export class HttpClient {
   readonly #maxDelayMs: number
   readonly #timeoutMs: number
   readonly #fetch: typeof fetch
+  readonly #github: boolean
 
   constructor(
     /** Names the provider in error messages. */
@@ -55,6 +64,7 @@ export class HttpClient {
     this.#maxDelayMs = o.maxDelayMs ?? 10_000
     this.#timeoutMs = o.timeoutMs ?? 30_000
     this.#fetch = o.fetch ?? fetch
+    this.#github = o.rateLimits === 'github'
   }
 
   /**
@@ -85,10 +95,14 @@ export class HttpClient {
         continue
       }
       if (res.ok || o.accept?.includes(res.status)) return res
-      if (res.status === 429) {
+      const limited =
+        res.status === 429 || (this.#github && res.status === 403 && (await githubRateLimited(res)))
+      if (limited) {
         // Never ask again before Retry-After: a wait longer than this client sleeps goes back to
         // the caller (the poller pauses the credential; a source action fails and is retried).
-        const after = retryAfterMs(res.headers.get('retry-after'))
+        const after = this.#github
+          ? githubWaitMs(res)
+          : retryAfterMs(res.headers.get('retry-after'))
         if (o.retry429 === false || attempt >= this.#attempts || (after ?? 0) > this.#maxDelayMs)
           throw await this.#rateLimited(res, after)
         await res.body?.cancel()
@@ -119,7 +133,7 @@ export class HttpClient {
   async #rateLimited(res: Response, after: number | undefined): Promise<ProviderRateLimited> {
     const reason = await providerMessage(res)
     return new ProviderRateLimited(
-      `${this.providerName} answered 429: ${reason || 'the rate limit for this credential is used up'}`,
+      `${this.providerName} answered ${res.status}: ${reason || 'the rate limit for this credential is used up'}`,
       after,
     )
   }
@@ -164,6 +178,30 @@ function retryAfterMs(header: string | null): number | undefined {
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
   const at = Date.parse(header)
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now())
+}
+
+/** A GitHub 403 that is a rate limit, not a refusal (the body is read from a clone). */
+async function githubRateLimited(res: Response): Promise<boolean> {
+  if (res.headers.get('retry-after') !== null) return true
+  if (res.headers.get('x-ratelimit-remaining') === '0') return true
+  const text = await res
+    .clone()
+    .text()
+    .catch(() => '')
+  return /secondary rate limit|rate limit exceeded|abuse detection/i.test(text)
+}
+
+/**
+ * How long GitHub asks to wait: `Retry-After`; else, with `x-ratelimit-remaining: 0`, until
+ * `x-ratelimit-reset` (plus a second for clock skew); else a minute (secondary limits).
+ */
+function githubWaitMs(res: Response): number {
+  const after = retryAfterMs(res.headers.get('retry-after'))
+  if (after !== undefined) return after
+  const reset = Number(res.headers.get('x-ratelimit-reset'))
+  if (res.headers.get('x-ratelimit-remaining') === '0' && Number.isFinite(reset) && reset > 0)
+    return Math.max(0, reset * 1000 - Date.now()) + 1000
+  return 60_000
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
