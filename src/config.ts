@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import type { ProviderConfig } from './providers/descriptor.js'
+import { PROVIDERS } from './providers/registry.js'
 
 export interface Config {
   host: string
@@ -25,13 +27,11 @@ export interface Config {
   /** Largest accepted request body. */
   maxBodyBytes: number
   logLevel: string
-  bitbucket: {
-    webUrl: string
-    apiUrl: string
-    /** The OAuth consumer the operator registered (absent: handshakes are refused with a reason). */
-    clientId?: string
-    clientSecret?: string
-  }
+  /**
+   * Each provider's endpoints and application, by `ProviderType` (read by its descriptor from its
+   * own flags; an application absent: handshakes are refused with a reason).
+   */
+  providers: Record<string, ProviderConfig>
   /** How often installations in ERROR are retried. */
   credentialRecheckMs: number
   /** How long a console sign-in lasts. */
@@ -82,8 +82,6 @@ export const defaults = {
   hostQuota: 50,
   vpcInitDelaySeconds: 3,
   logLevel: 'info',
-  bitbucketUrl: 'https://bitbucket.org',
-  bitbucketApiUrl: 'https://api.bitbucket.org/2.0',
   credentialRecheckSeconds: 60,
   consoleSessionSeconds: 8 * 3600,
   commandsTimeoutSeconds: 3600,
@@ -104,6 +102,8 @@ export const defaults = {
 export const MAX_ARTIFACT_MIB = 4000
 
 export interface ServeFlags {
+  /** Each provider's own flags (its descriptor's `configFlags`, e.g. `bitbucket-url`). */
+  [providerFlag: string]: string | boolean | undefined
   host?: string
   port?: string
   'data-dir'?: string
@@ -116,10 +116,6 @@ export interface ServeFlags {
   'host-quota'?: string
   'vpc-init-delay'?: string
   'log-level'?: string
-  'bitbucket-url'?: string
-  'bitbucket-api-url'?: string
-  'bitbucket-client-id'?: string
-  'bitbucket-client-secret'?: string
   'credential-recheck-interval'?: string
   'console-session-ttl'?: string
   'enable-commands'?: boolean
@@ -257,7 +253,15 @@ export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = proc
       1000,
     maxBodyBytes: 1024 * 1024,
     logLevel,
-    bitbucket: bitbucketConfig(flags, env),
+    providers: Object.fromEntries(
+      PROVIDERS.map((p) => [
+        p.type,
+        p.readConfig(flags as Record<string, string | boolean | undefined>, env, {
+          httpUrl,
+          error: (message) => new ConfigError(message),
+        }),
+      ]),
+    ),
     credentialRecheckMs:
       integer(
         'credential-recheck-interval',
@@ -369,25 +373,4 @@ function commandsIsolation(flags: ServeFlags): Config['pipelines']['commandsIsol
     diskBytes:
       integer('commands-disk', flags['commands-disk'], defaults.commandsDiskMib, 1, 1 << 24) * MiB,
   }
-}
-
-function bitbucketConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): Config['bitbucket'] {
-  const clientId = flags['bitbucket-client-id'] ?? env['JUNCTION_BITBUCKET_CLIENT_ID']
-  const clientSecret = flags['bitbucket-client-secret'] ?? env['JUNCTION_BITBUCKET_CLIENT_SECRET']
-  if (!!clientId !== !!clientSecret)
-    throw new ConfigError(
-      'Give both the Bitbucket OAuth consumer key and secret (--bitbucket-client-id and --bitbucket-client-secret, or JUNCTION_BITBUCKET_CLIENT_ID and JUNCTION_BITBUCKET_CLIENT_SECRET)',
-    )
-  const webUrl = httpUrl('bitbucket-url', flags['bitbucket-url'] ?? defaults.bitbucketUrl)
-  // A self-run stand-in (the sandbox) serves REST under /2.0 of the same origin.
-  const apiDefault = flags['bitbucket-url'] ? `${webUrl}/2.0` : defaults.bitbucketApiUrl
-  const out: Config['bitbucket'] = {
-    webUrl,
-    apiUrl: httpUrl('bitbucket-api-url', flags['bitbucket-api-url'] ?? apiDefault),
-  }
-  if (clientId && clientSecret) {
-    out.clientId = clientId
-    out.clientSecret = clientSecret
-  }
-  return out
 }

@@ -22,7 +22,12 @@ import { CredentialKeeper } from './connect/credentials.js'
 import { ConnectService } from './connect/service.js'
 import { Signer } from './connect/signed.js'
 import { WebhookManager } from './connect/webhooks.js'
-import { ProviderRegistry, SUPPORTED_PROVIDERS } from './providers/registry.js'
+import {
+  descriptorOf,
+  PROVIDERS,
+  ProviderRegistry,
+  SUPPORTED_PROVIDERS,
+} from './providers/registry.js'
 import { ProviderApps } from './connect/apps.js'
 import { PipelineEngine } from './pipelines/engine.js'
 import { CommandsSandbox } from './pipelines/isolation/sandbox.js'
@@ -108,25 +113,21 @@ export async function startJunction(
     // With --port 0 and no --public-url the real port is known only after listening.
     let publicUrl = config.publicUrl.replace(/\/+$/, '')
     const currentPublicUrl = () => publicUrl
-    const bb = config.bitbucket
     const apps = new ProviderApps(
       store,
       masterKey,
-      {
-        Bitbucket: {
-          ...(bb.clientId ? { clientId: bb.clientId } : {}),
-          ...(bb.clientSecret ? { clientSecret: bb.clientSecret } : {}),
-        },
-      },
-      (type) => `${publicUrl}/oauth/${type.toLowerCase()}/callback`,
+      Object.fromEntries(PROVIDERS.map((p) => [p.type, config.providers[p.type]?.app ?? {}])),
+      (type) => `${publicUrl}/oauth/${descriptorOf(type)?.path ?? type.toLowerCase()}/callback`,
     )
     await apps.load(SUPPORTED_PROVIDERS)
-    const providers = new ProviderRegistry({
-      Bitbucket: {
-        endpoints: { webUrl: bb.webUrl, apiUrl: bb.apiUrl },
-        app: () => apps.app('Bitbucket'),
-      },
-    })
+    const providers = new ProviderRegistry(
+      Object.fromEntries(
+        PROVIDERS.map((p) => {
+          const endpoints = config.providers[p.type]?.endpoints
+          return [p.type, { ...(endpoints ? { endpoints } : {}), app: () => apps.app(p.type) }]
+        }),
+      ),
+    )
     const keeper = new CredentialKeeper(store, masterKey, providers, logger)
     const connect = new ConnectService({
       store,
@@ -206,15 +207,15 @@ export async function startJunction(
       publicUrl: currentPublicUrl,
       sessionTtlMs: config.consoleSessionTtlMs,
       apps,
-      providerApps: () => [
-        {
-          providerType: 'Bitbucket',
-          label: 'Bitbucket Cloud (OAuth consumer)',
-          ...apps.info('Bitbucket'),
-          callbackUrl: `${publicUrl}/oauth/bitbucket/callback`,
-          endpoint: bb.webUrl,
-        },
-      ],
+      providerApps: () =>
+        PROVIDERS.map((p) => ({
+          providerType: p.type,
+          label: p.app.label,
+          idLabel: p.app.idLabel,
+          ...apps.info(p.type),
+          callbackUrl: `${publicUrl}/oauth/${p.path}/callback`,
+          endpoint: config.providers[p.type]?.endpoints.webUrl ?? '',
+        })),
     })
     const http = createHttpServer({
       ...apiDeps,

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util'
 import { configFromFlags, ConfigError, defaults, type ServeFlags } from '../config.js'
+import { PROVIDERS } from '../providers/registry.js'
 import { startJunction, VERSION } from '../junction.js'
 import { PRIVATE_UMASK } from '../bootstrap/private-files.js'
 import { hasPassword } from '../store/database-url.js'
@@ -46,10 +47,7 @@ junction serve flags:
   --host-quota <n>           Hosts per account (default ${defaults.hostQuota})
   --vpc-init-delay <s>       Seconds a host with a VPC configuration stays VPC_CONFIG_INITIALIZING (default ${defaults.vpcInitDelaySeconds})
   --log-level <level>        fatal, error, warn, info, debug, trace or silent (default ${defaults.logLevel})
-  --bitbucket-url <url>      Bitbucket web and Git base URL (default ${defaults.bitbucketUrl})
-  --bitbucket-api-url <url>  Bitbucket REST base (default ${defaults.bitbucketApiUrl}, or <bitbucket-url>/2.0)
-  --bitbucket-client-id <key>       Key of the Bitbucket OAuth consumer (callback <public-url>/oauth/bitbucket/callback)
-  --bitbucket-client-secret <secret> Its secret (prefer JUNCTION_BITBUCKET_CLIENT_SECRET: argv is visible to ps)
+${PROVIDERS.flatMap((p) => p.configFlags.map((f) => f.help)).join('\n')}
   --credential-recheck-interval <s> Seconds between retries of installations in ERROR (default ${defaults.credentialRecheckSeconds})
   --console-session-ttl <s>  How long a console sign-in lasts (default ${defaults.consoleSessionSeconds})
   --enable-commands          Let pipelines run Commands actions (shell commands from the pipeline
@@ -82,8 +80,7 @@ Environment:
   JUNCTION_MASTER_KEY                 32-byte master key (base64 or hex) instead of <data-dir>/master.key
   JUNCTION_ROOT_ACCESS_KEY_ID,
   JUNCTION_ROOT_SECRET_ACCESS_KEY     root credentials instead of <data-dir>/credentials
-  JUNCTION_BITBUCKET_CLIENT_ID,
-  JUNCTION_BITBUCKET_CLIENT_SECRET    the Bitbucket OAuth consumer instead of the flags
+${PROVIDERS.flatMap((p) => (p.envHelp ? [p.envHelp] : [])).join('\n')}
   JUNCTION_DATABASE_URL               the --database value (e.g. postgres://user:password@host/db)
   JUNCTION_DATABASE_URL_FILE          a file holding it (as --database-file)
 
@@ -104,10 +101,9 @@ const serveOptions = {
   'host-quota': { type: 'string' },
   'vpc-init-delay': { type: 'string' },
   'log-level': { type: 'string' },
-  'bitbucket-url': { type: 'string' },
-  'bitbucket-api-url': { type: 'string' },
-  'bitbucket-client-id': { type: 'string' },
-  'bitbucket-client-secret': { type: 'string' },
+  ...Object.fromEntries(
+    PROVIDERS.flatMap((p) => p.configFlags.map((f) => [f.name, { type: 'string' } as const])),
+  ),
   'credential-recheck-interval': { type: 'string' },
   'console-session-ttl': { type: 'string' },
   'enable-commands': { type: 'boolean' },

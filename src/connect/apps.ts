@@ -5,13 +5,11 @@
  * The stored one wins. Each node re-reads the store every 30 s, so a change reaches every node.
  */
 import type { MasterKey } from '../crypto/master-key.js'
+import type { AppSettings } from '../providers/descriptor.js'
 import type { OAuthApp } from '../providers/provider.js'
 import type { Store } from '../store/store.js'
 
-export interface AppSettings {
-  clientId?: string
-  clientSecret?: string
-}
+export type { AppSettings } from '../providers/descriptor.js'
 
 export class ProviderApps {
   readonly #stored = new Map<

@@ -13,7 +13,7 @@ import type { Signer } from '../connect/signed.js'
 import { AwsError } from '../errors/aws-error.js'
 import type { OperationName } from '../generated/operations.js'
 import type { Principal } from '../iam/principal.js'
-import { SUPPORTED_PROVIDERS } from '../providers/registry.js'
+import { descriptorOf, SUPPORTED_PROVIDERS } from '../providers/registry.js'
 import { invokeAs, type ApiDeps } from '../server/api.js'
 import { readBody } from '../server/read-body.js'
 import type { ProviderApps } from '../connect/apps.js'
@@ -27,6 +27,8 @@ import type { AuthThrottle } from '../server/throttle.js'
 export interface ProviderAppInfo {
   providerType: string
   label: string
+  /** What the provider calls the application's id (`OAuth consumer key`). */
+  idLabel: string
   clientId?: string
   secretSet: boolean
   source: 'console' | 'flags' | 'none'
@@ -59,13 +61,17 @@ const COOKIE = 'junction_console'
 const SERVICE = 'codestar-connections'
 const PAGE_SIZE = 20
 
+/**
+ * The AWS API's provider types, in the console's order: those with an adapter take their label
+ * from their descriptor (providers/registry.ts); the others are listed as not available yet.
+ */
 const PROVIDERS: { type: string; label: string }[] = [
   { type: 'Bitbucket', label: 'Bitbucket Cloud' },
   { type: 'GitHub', label: 'GitHub' },
   { type: 'GitHubEnterpriseServer', label: 'GitHub Enterprise Server' },
   { type: 'GitLab', label: 'GitLab' },
   { type: 'GitLabSelfManaged', label: 'GitLab self-managed' },
-]
+].map((p) => ({ type: p.type, label: descriptorOf(p.type)?.label ?? p.label }))
 const HOST_PROVIDERS = ['GitHubEnterpriseServer', 'GitLabSelfManaged']
 const label = (type: string) => PROVIDERS.find((p) => p.type === type)?.label ?? type
 
@@ -601,7 +607,7 @@ ${pages > 1 ? `<nav class="pager" aria-label="Pages">${pageNo > 1 ? `<a href="${
         : ''
     const invalid = (k: string) =>
       v.errors?.[k] ? ` aria-invalid="true" aria-describedby="${k}-error"` : ''
-    const chosen = v.provider ?? 'Bitbucket'
+    const chosen = v.provider ?? SUPPORTED_PROVIDERS[0]
     const options = PROVIDERS.map((p) => {
       const available = SUPPORTED_PROVIDERS.includes(p.type)
       return `<label style="font-weight:400"><input type="radio" name="provider" value="${esc(p.type)}"${p.type === chosen && available ? ' checked' : ''}${available ? '' : ' disabled'}> ${esc(p.label)}${available ? '' : ' <span class="muted">(not available yet)</span>'}</label>`
@@ -976,7 +982,7 @@ ${field('vpcId', 'VPC ID')}${field('subnetIds', 'Subnet IDs (comma-separated)')}
 <dt>Provider endpoint</dt><dd><code>${esc(a.endpoint)}</code></dd>
 <dt>Callback URL</dt><dd>${copyable(a.callbackUrl)}<br><span class="muted">Paste it into the provider's OAuth consumer settings.</span></dd></dl>
 <form method="post" action="/console/settings/app">${hidden('csrf', s.csrf)}${hidden('providerType', a.providerType)}
-<label for="clientId-${esc(a.providerType)}">OAuth consumer key</label><input type="text" id="clientId-${esc(a.providerType)}" name="clientId" value="${esc(a.clientId ?? '')}" autocomplete="off" required>
+<label for="clientId-${esc(a.providerType)}">${esc(a.idLabel)}</label><input type="text" id="clientId-${esc(a.providerType)}" name="clientId" value="${esc(a.clientId ?? '')}" autocomplete="off" required>
 <label for="clientSecret-${esc(a.providerType)}">Secret <span class="muted">(write-only: ${a.secretSet ? 'a secret is set and never shown; leave empty to keep it' : 'not set yet'})</span></label><input type="password" id="clientSecret-${esc(a.providerType)}" name="clientSecret" value="" autocomplete="new-password">
 <div class="actions"><button type="submit" class="secondary">Save</button></div></form></div>`,
       )

@@ -1,35 +1,51 @@
 /**
  * @module providers/registry
- * The adapters Junction knows, by provider type. Adding a provider is one entry here plus its
- * folder (STYLE §5.6); core code looks adapters up by the connection's `ProviderType`.
+ * The providers Junction knows: one descriptor each (`providers/<name>/index.ts`, see
+ * `descriptor.ts`). Adding a provider is one line in `PROVIDERS` plus its adapter folder, its
+ * sandbox folder and the contract suite (STYLE §5.6, README "Adding a provider"); core code looks
+ * descriptors and adapters up by the connection's `ProviderType` and never names a provider.
  */
-import { BitbucketProvider } from './bitbucket/bitbucket-provider.js'
-import type { HttpClientOptions } from './http-client.js'
-import type { GitProvider, OAuthApp, ProviderEndpoints } from './provider.js'
+import { bitbucket } from './bitbucket/index.js'
+import type { ProviderDescriptor, ProviderSettings } from './descriptor.js'
+import type { GitProvider } from './provider.js'
 
-export interface ProviderSettings {
-  endpoints?: ProviderEndpoints
-  app?: OAuthApp | (() => OAuthApp | undefined)
-  http?: HttpClientOptions
-}
+export type { ProviderSettings } from './descriptor.js'
 
-const factories: Record<string, (s: ProviderSettings) => GitProvider> = {
-  Bitbucket: (s) => new BitbucketProvider(s),
-}
+/** Every provider with an adapter, in the order the console lists them. */
+export const PROVIDERS: readonly ProviderDescriptor[] = [bitbucket]
 
 /** Provider types with an adapter (the console lists the others as not yet available). */
-export const SUPPORTED_PROVIDERS = Object.keys(factories)
+export const SUPPORTED_PROVIDERS = PROVIDERS.map((p) => p.type)
+
+/** The descriptor of a provider type, or undefined when Junction has no adapter for it. */
+export function descriptorOf(type: string): ProviderDescriptor | undefined {
+  return PROVIDERS.find((p) => p.type === type)
+}
+
+/** The descriptor whose browser routes live under `/oauth/<path>/`. */
+export function descriptorByPath(path: string): ProviderDescriptor | undefined {
+  return PROVIDERS.find((p) => p.path === path)
+}
 
 export class ProviderRegistry {
   readonly #providers = new Map<string, GitProvider>()
 
   constructor(settings: Record<string, ProviderSettings>) {
-    for (const [type, make] of Object.entries(factories))
-      this.#providers.set(type, make(settings[type] ?? {}))
+    for (const d of PROVIDERS) this.#providers.set(d.type, d.createAdapter(settings[d.type] ?? {}))
   }
 
   /** The adapter of a provider type, or undefined when Junction has none yet. */
   get(type: string): GitProvider | undefined {
     return this.#providers.get(type)
+  }
+
+  /** The descriptor of a provider type with an adapter here. */
+  descriptor(type: string): ProviderDescriptor | undefined {
+    return this.#providers.has(type) ? descriptorOf(type) : undefined
+  }
+
+  /** Every descriptor, with its adapter. */
+  all(): { descriptor: ProviderDescriptor; adapter: GitProvider }[] {
+    return PROVIDERS.map((d) => ({ descriptor: d, adapter: this.#providers.get(d.type)! }))
   }
 }

@@ -6,13 +6,9 @@
  * the IAM prefix). They complete connections without a browser and expose what pipelines do with
  * a connection; each is authorized inside with the permission-only actions (spec §6.3).
  */
-import {
-  CREDENTIAL_KINDS,
-  type ConnectService,
-  type Caller,
-  type TokenType,
-} from '../connect/service.js'
+import type { ConnectService, Caller } from '../connect/service.js'
 import type { CredentialReach } from '../providers/provider.js'
+import { PROVIDERS, SUPPORTED_PROVIDERS } from '../providers/registry.js'
 import { connectionToWire } from '../domain/wire.js'
 import { UnknownOperationException, ValidationException } from '../errors/common.js'
 import type { Authorizer } from '../iam/authorizer.js'
@@ -59,18 +55,33 @@ const NEXT = { type: 'string', max: 8192 } as const
 
 const s = (v: unknown) => v as string
 
-const TOKEN_TYPES = Object.keys(CREDENTIAL_KINDS) as TokenType[]
+/**
+ * `CompleteConnection`'s members: every provider's (providers/<name>/completion.ts), a member
+ * required only where every provider requires it (the connection's provider checks the rest).
+ */
+function completionFields(): Record<string, FieldSpec> {
+  const out: Record<string, FieldSpec> = {}
+  for (const p of PROVIDERS)
+    for (const [name, spec] of Object.entries(p.completion.fields)) {
+      const required = PROVIDERS.every((q) => q.completion.fields[name]?.required)
+      out[name] ??= { ...spec, required }
+    }
+  return out
+}
 
 /** The installation as Junction's operations show it: `Project`/`Repository` when narrowed. */
-export function installationToWire(i: InstallationRecord, reach?: CredentialReach) {
+export function installationToWire(
+  i: InstallationRecord,
+  reach: CredentialReach | undefined,
+  credentialType: string,
+) {
   const out: Record<string, unknown> = {
     InstallationId: i.id,
     ProviderType: i.providerType,
     Workspace: i.target,
     WorkspaceName: i.targetName,
     Status: i.status,
-    CredentialType:
-      TOKEN_TYPES.find((t) => CREDENTIAL_KINDS[t] === i.credentialKind) ?? 'WorkspaceAccessToken',
+    CredentialType: credentialType,
     CreatedAt: Math.floor(i.createdAt / 1000),
     UpdatedAt: Math.floor(i.updatedAt / 1000),
   }
@@ -87,7 +98,11 @@ function completed(
 ) {
   return {
     Connection: connectionToWire(r.connection),
-    Installation: installationToWire(r.installation, connect.reachOf(r.installation)),
+    Installation: installationToWire(
+      r.installation,
+      connect.reachOf(r.installation),
+      connect.credentialType(r.installation),
+    ),
   }
 }
 
@@ -114,30 +129,10 @@ export const extensionOperations: Record<string, ExtensionOperation> = {
     handle: (c, i, d) => d.connect.startHandshake(c, s(i['ConnectionArn'])),
   },
   CompleteConnection: {
-    fields: {
-      ConnectionArn: ARN,
-      Workspace: { type: 'string', required: true, max: 100, pattern: /^[A-Za-z0-9_.-]+$/ },
-      AccessToken: { type: 'string', required: true, max: 4096 },
-      TokenType: { type: 'string', max: 32, enum: TOKEN_TYPES },
-      RefreshToken: { type: 'string', max: 4096 },
-      ExpiresIn: { type: 'integer', min: 60, max: 10 * 365 * 86400 },
-      Project: { type: 'string', max: 64, pattern: /^[A-Za-z0-9_]+$/ },
-      Repository: { type: 'string', max: 230, pattern: /^([A-Za-z0-9_.-]+\/)?[A-Za-z0-9_.-]+$/ },
-      Email: { type: 'string', max: 320, pattern: /^[^@\s]+@[^@\s]+$/ },
-    },
+    fields: { ConnectionArn: ARN, ...completionFields() },
     handle: async (c, i, d) => {
-      const input: Parameters<ConnectService['complete']>[1] = {
-        connectionArn: s(i['ConnectionArn']),
-        workspace: s(i['Workspace']),
-        accessToken: s(i['AccessToken']),
-        tokenType: (i['TokenType'] as TokenType | undefined) ?? 'WorkspaceAccessToken',
-      }
-      if (i['RefreshToken'] !== undefined) input.refreshToken = s(i['RefreshToken'])
-      if (i['ExpiresIn'] !== undefined) input.expiresIn = i['ExpiresIn'] as number
-      if (i['Project'] !== undefined) input.project = s(i['Project'])
-      if (i['Repository'] !== undefined) input.repository = s(i['Repository'])
-      if (i['Email'] !== undefined) input.email = s(i['Email'])
-      return completed(await d.connect.complete(c, input), d.connect)
+      const { ConnectionArn, ...input } = i
+      return completed(await d.connect.complete(c, s(ConnectionArn), input), d.connect)
     },
   },
   UpdateConnectionInstallation: {
@@ -149,11 +144,11 @@ export const extensionOperations: Record<string, ExtensionOperation> = {
       ),
   },
   ListInstallations: {
-    fields: { ProviderType: { type: 'string', max: 32, enum: ['Bitbucket'] } },
+    fields: { ProviderType: { type: 'string', max: 32, enum: SUPPORTED_PROVIDERS } },
     handle: async (c, i, d) => ({
       Installations: (
         await d.connect.listInstallations(c, i['ProviderType'] as string | undefined)
-      ).map((x) => installationToWire(x, d.connect.reachOf(x))),
+      ).map((x) => installationToWire(x, d.connect.reachOf(x), d.connect.credentialType(x))),
     }),
   },
   DescribeConnection: {
@@ -163,7 +158,11 @@ export const extensionOperations: Record<string, ExtensionOperation> = {
       const out: Record<string, unknown> = { Connection: connectionToWire(r.connection) }
       if (r.connection.statusReason) out['StatusReason'] = r.connection.statusReason
       if (r.installation)
-        out['Installation'] = installationToWire(r.installation, d.connect.reachOf(r.installation))
+        out['Installation'] = installationToWire(
+          r.installation,
+          d.connect.reachOf(r.installation),
+          d.connect.credentialType(r.installation),
+        )
       return out
     },
   },

@@ -22,7 +22,7 @@ import { readBody } from './read-body.js'
 import { esc, page as consolePage } from '../console/html.js'
 import { safeNext } from '../console/sessions.js'
 import type { WebhookManager } from '../connect/webhooks.js'
-import { MAX_WEBHOOK_BYTES } from '../providers/bitbucket/webhook.js'
+import { descriptorByPath, PROVIDERS } from '../providers/registry.js'
 
 export interface WebDeps {
   connect: ConnectService
@@ -35,9 +35,10 @@ export interface WebDeps {
   openLog?: (token: string) => string | undefined
 }
 
-const PROVIDERS: Record<string, string> = { bitbucket: 'Bitbucket' }
 /** One cookie per handshake, so handshakes in flight side by side in one browser do not clash. */
 const COOKIE = 'junction_handshake_'
+/** The largest delivery any provider sends (each adapter checks its own limit after). */
+const MAX_WEBHOOK_BYTES = Math.max(...PROVIDERS.map((p) => p.maxWebhookBytes))
 const HANDSHAKE_ID = /^[A-Za-z0-9_-]{1,64}$/
 
 /** The console's page shell (no navigation: the handshake pages act for the starter's key). */
@@ -95,6 +96,8 @@ function csrf(deps: WebDeps, handshakeId: string, cookie: string): string {
 function choicePage(
   deps: WebDeps,
   providerPath: string,
+  /** What an installation reaches, in the provider's words (`workspace`). */
+  noun: string,
   handshakeId: string,
   cookie: string,
   connectionName: string,
@@ -109,12 +112,12 @@ function choicePage(
   for (const t of c.targets)
     options.push(
       t.installed
-        ? `<label><input type="radio" name="choice" value="target:${esc(t.slug)}" required> Re-install into workspace <strong>${esc(t.name)}</strong> with your authorization <span class="muted">(${esc(t.slug)}; replaces the installation's credential)</span></label>`
-        : `<label><input type="radio" name="choice" value="target:${esc(t.slug)}" required> Install into workspace <strong>${esc(t.name)}</strong> <span class="muted">(${esc(t.slug)})</span></label>`,
+        ? `<label><input type="radio" name="choice" value="target:${esc(t.slug)}" required> Re-install into ${esc(noun)} <strong>${esc(t.name)}</strong> with your authorization <span class="muted">(${esc(t.slug)}; replaces the installation's credential)</span></label>`
+        : `<label><input type="radio" name="choice" value="target:${esc(t.slug)}" required> Install into ${esc(noun)} <strong>${esc(t.name)}</strong> <span class="muted">(${esc(t.slug)})</span></label>`,
     )
   const body =
     options.length === 0
-      ? `<p class="error" role="alert">You administer no workspace and Junction has no installation for a workspace you belong to. Ask a workspace administrator to complete this connection.</p>`
+      ? `<p class="error" role="alert">You administer no ${esc(noun)} and Junction has no installation for a ${esc(noun)} you belong to. Ask a ${esc(noun)} administrator to complete this connection.</p>`
       : `<form method="post" action="/oauth/${providerPath}/install">
 <input type="hidden" name="handshake" value="${esc(handshakeId)}">
 <input type="hidden" name="csrf" value="${esc(csrf(deps, handshakeId, cookie))}">${returnTo ? `\n<input type="hidden" name="next" value="${esc(returnTo)}">` : ''}
@@ -122,7 +125,7 @@ function choicePage(
 <button type="submit">Connect</button></form>`
   return page(
     'Choose an installation',
-    `<h1>Connect <code>${esc(connectionName)}</code></h1><p>Choose the workspace this connection reaches. It will reach only repositories owned by that workspace.</p>${body}`,
+    `<h1>Connect <code>${esc(connectionName)}</code></h1><p>Choose the ${esc(noun)} this connection reaches. It will reach only repositories owned by that ${esc(noun)}.</p>${body}`,
   )
 }
 
@@ -171,8 +174,9 @@ export async function handleWeb(
     return 'action-log'
   }
   const m = /^\/oauth\/([a-z]+)\/(begin|callback|install)$/.exec(path)
-  if (m && PROVIDERS[m[1]!]) {
-    const providerType = PROVIDERS[m[1]!]!
+  const provider = m ? descriptorByPath(m[1]!) : undefined
+  if (m && provider) {
+    const providerType = provider.type
     try {
       if (m[2] === 'begin' && req.method === 'GET') {
         const q = new URL(req.url ?? '/', 'http://x').searchParams
@@ -215,7 +219,16 @@ export async function handleWeb(
         send(
           res,
           200,
-          choicePage(deps, m[1]!, id, cookieOf(req, id), r.connectionName, r.choice, r.returnTo),
+          choicePage(
+            deps,
+            m[1]!,
+            provider.targetNoun,
+            id,
+            cookieOf(req, id),
+            r.connectionName,
+            r.choice,
+            r.returnTo,
+          ),
         )
         return 'oauth-callback'
       }
@@ -263,7 +276,7 @@ export async function handleWeb(
           page(
             'Connected',
             `<h1>Connected</h1><p>Connection <code>${esc(r.connection.name)}</code> is <strong>${esc(r.connection.status)}</strong>.</p>
-<p>It reaches repositories of workspace <strong>${esc(r.installation.targetName)}</strong> (installation <code>${esc(r.installation.id)}</code>).</p>
+<p>It reaches repositories of ${esc(provider.targetNoun)} <strong>${esc(r.installation.targetName)}</strong> (installation <code>${esc(r.installation.id)}</code>).</p>
 <p class="muted"><code>${esc(r.connection.arn)}</code></p>`,
           ),
           { 'Set-Cookie': clear },
