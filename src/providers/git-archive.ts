@@ -53,7 +53,7 @@ export class GitArchiveTooLarge extends Error {
 
 const POLL_MS = 200
 
-function gitEnv(src: GitSource, home: string, protocolVersion?: 0 | 2): NodeJS.ProcessEnv {
+export function gitEnv(src: GitSource, home: string, protocolVersion?: 0 | 2): NodeJS.ProcessEnv {
   const origin = new URL(src.url).origin
   const basic = Buffer.from(`${src.username}:${src.password}`).toString('base64')
   const config: [string, string][] = [
@@ -122,7 +122,7 @@ async function packBytes(dir: string): Promise<number> {
 }
 
 /** Maps git's stderr to an adapter error; only the HTTP status is kept (no URL, no header). */
-function fetchError(stderr: string): Error {
+export function fetchError(stderr: string): Error {
   const s = stderr.toLowerCase()
   const status = /returned error: (\d{3})/.exec(s)?.[1]
   if (status === '401' || status === '403')
