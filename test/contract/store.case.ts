@@ -236,7 +236,7 @@ export function runStoreContract(factory: StoreFactory): void {
       const c = conn({ hostArn: h.arn, providerType: 'GitHubEnterpriseServer' })
       expect(await store.connections.create(c, [], 1000)).toBe('created')
       expect(await store.hosts.delete(A, h.arn)).toBe('in-use')
-      expect(await store.hosts.get(A, h.arn)).toBeDefined()
+      expect((await store.hosts.get(A, h.arn))?.arn).toBe(h.arn)
       await store.connections.delete(A, c.arn)
       expect(await store.hosts.delete(A, h.arn)).toBe('deleted')
       expect(await store.hosts.delete(A, h.arn)).toBe('not-found')
@@ -632,14 +632,14 @@ export function runStoreContract(factory: StoreFactory): void {
       expect(await store.consoleSessions.delete('s1')).toBe(true)
       expect(await store.consoleSessions.delete('s1')).toBe(false)
       expect(await store.consoleSessions.get('s1', 2)).toBeUndefined()
-      expect(await store.consoleSessions.get('s2', 2)).toBeDefined()
+      expect((await store.consoleSessions.get('s2', 2))?.accessKeyId).toBe('JKIASESSIONONE')
       // Deactivation ends the key's sessions for good; an inactive key opens none.
       expect(await store.accessKeys.setStatus(A, 'sess', 'JKIASESSIONONE', 'Inactive')).toBe(true)
       expect(await store.consoleSessions.get('s2', 2)).toBeUndefined()
       expect(await store.consoleSessions.create(session('s4', 'JKIASESSIONONE'))).toBe(false)
       expect(await store.accessKeys.setStatus(A, 'sess', 'JKIASESSIONONE', 'Active')).toBe(true)
       expect(await store.consoleSessions.get('s2', 2)).toBeUndefined()
-      expect(await store.consoleSessions.get('s3', 2)).toBeDefined() // another key's
+      expect((await store.consoleSessions.get('s3', 2))?.accessKeyId).toBe('JKIASESSIONTWO') // another key's
       // Deleting the key ends its sessions.
       expect(await store.accessKeys.delete(A, 'sess', 'JKIASESSIONTWO')).toBe(true)
       expect(await store.consoleSessions.get('s3', 2)).toBeUndefined()
@@ -659,7 +659,9 @@ export function runStoreContract(factory: StoreFactory): void {
       expect(await store.consoleSessions.create(session('new', 'JKIASESSIONONE', 500))).toBe(true)
       expect(await store.consoleSessions.deleteExpired(100)).toBeGreaterThanOrEqual(1)
       expect(await store.consoleSessions.get('old', 10)).toBeUndefined()
-      expect(await store.consoleSessions.get('new', 10)).toBeDefined()
+      expect(await store.consoleSessions.get('new', 10)).toMatchObject(
+        session('new', 'JKIASESSIONONE', 500),
+      )
     })
 
     it('keeps one webhook per repository and records each delivery once', async () => {

@@ -15,7 +15,7 @@ import { ListConnectionsCommand } from '@aws-sdk/client-codestar-connections'
 import { describeApi, sdkError } from '../helpers/api.js'
 import { sdkClient } from '../helpers/client.js'
 import type { Credentials } from '../helpers/client.js'
-import { iamClient, policy, stsClient, userWithPolicy } from '../helpers/iam.js'
+import { expectRoleSession, iamClient, policy, stsClient, userWithPolicy } from '../helpers/iam.js'
 
 const ACCOUNT = '000000000000'
 const trust = (...principals: string[]) =>
@@ -70,7 +70,12 @@ describeApi('AssumeRole: an explicit deny anywhere wins', (f) => {
         AssumeRolePolicyDocument: trust(`arn:aws:iam::${ACCOUNT}:user/dan`),
       }),
     )
-    expect((await assume(dan, roleArn('deploy-dan', '/prod/'))).Credentials).toBeDefined()
+    await expectRoleSession(
+      f.server.url,
+      await assume(dan, roleArn('deploy-dan', '/prod/')),
+      'deploy-dan',
+      'attempt',
+    )
   })
 
   it('a Deny in the caller identity policy beats a trust policy that names the account, even with an Allow', async () => {
@@ -109,7 +114,12 @@ describeApi('AssumeRole: an explicit deny anywhere wins', (f) => {
     const gina = await userWithPolicy(c, 'gina')
     // Without a session policy, the session of `first` may assume `second`.
     const open = sessionCreds(await assume(gina, roleArn('first')))
-    expect((await assume(open, roleArn('second', '/chain/'))).Credentials).toBeDefined()
+    await expectRoleSession(
+      f.server.url,
+      await assume(open, roleArn('second', '/chain/')),
+      'second',
+      'attempt',
+    )
     // A session policy that denies AssumeRole wins over the trust policy.
     const limited = sessionCreds(
       await assume(gina, roleArn('first'), {
@@ -182,7 +192,7 @@ describeApi('AssumeRole: an explicit deny anywhere wins', (f) => {
       'ida',
       policy({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }),
     )
-    expect((await assume(ida, roleArn('fenced'))).Credentials).toBeDefined()
+    await expectRoleSession(f.server.url, await assume(ida, roleArn('fenced')), 'fenced', 'attempt')
   })
 
   it("uses the caller's real ARN (path included) to match the trust policy", async () => {
@@ -203,7 +213,12 @@ describeApi('AssumeRole: an explicit deny anywhere wins', (f) => {
     await c.send(new CreateUserCommand({ UserName: 'june', Path: '/ops/' }))
     const key = (await c.send(new CreateAccessKeyCommand({ UserName: 'june' }))).AccessKey!
     const june = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! }
-    expect((await assume(june, roleArn('for-ops'))).Credentials).toBeDefined()
+    await expectRoleSession(
+      f.server.url,
+      await assume(june, roleArn('for-ops')),
+      'for-ops',
+      'attempt',
+    )
     // A trust policy naming the path-less ARN does not name her.
     await c.send(
       new CreateRoleCommand({

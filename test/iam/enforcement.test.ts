@@ -20,6 +20,9 @@ import { iamClient, policy, userWithPolicy } from '../helpers/iam.js'
 import { startTestServer } from '../helpers/server.js'
 import { freshPgSchema } from '../helpers/engines.js'
 
+const CONNECTION_ARN =
+  /^arn:aws:codestar-connections:[a-z0-9-]+:000000000000:connection\/[0-9a-f-]{36}$/
+
 describeApi('Authorization of the connections API', (f) => {
   const root = () => sdkClient(f.server.url, f.server.credentials)
   const iam = () => iamClient(f.server.url, f.server.credentials)
@@ -40,9 +43,15 @@ describeApi('Authorization of the connections API', (f) => {
 
   it('lets the root do everything (no policy needed)', async () => {
     const arn = await create('root-made')
+    expect(arn).toMatch(CONNECTION_ARN)
     expect(
       (await root().send(new GetConnectionCommand({ ConnectionArn: arn }))).Connection,
-    ).toBeDefined()
+    ).toMatchObject({
+      ConnectionArn: arn,
+      ConnectionName: 'root-made',
+      ProviderType: 'GitHub',
+      OwnerAccountId: '000000000000',
+    })
   })
 
   it('denies a user without policies, in AWS words', async () => {
@@ -75,9 +84,11 @@ describeApi('Authorization of the connections API', (f) => {
     expect(err.message).toBe(
       `User: arn:aws:iam::000000000000:user/denied-delete is not authorized to perform: codestar-connections:DeleteConnection on resource: ${arn} with an explicit deny in an identity-based policy: test (statement NeverDelete)`,
     )
+    // Still there.
     expect(
-      (await root().send(new GetConnectionCommand({ ConnectionArn: arn }))).Connection,
-    ).toBeDefined()
+      (await root().send(new GetConnectionCommand({ ConnectionArn: arn }))).Connection
+        ?.ConnectionArn,
+    ).toBe(arn)
   })
 
   it('governs codestar-connections ARNs with codestar-connections:* and codeconnections ARNs with codeconnections:*', async () => {
@@ -154,17 +165,18 @@ describeApi('Authorization of the connections API', (f) => {
         }),
       }),
     )
-    expect(
-      (
-        await sdk.send(
-          new CreateConnectionCommand({
-            ConnectionName: 'p1',
-            ProviderType: 'Bitbucket',
-            Tags: tagged,
-          }),
-        )
-      ).ConnectionArn,
-    ).toBeDefined()
+    const p1 = (
+      await sdk.send(
+        new CreateConnectionCommand({
+          ConnectionName: 'p1',
+          ProviderType: 'Bitbucket',
+          Tags: tagged,
+        }),
+      )
+    ).ConnectionArn!
+    expect(p1).toMatch(CONNECTION_ARN)
+    const made = (await root().send(new GetConnectionCommand({ ConnectionArn: p1 }))).Connection
+    expect(made).toMatchObject({ ConnectionName: 'p1', ProviderType: 'Bitbucket' })
     expect(
       (
         await sdkError(
@@ -254,10 +266,15 @@ describeApi('Authorization of the connections API', (f) => {
         },
       ),
     )
+    const bitbucket = await create('filtered-bitbucket', 'Bitbucket')
+    await create('filtered-github', 'GitHub')
     const sdk = sdkClient(f.server.url, creds)
-    expect(
-      (await sdk.send(new ListConnectionsCommand({ ProviderTypeFilter: 'Bitbucket' }))).Connections,
-    ).toBeDefined()
+    const listed =
+      (await sdk.send(new ListConnectionsCommand({ ProviderTypeFilter: 'Bitbucket' })))
+        .Connections ?? []
+    expect(listed.map((c) => c.ConnectionArn)).toContain(bitbucket)
+    expect(listed.map((c) => c.ConnectionName)).not.toContain('filtered-github')
+    expect(new Set(listed.map((c) => c.ProviderType))).toEqual(new Set(['Bitbucket']))
     expect((await sdkError(sdk.send(new ListConnectionsCommand({})))).name).toBe(
       'AccessDeniedException',
     )
@@ -273,7 +290,7 @@ describeApi('Authorization of the connections API', (f) => {
     }
     expect(
       (await sdk.send(new CreateHostCommand({ ...host, VpcConfiguration: vpc }))).HostArn,
-    ).toBeDefined()
+    ).toMatch(/^arn:aws:codestar-connections:[a-z0-9-]+:000000000000:host\/h-[0-9a-f]{8}$/)
     expect((await sdkError(sdk.send(new CreateHostCommand(host)))).name).toBe(
       'AccessDeniedException',
     )
@@ -322,8 +339,13 @@ describeApi('Authorization of the connections API', (f) => {
       'changing',
       policy({ Effect: 'Allow', Action: 'codestar-connections:ListConnections', Resource: '*' }),
     )
+    const listedArn = await create('listed-while-allowed')
     const sdk = sdkClient(f.server.url, creds)
-    expect((await sdk.send(new ListConnectionsCommand({}))).Connections).toBeDefined()
+    expect(
+      ((await sdk.send(new ListConnectionsCommand({}))).Connections ?? []).map(
+        (x) => x.ConnectionArn,
+      ),
+    ).toContain(listedArn)
     await c.send(new DeleteUserPolicyCommand({ UserName: 'changing', PolicyName: 'test' }))
     expect((await sdkError(sdk.send(new ListConnectionsCommand({})))).name).toBe(
       'AccessDeniedException',
@@ -352,8 +374,17 @@ describeWith(needs.postgres)('Policy caches across nodes sharing PostgreSQL', ()
         'roamer',
         policy({ Effect: 'Allow', Action: 'codestar-connections:ListConnections', Resource: '*' }),
       )
+      const made = (
+        await sdkClient(a.url, a.credentials).send(
+          new CreateConnectionCommand({ ConnectionName: 'made-on-a', ProviderType: 'GitHub' }),
+        )
+      ).ConnectionArn
       const onB = sdkClient(b.url, creds)
-      expect((await onB.send(new ListConnectionsCommand({}))).Connections).toBeDefined()
+      expect(
+        ((await onB.send(new ListConnectionsCommand({}))).Connections ?? []).map(
+          (x) => x.ConnectionArn,
+        ),
+      ).toEqual([made])
       await iamA.send(new DeleteUserPolicyCommand({ UserName: 'roamer', PolicyName: 'test' }))
       let denied = false
       for (let i = 0; i < 40 && !denied; i++) {

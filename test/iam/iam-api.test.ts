@@ -36,7 +36,10 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam'
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
-import { ListConnectionsCommand } from '@aws-sdk/client-codestar-connections'
+import {
+  CreateConnectionCommand,
+  ListConnectionsCommand,
+} from '@aws-sdk/client-codestar-connections'
 import { describeApi, sdkError } from '../helpers/api.js'
 import { sdkClient } from '../helpers/client.js'
 import { iamClient, policy, stsClient, userWithPolicy } from '../helpers/iam.js'
@@ -115,13 +118,22 @@ describeApi('IAM API', (f) => {
       const c = iam()
       const creds = await userWithPolicy(c, 'k-user', readOnly)
       const sdk = sdkClient(f.server.url, creds)
-      expect((await sdk.send(new ListConnectionsCommand({}))).Connections).toBeDefined()
+      const known = (
+        await sdkClient(f.server.url, f.server.credentials).send(
+          new CreateConnectionCommand({ ConnectionName: 'k-visible', ProviderType: 'GitHub' }),
+        )
+      ).ConnectionArn
+      const listed = async () =>
+        ((await sdk.send(new ListConnectionsCommand({}))).Connections ?? []).map(
+          (x) => x.ConnectionArn,
+        )
+      expect(await listed()).toContain(known)
       await c.send(new CreateAccessKeyCommand({ UserName: 'k-user' }))
       const third = await sdkError(c.send(new CreateAccessKeyCommand({ UserName: 'k-user' })))
       expect(third.name).toBe('LimitExceededException')
-      const listed = await c.send(new ListAccessKeysCommand({ UserName: 'k-user' }))
-      expect(listed.AccessKeyMetadata).toHaveLength(2)
-      expect(JSON.stringify(listed)).not.toContain(creds.secretAccessKey)
+      const keys = await c.send(new ListAccessKeysCommand({ UserName: 'k-user' }))
+      expect(keys.AccessKeyMetadata).toHaveLength(2)
+      expect(JSON.stringify(keys)).not.toContain(creds.secretAccessKey)
       const used = await c.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: creds.accessKeyId }))
       expect(used.UserName).toBe('k-user')
       expect(Date.now() - used.AccessKeyLastUsed!.LastUsedDate!.getTime()).toBeLessThan(60_000)
@@ -142,7 +154,7 @@ describeApi('IAM API', (f) => {
           Status: 'Active',
         }),
       )
-      expect((await sdk.send(new ListConnectionsCommand({}))).Connections).toBeDefined()
+      expect(await listed()).toContain(known)
       await c.send(
         new DeleteAccessKeyCommand({ UserName: 'k-user', AccessKeyId: creds.accessKeyId }),
       )

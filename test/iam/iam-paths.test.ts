@@ -159,7 +159,8 @@ describeApi('IAM authorizes on real ARNs (paths)', (f) => {
     const { attacker } = await setup('ok')
     await root().send(new CreateUserCommand({ UserName: 'worker-ok', Path: '/team/' }))
     const key = await attacker.send(new CreateAccessKeyCommand({ UserName: 'worker-ok' }))
-    expect(key.AccessKey?.AccessKeyId).toBeDefined()
+    expect(key.AccessKey).toMatchObject({ UserName: 'worker-ok', Status: 'Active' })
+    expect(key.AccessKey?.AccessKeyId).toMatch(/^JKIA[A-Z2-7]{16}$/)
     // A user that does not exist is authorized on its path-less ARN, then not found.
     const ghost = await sdkError(attacker.send(new CreateAccessKeyCommand({ UserName: 'ghost' })))
     expect(ghost.name).toBe('NoSuchEntityException')

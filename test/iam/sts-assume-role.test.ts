@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-codestar-connections'
 import { describeApi, sdkError } from '../helpers/api.js'
 import { sdkClient } from '../helpers/client.js'
-import { iamClient, policy, stsClient, userWithPolicy } from '../helpers/iam.js'
+import { expectRoleSession, iamClient, policy, stsClient, userWithPolicy } from '../helpers/iam.js'
 
 const trust = (principal: unknown, extra: Record<string, unknown> = {}) =>
   JSON.stringify({
@@ -168,7 +168,7 @@ describeApi('STS AssumeRole', (f) => {
         RoleSessionName: 'session',
       }),
     )
-    expect(ok.Credentials?.AccessKeyId).toBeDefined()
+    await expectRoleSession(f.server.url, ok, 'shared', 'session')
   })
 
   it('refuses roles whose trust policy does not name the caller, the root user, and unknown roles', async () => {
@@ -245,16 +245,17 @@ describeApi('STS AssumeRole', (f) => {
         )
       ).name,
     ).toBe('AccessDenied')
-    expect(
-      (
-        await sts.send(
-          new AssumeRoleCommand({
-            RoleArn: 'arn:aws:iam::000000000000:role/conditional',
-            RoleSessionName: 'ci-7',
-          }),
-        )
-      ).Credentials,
-    ).toBeDefined()
+    await expectRoleSession(
+      f.server.url,
+      await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: 'arn:aws:iam::000000000000:role/conditional',
+          RoleSessionName: 'ci-7',
+        }),
+      ),
+      'conditional',
+      'ci-7',
+    )
   })
 
   it('limits a session to what its session policy allows as well', async () => {
@@ -289,7 +290,16 @@ describeApi('STS AssumeRole', (f) => {
       secretAccessKey: out.Credentials!.SecretAccessKey!,
       sessionToken: out.Credentials!.SessionToken!,
     })
-    expect((await sdk.send(new ListConnectionsCommand({}))).Connections).toBeDefined()
+    const visible = (
+      await sdkClient(f.server.url, f.server.credentials).send(
+        new CreateConnectionCommand({ ConnectionName: 'narrow-visible', ProviderType: 'GitHub' }),
+      )
+    ).ConnectionArn
+    expect(
+      ((await sdk.send(new ListConnectionsCommand({}))).Connections ?? []).map(
+        (x) => x.ConnectionArn,
+      ),
+    ).toContain(visible)
     const err = await sdkError(
       sdk.send(new CreateConnectionCommand({ ConnectionName: 'nope', ProviderType: 'GitHub' })),
     )

@@ -109,9 +109,9 @@ for (const engine of testEngines()) {
         'src/main.c': 'int main(void) { return 1; }\n',
       })
       const ran = await outcome(included.commit)
-      expect(ran?.started).toBeDefined()
       const runs = await pushRuns()
       expect(runs).toHaveLength(1)
+      expect(ran?.started).toBe(runs[0]!.pipelineExecutionId)
       // The run is of the included push (its Build is a Commands action, refused here: no
       // --enable-commands; the source revision is what matters).
       const done = await finished(cp, 'paths', runs[0]!.pipelineExecutionId!)
