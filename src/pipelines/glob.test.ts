@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { GlobSyntaxError, globToRegExp } from './glob.js'
+import { GlobSet, GlobSyntaxError, globToRegExp } from './glob.js'
 
 /** [glob, matches, does not match] — the syntax of spec §8, case by case (Java glob semantics). */
 const cases: [string, string[], string[]][] = [
@@ -52,5 +52,65 @@ describe('trigger glob syntax', () => {
       expect(() => globToRegExp(glob), glob).toThrow(why)
     }
     expect(() => globToRegExp('a[x-z')).toThrow(/not closed/)
+  })
+})
+
+describe('glob details', () => {
+  it('names the glob and the fault in each syntax error', () => {
+    const message = (glob: string) => {
+      try {
+        globToRegExp(glob)
+      } catch (e) {
+        expect(e).toBeInstanceOf(GlobSyntaxError)
+        return (e as Error).message
+      }
+      return 'no error'
+    }
+    expect(message('a\\')).toBe("'a\\': a \\ at the end escapes nothing")
+    expect(message('[a/b]')).toBe("'[a/b]': '/' cannot be in a bracket expression")
+    expect(message('[ab')).toBe("'[ab': '[' is not closed")
+    expect(message('[!]]')).toBe("'[!]]': empty bracket expression")
+    expect(message('x[]]')).toBe("'x[]]': empty bracket expression")
+    expect(message('{a,{b}}')).toBe("'{a,{b}}': groups {…} cannot be nested")
+    expect(message('a}')).toBe("'a}': '}' without '{'")
+    expect(message('{a,b')).toBe("'{a,b': '{' is not closed")
+  })
+
+  it('keeps escaped and special characters literal', () => {
+    const cases: [string, string[], string[]][] = [
+      ['a\\?b', ['a?b'], ['axb']],
+      ['a\\[b]', ['a[b]'], ['ab']],
+      ['a,b', ['a,b'], ['a', 'b']],
+      ['{a,b}c,d', ['ac,d', 'bc,d'], ['ac', 'd']],
+      ['x.y', ['x.y'], ['xzy']],
+      ['a/b', ['a/b'], ['a\\/b']],
+      ['[a^]', ['a', '^'], ['b']],
+      ['[[]', ['['], ['a']],
+      ['[a-]', ['a', '-'], ['b']],
+      ['[a-c]', ['a', 'b', 'c'], ['-', 'd']],
+      ['[!a-c]', ['d', '-'], ['a', 'b', '/']],
+      ['[!-]', ['a'], ['-', '/']],
+      ['[ab]', ['a', 'b'], ['/', 'ab', '']],
+      ['**/x', ['a/x', 'a/b/x'], ['x', 'ax']],
+      ['*', ['', 'abc'], ['a/b']],
+      ['?', ['a', 'é'], ['', '/', 'ab']],
+      ['a*b*c', ['abc', 'aXbYc'], ['aXb/c']],
+    ]
+    for (const [glob, yes, no] of cases) {
+      const re = globToRegExp(glob)
+      for (const s of yes) expect(re.test(s), `${glob} should match ${s}`).toBe(true)
+      for (const s of no) expect(re.test(s), `${glob} should not match ${s}`).toBe(false)
+    }
+  })
+
+  it('matches a set of globs, answering the first that matches', () => {
+    const set = new GlobSet(['docs/**', '*.md', 'src/*'])
+    expect(set.patterns).toEqual(['docs/**', '*.md', 'src/*'])
+    expect(set.match('docs/a.md')).toBe('docs/**')
+    expect(set.match('README.md')).toBe('*.md')
+    expect(set.match('src/a.ts')).toBe('src/*')
+    expect(set.match('src/a/b.ts')).toBeUndefined()
+    expect(new GlobSet([]).match('a')).toBeUndefined()
+    expect(() => new GlobSet(['ok', '[bad'])).toThrow(GlobSyntaxError)
   })
 })
