@@ -342,9 +342,12 @@ for (const engine of testEngines()) {
         reason: string
       }[]
       const byName = new Map(outcomes.map((o) => [o.pipeline, o]))
-      expect(byName.get('t-docs')!.started).toBeDefined()
-      expect(byName.get('app-build')!.started).toBeDefined()
-      expect(byName.get('vars')!.started).toBeDefined()
+      // Each started pipeline's outcome names the one execution the push started.
+      for (const n of ['t-docs', 'app-build', 'vars']) {
+        const runs = await started(n)
+        expect(runs, n).toHaveLength(1)
+        expect(byName.get(n)!.started, n).toBe(runs[0]!.pipelineExecutionId)
+      }
       expect(byName.get('t-src')!.started).toBeUndefined()
       expect(byName.get('t-src')!.reason).toMatch(/docs\/guide\.md.*not included by \[src\/\*\*\]/)
       expect(byName.get('t-feature')!.reason).toMatch(/branch 'main' is not included/)
