@@ -3,10 +3,7 @@
  * relies on is validated against Bitbucket's published OpenAPI description (shared/spec). (Its
  * webhook payloads are compared key by key with current ones in bitbucket-webhooks.test.ts.)
  */
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Ajv } from 'ajv'
-import addFormats from 'ajv-formats'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   oauthCredentials,
@@ -16,38 +13,13 @@ import {
   type World,
   sandboxProvider,
 } from '../helpers/bitbucket.js'
+import { openApiValidator } from '../helpers/openapi.js'
 
 const SHARED = join(import.meta.dirname, '..', '..', '..', 'shared')
-const doc = JSON.parse(
-  readFileSync(join(SHARED, 'spec', 'bitbucket-cloud', 'swagger.v3.json'), 'utf8'),
-) as {
-  paths: Record<
-    string,
-    Record<
-      string,
-      { responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> }
-    >
-  >
-  components: unknown
-}
-
-const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false })
-;(addFormats as unknown as (a: Ajv) => void)(ajv)
-ajv.addSchema({ $id: 'bitbucket', components: doc.components })
-
-/** Validates `body` against the schema the document declares for the path, method and status. */
-function expectValid(template: string, method: string, status: number, body: unknown): void {
-  const ref =
-    doc.paths[template]?.[method]?.responses[String(status)]?.content?.['application/json']?.schema
-      ?.$ref
-  expect(ref, `${method} ${template} ${status} is described`).toBeDefined()
-  const validate = ajv.getSchema(`bitbucket${ref!}`)!
-  const ok = validate(body)
-  expect(
-    ok ? [] : validate.errors!.slice(0, 5),
-    `${method.toUpperCase()} ${template} → ${status}`,
-  ).toEqual([])
-}
+const { expectValid } = openApiValidator(
+  join(SHARED, 'spec', 'bitbucket-cloud', 'swagger.v3.json'),
+  'bitbucket',
+)
 
 describe('sandbox Bitbucket answers match the OpenAPI description', () => {
   let sb: Sandbox
