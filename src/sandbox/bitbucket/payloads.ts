@@ -7,7 +7,7 @@
  * `created_on`, pull requests embed a short repository, commits carry `summary`, `rendered` and
  * `properties`.
  */
-import { commitInfo, commitsBetween, type CommitData } from '../git.js'
+import { commitInfo, commitsBetween, type CommitData } from '../core/git.js'
 import * as render from './render.js'
 import type { SandboxState, SbPullRequest, SbRepository, SbUser, SbWorkspace } from './state.js'
 
@@ -134,7 +134,7 @@ function hookCommit(
 }
 
 async function isAncestor(dir: string, a: string, b: string): Promise<boolean> {
-  const { git } = await import('../git.js')
+  const { git } = await import('../core/git.js')
   try {
     await git(dir, ['merge-base', '--is-ancestor', a, b])
     return true

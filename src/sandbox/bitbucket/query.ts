@@ -6,7 +6,7 @@
  * applies to every element of a page's `values`). Anything else in `q` is refused with a 400, as
  * Bitbucket refuses a query it cannot parse.
  */
-import { HttpError } from '../http-util.js'
+import { HttpError } from '../core/http.js'
 
 type Term = { field: 'name'; op: '=' | '!=' | '~'; value: string }
 

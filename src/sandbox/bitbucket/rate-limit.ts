@@ -19,7 +19,7 @@
  * The limiter also keeps the last requests it saw (time, method, path, status) for tests.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { HttpError } from '../http-util.js'
+import { HttpError } from '../core/http.js'
 import type { SbToken } from './state.js'
 
 export interface RateLimitSettings {

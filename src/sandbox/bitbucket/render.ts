@@ -3,7 +3,8 @@
  * Bitbucket REST 2.0 objects as the real API shapes them (`type` discriminators, `links`, UUIDs in
  * braces, paginated envelopes); the tests validate them against the published OpenAPI document.
  */
-import type { CommitData, DiffEntry } from '../git.js'
+import { escapeHtml } from '../core/consent.js'
+import type { CommitData, DiffEntry } from '../core/git.js'
 import {
   defaultProject,
   type SbHook,
@@ -309,8 +310,4 @@ export function paginated<T>(values: T[], page: number, pagelen: number, selfUrl
 
 export function error(message: string, detail?: string) {
   return { type: 'error', error: detail ? { message, detail } : { message } }
-}
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }

@@ -2,11 +2,12 @@
  * @module sandbox/bitbucket/state
  * The sandbox's accounts, workspaces, repositories, OAuth consumers, tokens, webhooks and pull
  * requests, kept in memory and written to `<data-dir>/bitbucket.json` after every change (repos
- * live beside it as bare Git repositories). Tokens are random and opaque, as Bitbucket's are.
+ * live beside it as bare Git repositories; the core's JsonState does the keeping). Tokens are
+ * random and opaque, as Bitbucket's are.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { createHash, randomUUID } from 'node:crypto'
+import type { DeliveryRecord } from '../core/deliveries.js'
+import { JsonState, type BaseSettings } from '../core/state.js'
 
 export interface SbUser {
   username: string
@@ -106,16 +107,6 @@ export interface SbPullRequest {
   updatedOn: string
 }
 
-export interface SbDelivery {
-  id: string
-  hook: string
-  event: string
-  url: string
-  status: number | 'error'
-  attempts: number
-  at: string
-}
-
 interface Persisted {
   users: SbUser[]
   workspaces: SbWorkspace[]
@@ -127,7 +118,7 @@ interface Persisted {
   /** Absent in files written before projects were modelled. */
   projects?: SbProject[]
   nextPullRequestId: number
-  settings: { accessTokenLifetimeSeconds: number; maxPagelen?: number; tokenDelayMs?: number }
+  settings: BaseSettings
 }
 
 export const DEFAULT_SCOPES = [
@@ -175,53 +166,24 @@ export function granularScope(classic: string): string {
   return `${level === 'write' || level === 'admin' || level === 'delete' ? level : 'read'}:${area}:bitbucket`
 }
 
-export class SandboxState {
-  data: Persisted
+export class SandboxState extends JsonState<SbUser, SbToken, Persisted> {
   /** Counters for tests and the admin API (not persisted). */
   readonly stats = { tokenGrants: { authorization_code: 0, refresh_token: 0 }, apiRequests: 0 }
-  /**
-   * Injected failures: the next `count` API requests (of `method` to exactly `path`, when given)
-   * answer `status` (retry and outage tests).
-   */
-  failures: { count: number; status: number; retryAfter?: number; method?: string; path?: string } =
-    { count: 0, status: 503 }
-  readonly deliveries: SbDelivery[] = []
-  /** What each recent delivery sent (for a resend), by delivery id. */
-  readonly deliveryBodies = new Map<string, { event: string; body: Buffer }>()
-  /** Authorization codes: single-use, 10 minutes, memory only. */
-  readonly codes = new Map<string, { consumer: string; username: string; expiresAt: number }>()
-  readonly #file: string
+  /** The webhook deliveries sent (the core's Deliveries records them here; memory only). */
+  readonly deliveries: DeliveryRecord[] = []
 
-  constructor(readonly dataDir: string) {
-    mkdirSync(join(dataDir, 'repos'), { recursive: true, mode: 0o700 })
-    this.#file = join(dataDir, 'bitbucket.json')
-    this.data = existsSync(this.#file)
-      ? (JSON.parse(readFileSync(this.#file, 'utf8')) as Persisted)
-      : {
-          users: [],
-          workspaces: [],
-          repositories: [],
-          consumers: [],
-          tokens: {},
-          hooks: [],
-          pullRequests: [],
-          nextPullRequestId: 1,
-          settings: { accessTokenLifetimeSeconds: 7200 },
-        }
-  }
-
-  save(): void {
-    const tmp = `${this.#file}.tmp`
-    writeFileSync(tmp, JSON.stringify(this.data, null, 1), { mode: 0o600 })
-    renameSync(tmp, this.#file)
-  }
-
-  repoDir(workspace: string, slug: string): string {
-    return join(this.dataDir, 'repos', workspace, `${slug}.git`)
-  }
-
-  user(username: string): SbUser | undefined {
-    return this.data.users.find((u) => u.username === username)
+  constructor(dataDir: string) {
+    super(dataDir, 'bitbucket.json', () => ({
+      users: [],
+      workspaces: [],
+      repositories: [],
+      consumers: [],
+      tokens: {},
+      hooks: [],
+      pullRequests: [],
+      nextPullRequestId: 1,
+      settings: { accessTokenLifetimeSeconds: 7200 },
+    }))
   }
 
   workspace(slug: string): SbWorkspace | undefined {
@@ -271,24 +233,6 @@ export class SandboxState {
 
   newUuid(): string {
     return `{${randomUUID()}}`
-  }
-
-  newToken(t: SbToken): string {
-    const token = randomBytes(24).toString('base64url')
-    this.data.tokens[token] = t
-    return token
-  }
-
-  /** A live token (not revoked, not expired) or undefined. */
-  liveToken(token: string, now = Date.now()): SbToken | undefined {
-    const t = Object.hasOwn(this.data.tokens, token) ? this.data.tokens[token] : undefined
-    if (!t || t.revoked) return undefined
-    if (t.expiresAt !== undefined && t.expiresAt <= now) return undefined
-    if (t.grant) {
-      const g = this.data.tokens[t.grant]
-      if (!g || g.revoked) return undefined
-    }
-    return t
   }
 
   /** Whether the user is a member (or admin) of the workspace. */

@@ -1,5 +1,5 @@
 /**
- * @module sandbox/git
+ * @module sandbox/core/git
  * Plumbing over bare repositories with the real `git` (no working trees): create, commit files
  * through a temporary index, read refs, commits and diffs, archive, merge. Sandboxes build their
  * provider payloads from what these return.

@@ -1,11 +1,10 @@
 /**
- * @module sandbox/http-util
- * Small helpers the sandbox servers share: bodies, JSON and HTML answers, Basic/Bearer parsing,
- * and the CGI bridge to `git http-backend` (providers.md §7).
+ * @module sandbox/core/http
+ * Small helpers every provider's sandbox shares: bodies, JSON and HTML answers, redirects and
+ * Basic/Bearer parsing. An `HttpError` thrown by a route becomes the provider's error answer.
  */
-import { spawn } from 'node:child_process'
+import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { gitEnv } from './git.js'
 
 export class HttpError extends Error {
   constructor(
@@ -106,69 +105,9 @@ export function bearer(req: IncomingMessage): string | undefined {
   return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined
 }
 
-/**
- * Runs `git http-backend` for one request: the body is piped to its stdin, the CGI headers it
- * prints become the response's, the rest streams. Resolves when the backend exits.
- */
-export function gitHttpBackend(
-  req: IncomingMessage,
-  res: ServerResponse,
-  o: { projectRoot: string; pathInfo: string; query: string; remoteUser: string },
-): Promise<number> {
-  return new Promise((resolve) => {
-    const env = gitEnv({
-      GIT_PROJECT_ROOT: o.projectRoot,
-      GIT_HTTP_EXPORT_ALL: '1',
-      PATH_INFO: o.pathInfo,
-      REQUEST_METHOD: req.method ?? 'GET',
-      QUERY_STRING: o.query,
-      CONTENT_TYPE: req.headers['content-type'] ?? '',
-      REMOTE_USER: o.remoteUser,
-      REMOTE_ADDR: req.socket.remoteAddress ?? '127.0.0.1',
-      GIT_PROTOCOL: String(req.headers['git-protocol'] ?? ''),
-      HTTP_CONTENT_ENCODING: String(req.headers['content-encoding'] ?? ''),
-    })
-    const p = spawn('git', ['http-backend'], { env })
-    req.pipe(p.stdin)
-    p.stdin.on('error', () => undefined)
-    let head = Buffer.alloc(0)
-    let headersDone = false
-    p.stdout.on('data', (chunk: Buffer) => {
-      if (headersDone) {
-        res.write(chunk)
-        return
-      }
-      head = Buffer.concat([head, chunk])
-      let sep = head.indexOf('\r\n\r\n')
-      let sepLen = 4
-      if (sep < 0) {
-        sep = head.indexOf('\n\n')
-        sepLen = 2
-      }
-      if (sep < 0) return
-      headersDone = true
-      let status = 200
-      for (const line of head.subarray(0, sep).toString('latin1').split(/\r?\n/)) {
-        const i = line.indexOf(':')
-        if (i < 0) continue
-        const name = line.slice(0, i).trim()
-        const value = line.slice(i + 1).trim()
-        if (name.toLowerCase() === 'status') status = parseInt(value, 10) || 200
-        else res.setHeader(name, value)
-      }
-      res.writeHead(status)
-      res.write(head.subarray(sep + sepLen))
-    })
-    p.stderr.on('data', () => undefined)
-    p.on('close', (code) => {
-      if (!headersDone && !res.headersSent) res.writeHead(500)
-      res.end()
-      resolve(code ?? 1)
-    })
-    p.on('error', () => {
-      if (!res.headersSent) res.writeHead(500)
-      res.end()
-      resolve(1)
-    })
-  })
+/** Compares secrets in constant time (for equal lengths). */
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
 }
