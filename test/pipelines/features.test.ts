@@ -206,7 +206,8 @@ for (const engine of testEngines()) {
         for (let i = 1; i < spans.length; i++)
           expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1] - 5)
       }
-    })
+      // Eight builds of two seconds each, one after the other: longer than the default limit.
+    }, 90_000)
 
     it('polls a repository whose webhook cannot be registered, and starts on a new head', async () => {
       // The sandbox refuses the webhook registration (a provider outage), and only that request:
