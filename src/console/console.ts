@@ -13,13 +13,15 @@ import type { Signer } from '../connect/signed.js'
 import { AwsError } from '../errors/aws-error.js'
 import type { OperationName } from '../generated/operations.js'
 import type { Principal } from '../iam/principal.js'
-import { descriptorOf, SUPPORTED_PROVIDERS } from '../providers/registry.js'
 import { invokeAs, type ApiDeps } from '../server/api.js'
 import { readBody } from '../server/read-body.js'
 import type { ProviderApps } from '../connect/apps.js'
-import { AccessDeniedException, InvalidInputException } from '../generated/errors.js'
-import { APP_JS, badge, copyable, esc, hidden, page, type Shell } from './html.js'
+import { APP_JS, esc, hidden, page, type Shell } from './html.js'
 import { pipelineRoutes } from './pipelines.js'
+import { ConnectionPages } from './connections.js'
+import { HostPages } from './hosts.js'
+import { redirect, send, type ConsoleKit, type Session } from './kit.js'
+import { SettingsPages } from './settings.js'
 import type { PipelineApiDeps } from '../pipelines/api.js'
 import { ConsoleSessions, safeNext } from './sessions.js'
 import type { AuthThrottle } from '../server/throttle.js'
@@ -59,21 +61,6 @@ export interface ConsoleDeps {
 
 const COOKIE = 'junction_console'
 const SERVICE = 'codestar-connections'
-const PAGE_SIZE = 20
-
-/**
- * The AWS API's provider types, in the console's order: those with an adapter take their label
- * from their descriptor (providers/registry.ts); the others are listed as not available yet.
- */
-const PROVIDERS: { type: string; label: string }[] = [
-  { type: 'Bitbucket', label: 'Bitbucket Cloud' },
-  { type: 'GitHub', label: 'GitHub' },
-  { type: 'GitHubEnterpriseServer', label: 'GitHub Enterprise Server' },
-  { type: 'GitLab', label: 'GitLab' },
-  { type: 'GitLabSelfManaged', label: 'GitLab self-managed' },
-].map((p) => ({ type: p.type, label: descriptorOf(p.type)?.label ?? p.label }))
-const HOST_PROVIDERS = ['GitHubEnterpriseServer', 'GitLabSelfManaged']
-const label = (type: string) => PROVIDERS.find((p) => p.type === type)?.label ?? type
 
 /**
  * Why a sign-in POST is refused as cross-site, or undefined: `Sec-Fetch-Site` other than
@@ -107,45 +94,8 @@ function crossSiteSignin(req: IncomingMessage, publicUrl: string | undefined): s
   return undefined
 }
 
-interface Session {
-  principal: Principal
-  cookie: string
-  csrf: string
-  /** The store's key for the session (sign-out deletes it). */
-  idHash: string
-}
-
 class Redirect {
   constructor(readonly location: string) {}
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  html: string,
-  headers: Record<string, string> = {},
-) {
-  res.writeHead(status, {
-    'Content-Type': 'text/html; charset=utf-8',
-    'Content-Length': Buffer.byteLength(html),
-    'Cache-Control': 'no-store',
-    'X-Frame-Options': 'DENY',
-    'Referrer-Policy': 'same-origin',
-    'Content-Security-Policy':
-      "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self' http: https:; base-uri 'none'",
-    ...headers,
-  })
-  res.end(html)
-}
-
-function redirect(res: ServerResponse, location: string, headers: Record<string, string> = {}) {
-  res.writeHead(303, {
-    Location: location,
-    'Content-Length': 0,
-    'Cache-Control': 'no-store',
-    ...headers,
-  })
-  res.end()
 }
 
 function cookieOf(req: IncomingMessage): string {
@@ -173,8 +123,22 @@ interface RouteContext {
 
 export class ConsoleApp {
   readonly #sessions: ConsoleSessions
+  readonly #connections: ConnectionPages
+  readonly #hosts: HostPages
+  readonly #settings: SettingsPages
 
   constructor(private readonly d: ConsoleDeps) {
+    const kit: ConsoleKit = {
+      d,
+      caller: (s, req) => this.#caller(s, req),
+      invoke: (req, s, op, input) => this.#invoke(req, s, op, input),
+      shell: (s, title, nav, flash) => this.#shell(s, title, nav, flash),
+      flashParam: (kind, text) => this.#flashParam(kind, text),
+      flashOf: (u) => this.#flashOf(u),
+    }
+    this.#connections = new ConnectionPages(kit)
+    this.#hosts = new HostPages(kit)
+    this.#settings = new SettingsPages(kit)
     this.#sessions = new ConsoleSessions({
       signer: d.signer,
       store: d.api.context.store.consoleSessions,
@@ -210,55 +174,62 @@ export class ConsoleApp {
     },
     'GET /console': {
       name: 'console-connections',
-      run: (c) => this.#connections(c.req, c.res, c.s, c.u),
+      run: (c) => this.#connections.connections(c.req, c.res, c.s, c.u),
     },
     'GET /console/connections/new': {
       name: 'console-create',
-      run: (c) => this.#newConnection(c.res, c.s, {}),
+      run: (c) => this.#connections.newConnection(c.res, c.s, {}),
     },
     'POST /console/connections/new': {
       name: 'console-create',
-      run: (c) => this.#createConnection(c.req, c.res, c.s, c.form),
+      run: (c) => this.#connections.createConnection(c.req, c.res, c.s, c.form),
     },
     'GET /console/connection': {
       name: 'console-connection',
-      run: (c) => this.#connection(c.req, c.res, c.s, c.u),
+      run: (c) => this.#connections.connection(c.req, c.res, c.s, c.u),
     },
     ...Object.fromEntries(
       ['tag', 'untag', 'authorize', 'delete'].map((a) => [
         `POST /console/connection/${a}`,
         {
           name: 'console-connection',
-          run: (c: RouteContext) => this.#connectionAction(c.req, c.res, c.s, a, c.form),
+          run: (c: RouteContext) =>
+            this.#connections.connectionAction(c.req, c.res, c.s, a, c.form),
         },
       ]),
     ),
     'GET /console/hosts': {
       name: 'console-hosts',
-      run: (c) => this.#hosts(c.req, c.res, c.s, c.u),
+      run: (c) => this.#hosts.hosts(c.req, c.res, c.s, c.u),
     },
-    'GET /console/hosts/new': { name: 'console-hosts', run: (c) => this.#newHost(c.res, c.s, {}) },
+    'GET /console/hosts/new': {
+      name: 'console-hosts',
+      run: (c) => this.#hosts.newHost(c.res, c.s, {}),
+    },
     'POST /console/hosts/new': {
       name: 'console-hosts',
-      run: (c) => this.#createHost(c.req, c.res, c.s, c.form),
+      run: (c) => this.#hosts.createHost(c.req, c.res, c.s, c.form),
     },
-    'GET /console/host': { name: 'console-host', run: (c) => this.#host(c.req, c.res, c.s, c.u) },
+    'GET /console/host': {
+      name: 'console-host',
+      run: (c) => this.#hosts.host(c.req, c.res, c.s, c.u),
+    },
     ...Object.fromEntries(
       ['update', 'delete'].map((a) => [
         `POST /console/host/${a}`,
         {
           name: 'console-host',
-          run: (c: RouteContext) => this.#hostAction(c.req, c.res, c.s, a, c.form),
+          run: (c: RouteContext) => this.#hosts.hostAction(c.req, c.res, c.s, a, c.form),
         },
       ]),
     ),
     'GET /console/settings': {
       name: 'console-settings',
-      run: (c) => this.#settings(c.res, c.s, c.u),
+      run: (c) => this.#settings.settings(c.res, c.s, c.u),
     },
     'POST /console/settings/app': {
       name: 'console-settings',
-      run: (c) => this.#saveApp(c.res, c.s, c.form),
+      run: (c) => this.#settings.saveApp(c.res, c.s, c.form),
     },
   }
 
@@ -501,535 +472,4 @@ ${problem ? `<p class="field-error" id="signin-error" role="alert">${esc(problem
       'Set-Cookie': `${COOKIE}=${cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(this.d.sessionTtlMs / 1000)}${this.d.secure ? '; Secure' : ''}`,
     })
   }
-
-  // ---- connections -----------------------------------------------------------------------------
-
-  async #connections(req: IncomingMessage, res: ServerResponse, s: Session, u: URL) {
-    const provider = u.searchParams.get('provider') ?? ''
-    const host = u.searchParams.get('host') ?? ''
-    const q = (u.searchParams.get('q') ?? '').trim()
-    const pageNo = Math.max(1, Number.parseInt(u.searchParams.get('page') ?? '1', 10) || 1)
-    const filter: Record<string, unknown> = {}
-    if (PROVIDERS.some((p) => p.type === provider)) filter['ProviderTypeFilter'] = provider
-    if (host.startsWith('arn:')) filter['HostArnFilter'] = host
-    type C = {
-      ConnectionName: string
-      ConnectionArn: string
-      ProviderType: string
-      ConnectionStatus: string
-      OwnerAccountId: string
-      HostArn?: string
-    }
-    const all: C[] = []
-    let token: string | undefined
-    for (let i = 0; i < 100; i++) {
-      const r = await this.#invoke<{ Connections: C[]; NextToken?: string }>(
-        req,
-        s,
-        'ListConnections',
-        { ...filter, MaxResults: 100, ...(token ? { NextToken: token } : {}) },
-      )
-      all.push(...r.Connections)
-      token = r.NextToken
-      if (!token) break
-    }
-    let hosts: { HostArn: string; Name: string }[] = []
-    try {
-      hosts = (
-        await this.#invoke<{ Hosts: { HostArn: string; Name: string }[] }>(req, s, 'ListHosts', {
-          MaxResults: 100,
-        })
-      ).Hosts
-    } catch (err) {
-      if (!(err instanceof AwsError)) throw err
-    }
-    const matching = q
-      ? all.filter((c) => c.ConnectionName.toLowerCase().includes(q.toLowerCase()))
-      : all
-    const pages = Math.max(1, Math.ceil(matching.length / PAGE_SIZE))
-    const shown = matching.slice((pageNo - 1) * PAGE_SIZE, pageNo * PAGE_SIZE)
-    const opt = (v: string, text: string, cur: string) =>
-      `<option value="${esc(v)}"${v === cur ? ' selected' : ''}>${esc(text)}</option>`
-    const filters = `<form class="filters" method="get" action="/console" role="search">
-<div><label for="q">Search by name</label><input type="search" id="q" name="q" value="${esc(q)}"></div>
-<div><label for="provider">Provider</label><select id="provider" name="provider">${opt('', 'All providers', provider)}${PROVIDERS.map((p) => opt(p.type, p.label, provider)).join('')}</select></div>
-<div><label for="host">Host</label><select id="host" name="host">${opt('', 'Any host', host)}${hosts.map((h) => opt(h.HostArn, h.Name, host)).join('')}</select></div>
-<div><button type="submit" class="secondary">Apply</button></div></form>`
-    const link = (p: number) => {
-      const x = new URLSearchParams(u.searchParams)
-      x.set('page', String(p))
-      x.delete('m')
-      x.delete('done')
-      return `/console?${x.toString()}`
-    }
-    let body: string
-    if (all.length === 0 && !filter['ProviderTypeFilter'] && !filter['HostArnFilter']) {
-      body = `<div class="card"><h2>No connections yet</h2><p>A <strong>connection</strong> holds the right to reach a Git provider — a Bitbucket workspace, a GitHub organization — so that pipelines can fetch source and be triggered by code changes. It starts <em>PENDING</em>; you complete it by authorizing the provider and choosing what it reaches, and it becomes <em>AVAILABLE</em>.</p><p><a class="button" href="/console/connections/new">Create a connection</a></p></div>`
-    } else if (matching.length === 0) {
-      body = `${filters}<p>No connection matches these filters.</p>`
-    } else {
-      body = `${filters}<table class="list"><caption class="muted" style="text-align:left">${matching.length} connection${matching.length === 1 ? '' : 's'}</caption>
-<thead><tr><th scope="col">Name</th><th scope="col">Provider</th><th scope="col">Status</th><th scope="col">ARN</th><th scope="col">Account</th></tr></thead><tbody>
-${shown
-  .map(
-    (c) =>
-      `<tr><td data-label="Name"><a href="/console/connection?arn=${encodeURIComponent(c.ConnectionArn)}">${esc(c.ConnectionName)}</a></td><td data-label="Provider">${esc(label(c.ProviderType))}</td><td data-label="Status">${badge(c.ConnectionStatus)}</td><td data-label="ARN">${copyable(c.ConnectionArn)}</td><td data-label="Account">${esc(c.OwnerAccountId)}</td></tr>`,
-  )
-  .join('\n')}</tbody></table>
-${pages > 1 ? `<nav class="pager" aria-label="Pages">${pageNo > 1 ? `<a href="${esc(link(pageNo - 1))}" rel="prev">Previous</a>` : ''}<span>Page ${pageNo} of ${pages}</span>${pageNo < pages ? `<a href="${esc(link(pageNo + 1))}" rel="next">Next</a>` : ''}</nav>` : ''}`
-    }
-    const flash = this.#flashOf(u)
-    send(
-      res,
-      200,
-      page(
-        this.#shell(s, 'Connections', 'connections', flash),
-        `<h1>Connections</h1><div class="actions"><a class="button" href="/console/connections/new">Create connection</a></div>${body}`,
-      ),
-    )
-  }
-
-  #newConnection(
-    res: ServerResponse,
-    s: Session,
-    v: {
-      provider?: string
-      name?: string
-      tags?: string
-      errors?: Record<string, string>
-      flash?: Shell['flash']
-    },
-    status = 200,
-  ) {
-    const err = (k: string) =>
-      v.errors?.[k]
-        ? `<p class="field-error" id="${k}-error" role="alert">${esc(v.errors[k])}</p>`
-        : ''
-    const invalid = (k: string) =>
-      v.errors?.[k] ? ` aria-invalid="true" aria-describedby="${k}-error"` : ''
-    const chosen = v.provider ?? SUPPORTED_PROVIDERS[0]
-    const options = PROVIDERS.map((p) => {
-      const available = SUPPORTED_PROVIDERS.includes(p.type)
-      return `<label style="font-weight:400"><input type="radio" name="provider" value="${esc(p.type)}"${p.type === chosen && available ? ' checked' : ''}${available ? '' : ' disabled'}> ${esc(p.label)}${available ? '' : ' <span class="muted">(not available yet)</span>'}</label>`
-    }).join('\n')
-    send(
-      res,
-      status,
-      page(
-        this.#shell(s, 'Create connection', 'connections', v.flash),
-        `<h1>Create a connection</h1><div class="card"><form method="post" action="/console/connections/new">${hidden('csrf', s.csrf)}
-<fieldset><legend>Provider</legend>${options}${err('provider')}</fieldset>
-<label for="name">Connection name</label><input type="text" id="name" name="name" value="${esc(v.name ?? '')}" maxlength="32" required${invalid('name')}>
-<p class="muted">1–32 characters, unique in the account.</p>${err('name')}
-<label for="tags">Tags <span class="muted">(optional, one <code>key=value</code> per line)</span></label><textarea id="tags" name="tags"${invalid('tags')}>${esc(v.tags ?? '')}</textarea>${err('tags')}
-<div class="actions"><button type="submit">Create and connect</button><a href="/console">Cancel</a></div>
-</form></div>`,
-      ),
-    )
-  }
-
-  async #createConnection(
-    req: IncomingMessage,
-    res: ServerResponse,
-    s: Session,
-    form: URLSearchParams,
-  ) {
-    const provider = form.get('provider') ?? ''
-    const name = form.get('name') ?? ''
-    const tagsText = form.get('tags') ?? ''
-    const v = { provider, name, tags: tagsText }
-    if (!SUPPORTED_PROVIDERS.includes(provider))
-      return this.#newConnection(
-        res,
-        s,
-        { ...v, errors: { provider: 'Choose a provider Junction can connect to.' } },
-        400,
-      )
-    const tags = parseTags(tagsText)
-    if (typeof tags === 'string')
-      return this.#newConnection(res, s, { ...v, errors: { tags } }, 400)
-    let arn: string
-    try {
-      arn = (
-        await this.#invoke<{ ConnectionArn: string }>(req, s, 'CreateConnection', {
-          ProviderType: provider,
-          ConnectionName: name,
-          ...(tags.length ? { Tags: tags } : {}),
-        })
-      ).ConnectionArn
-    } catch (err) {
-      if (!(err instanceof AwsError)) throw err
-      const field =
-        /tag/i.test(err.message) && !/TagResource/.test(err.message)
-          ? 'tags'
-          : err.code === 'AccessDeniedException'
-            ? undefined
-            : 'name'
-      if (!field)
-        return this.#newConnection(
-          res,
-          s,
-          { ...v, flash: { kind: 'bad', text: err.message } },
-          err.statusCode,
-        )
-      return this.#newConnection(res, s, { ...v, errors: { [field]: err.message } }, err.statusCode)
-    }
-    await this.#startHandshake(req, res, s, arn, 'Created. ')
-  }
-
-  /** Straight into the provider's consent, or back to the detail page with the reason. */
-  async #startHandshake(
-    req: IncomingMessage,
-    res: ServerResponse,
-    s: Session,
-    arn: string,
-    prefix = '',
-  ) {
-    const detail = `/console/connection?arn=${encodeURIComponent(arn)}`
-    try {
-      const r = await this.d.connect.startHandshake(this.#caller(s, req), arn, detail)
-      redirect(res, r.AuthorizationUrl)
-    } catch (err) {
-      if (!(err instanceof AwsError)) throw err
-      redirect(
-        res,
-        `${detail}&${this.#flashParam('bad', `${prefix}The handshake could not start: ${err.message}`)}`,
-      )
-    }
-  }
-
-  async #connection(req: IncomingMessage, res: ServerResponse, s: Session, u: URL) {
-    const arn = u.searchParams.get('arn') ?? ''
-    const caller = this.#caller(s, req)
-    const d = await this.d.connect.describe(caller, arn)
-    let tags: { Key: string; Value: string }[] | undefined
-    let tagsError: string | undefined
-    try {
-      tags = (
-        await this.#invoke<{ Tags: { Key: string; Value: string }[] }>(
-          req,
-          s,
-          'ListTagsForResource',
-          { ResourceArn: arn },
-        )
-      ).Tags
-    } catch (err) {
-      if (!(err instanceof AwsError)) throw err
-      tagsError = err.message
-    }
-    const conn = d.connection
-    const c = {
-      ConnectionName: conn.name,
-      ConnectionArn: conn.arn,
-      ProviderType: conn.providerType,
-      ConnectionStatus: conn.status,
-      OwnerAccountId: conn.ownerAccountId,
-      HostArn: conn.hostArn,
-    }
-    const reason = d.connection.statusReason
-    const inst = d.installation
-    const canAuthorize = c.ConnectionStatus === 'PENDING' || c.ConnectionStatus === 'ERROR'
-    const action = (name: string, inner: string) =>
-      `<form method="post" action="/console/connection/${name}">${hidden('csrf', s.csrf)}${hidden('arn', arn)}${inner}</form>`
-    const tagRows = (tags ?? [])
-      .map(
-        (t) =>
-          `<tr><td data-label="Key">${esc(t.Key)}</td><td data-label="Value">${esc(t.Value)}</td><td>${action('untag', `${hidden('key', t.Key)}<button type="submit" class="secondary" aria-label="Remove tag ${esc(t.Key)}">Remove</button>`)}</td></tr>`,
-      )
-      .join('')
-    const body = `<h1>${esc(c.ConnectionName)} ${badge(c.ConnectionStatus)}</h1>
-${c.ConnectionStatus === 'ERROR' ? `<p class="flash bad" role="alert">${esc(reason ?? 'The connection needs to be re-authorized.')}</p>` : ''}
-${c.ConnectionStatus === 'PENDING' ? `<p class="muted">This connection is PENDING: authorize the provider and choose what it reaches to complete it.</p>` : ''}
-<div class="card"><dl>
-<dt>ARN</dt><dd>${copyable(c.ConnectionArn)}</dd>
-<dt>Provider</dt><dd>${esc(label(c.ProviderType))}</dd>
-<dt>Status</dt><dd>${badge(c.ConnectionStatus)}</dd>
-<dt>Owner</dt><dd>${esc(c.OwnerAccountId)}</dd>
-<dt>Installation</dt><dd>${inst ? `${esc(inst.targetName)} (<code>${esc(inst.id)}</code>)` : '<span class="muted">none yet</span>'}</dd>
-<dt>Host</dt><dd>${c.HostArn ? `<a href="/console/host?arn=${encodeURIComponent(c.HostArn)}">${esc(c.HostArn)}</a>` : '<span class="muted">none</span>'}</dd>
-</dl>
-${canAuthorize ? `<div class="actions">${action('authorize', `<button type="submit">${c.ConnectionStatus === 'PENDING' ? 'Update pending connection' : 'Re-authorize connection'}</button>`)}</div>` : ''}
-</div>
-<h2>Tags</h2><div class="card">${tagsError ? `<p class="error" role="alert">${esc(tagsError)}</p>` : tags && tags.length ? `<table class="list"><thead><tr><th scope="col">Key</th><th scope="col">Value</th><th scope="col"><span class="muted">Action</span></th></tr></thead><tbody>${tagRows}</tbody></table>` : '<p class="muted">No tags.</p>'}
-${action('tag', `<div class="filters"><div><label for="tag-key">Key</label><input type="text" id="tag-key" name="key" maxlength="128" required></div><div><label for="tag-value">Value</label><input type="text" id="tag-value" name="value" maxlength="256"></div><div><button type="submit" class="secondary">Add tag</button></div></div>`)}</div>
-<h2>Delete</h2><div class="card">${action('delete', `<p>Deleting a connection cannot be undone; pipelines using it stop working. Type <strong>delete</strong> to confirm.</p><label for="confirm">Confirmation</label><input type="text" id="confirm" name="confirm" autocomplete="off" data-confirm="delete" aria-describedby="confirm-help"><p class="muted" id="confirm-help">Type the word delete.</p><div class="actions"><button type="submit" class="danger">Delete connection</button></div>`)}</div>`
-    send(res, 200, page(this.#shell(s, c.ConnectionName, 'connections', this.#flashOf(u)), body))
-  }
-
-  async #connectionAction(
-    req: IncomingMessage,
-    res: ServerResponse,
-    s: Session,
-    action: string,
-    form: URLSearchParams,
-  ) {
-    const arn = form.get('arn') ?? ''
-    const back = (kind: 'ok' | 'bad', text: string) =>
-      `/console/connection?arn=${encodeURIComponent(arn)}&${this.#flashParam(kind, text)}`
-    try {
-      if (action === 'authorize') return await this.#startHandshake(req, res, s, arn)
-      if (action === 'tag') {
-        await this.#invoke(req, s, 'TagResource', {
-          ResourceArn: arn,
-          Tags: [{ Key: form.get('key') ?? '', Value: form.get('value') ?? '' }],
-        })
-        return redirect(res, back('ok', `Tag ${form.get('key') ?? ''} saved.`))
-      }
-      if (action === 'untag') {
-        await this.#invoke(req, s, 'UntagResource', {
-          ResourceArn: arn,
-          TagKeys: [form.get('key') ?? ''],
-        })
-        return redirect(res, back('ok', `Tag ${form.get('key') ?? ''} removed.`))
-      }
-      if (form.get('confirm') !== 'delete')
-        return redirect(
-          res,
-          back('bad', 'Type delete to confirm the deletion. Nothing was deleted.'),
-        )
-      await this.#invoke(req, s, 'DeleteConnection', { ConnectionArn: arn })
-      return redirect(res, `/console?${this.#flashParam('ok', 'Connection deleted.')}`)
-    } catch (err) {
-      if (!(err instanceof AwsError)) throw err
-      return redirect(res, back('bad', err.message))
-    }
-  }
-
-  // ---- hosts -----------------------------------------------------------------------------------
-
-  async #hosts(req: IncomingMessage, res: ServerResponse, s: Session, u: URL) {
-    type H = {
-      HostArn: string
-      Name: string
-      ProviderType: string
-      ProviderEndpoint: string
-      Status: string
-    }
-    const all: H[] = []
-    let token: string | undefined
-    for (let i = 0; i < 50; i++) {
-      const r = await this.#invoke<{ Hosts: H[]; NextToken?: string }>(req, s, 'ListHosts', {
-        MaxResults: 100,
-        ...(token ? { NextToken: token } : {}),
-      })
-      all.push(...r.Hosts)
-      token = r.NextToken
-      if (!token) break
-    }
-    const body = all.length
-      ? `<table class="list"><thead><tr><th scope="col">Name</th><th scope="col">Provider</th><th scope="col">Endpoint</th><th scope="col">Status</th></tr></thead><tbody>${all
-          .map(
-            (h) =>
-              `<tr><td data-label="Name"><a href="/console/host?arn=${encodeURIComponent(h.HostArn)}">${esc(h.Name)}</a></td><td data-label="Provider">${esc(label(h.ProviderType))}</td><td data-label="Endpoint"><code>${esc(h.ProviderEndpoint)}</code></td><td data-label="Status">${badge(h.Status)}</td></tr>`,
-          )
-          .join('')}</tbody></table>`
-      : `<div class="card"><p>A <strong>host</strong> is a self-managed provider installation (GitHub Enterprise Server, GitLab self-managed) that connections reach through its endpoint, optionally inside a VPC.</p></div>`
-    send(
-      res,
-      200,
-      page(
-        this.#shell(s, 'Hosts', 'hosts', this.#flashOf(u)),
-        `<h1>Hosts</h1><div class="actions"><a class="button" href="/console/hosts/new">Create host</a></div>${body}`,
-      ),
-    )
-  }
-
-  #newHost(
-    res: ServerResponse,
-    s: Session,
-    v: { values?: Record<string, string>; errors?: Record<string, string> },
-    status = 200,
-  ) {
-    const err = (k: string) =>
-      v.errors?.[k]
-        ? `<p class="field-error" id="${k}-error" role="alert">${esc(v.errors[k])}</p>`
-        : ''
-    const invalid = (k: string) =>
-      v.errors?.[k] ? ` aria-invalid="true" aria-describedby="${k}-error"` : ''
-    const field = (k: string, text: string, type = 'text', extra = '') =>
-      `<label for="${k}">${text}</label><input type="${type}" id="${k}" name="${k}" value="${esc(v.values?.[k] ?? '')}"${extra}${invalid(k)}>${err(k)}`
-    send(
-      res,
-      status,
-      page(
-        this.#shell(s, 'Create host', 'hosts'),
-        `<h1>Create a host</h1><div class="card"><form method="post" action="/console/hosts/new">${hidden('csrf', s.csrf)}
-${field('name', 'Host name', 'text', ' maxlength="64" required')}
-<label for="providerType">Provider</label><select id="providerType" name="providerType">${HOST_PROVIDERS.map((p) => `<option value="${p}"${v.values?.['providerType'] === p ? ' selected' : ''}>${esc(label(p))}</option>`).join('')}</select>
-${field('endpoint', 'Provider endpoint (https URL)', 'url', ' required')}
-<fieldset><legend>VPC (optional)</legend>
-${field('vpcId', 'VPC ID')}${field('subnetIds', 'Subnet IDs (comma-separated)')}${field('securityGroupIds', 'Security group IDs (comma-separated)')}${field('tlsCertificate', 'TLS certificate (PEM, optional)')}
-</fieldset>${err('form')}
-<div class="actions"><button type="submit">Create host</button><a href="/console/hosts">Cancel</a></div></form></div>`,
-      ),
-    )
-  }
-
-  #vpc(form: URLSearchParams): Record<string, unknown> | undefined {
-    const vpcId = (form.get('vpcId') ?? '').trim()
-    if (!vpcId) return undefined
-    const list = (k: string) =>
-      (form.get(k) ?? '')
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean)
-    const v: Record<string, unknown> = {
-      VpcId: vpcId,
-      SubnetIds: list('subnetIds'),
-      SecurityGroupIds: list('securityGroupIds'),
-    }
-    const tls = (form.get('tlsCertificate') ?? '').trim()
-    if (tls) v['TlsCertificate'] = tls
-    return v
-  }
-
-  async #createHost(req: IncomingMessage, res: ServerResponse, s: Session, form: URLSearchParams) {
-    const v = Object.fromEntries(
-      [
-        'name',
-        'providerType',
-        'endpoint',
-        'vpcId',
-        'subnetIds',
-        'securityGroupIds',
-        'tlsCertificate',
-      ].map((k) => [k, form.get(k) ?? '']),
-    )
-    try {
-      const vpc = this.#vpc(form)
-      const r = await this.#invoke<{ HostArn: string }>(req, s, 'CreateHost', {
-        Name: v['name'],
-        ProviderType: v['providerType'],
-        ProviderEndpoint: v['endpoint'],
-        ...(vpc ? { VpcConfiguration: vpc } : {}),
-      })
-      redirect(
-        res,
-        `/console/host?arn=${encodeURIComponent(r.HostArn)}&${this.#flashParam('ok', 'Host created.')}`,
-      )
-    } catch (err) {
-      if (!(err instanceof AwsError)) throw err
-      const m = err.message
-      const key = /name/i.test(m)
-        ? 'name'
-        : /endpoint/i.test(m)
-          ? 'endpoint'
-          : /vpc|subnet|security|tls/i.test(m)
-            ? 'vpcId'
-            : 'form'
-      this.#newHost(res, s, { values: v, errors: { [key]: m } }, err.statusCode)
-    }
-  }
-
-  async #host(req: IncomingMessage, res: ServerResponse, s: Session, u: URL) {
-    const arn = u.searchParams.get('arn') ?? ''
-    const h = await this.#invoke<{
-      Name: string
-      Status: string
-      ProviderType: string
-      ProviderEndpoint: string
-      VpcConfiguration?: { VpcId: string; SubnetIds: string[]; SecurityGroupIds: string[] }
-    }>(req, s, 'GetHost', { HostArn: arn })
-    const action = (name: string, inner: string) =>
-      `<form method="post" action="/console/host/${name}">${hidden('csrf', s.csrf)}${hidden('arn', arn)}${inner}</form>`
-    const body = `<h1>${esc(h.Name)} ${badge(h.Status)}</h1><div class="card"><dl>
-<dt>ARN</dt><dd>${copyable(arn)}</dd><dt>Provider</dt><dd>${esc(label(h.ProviderType))}</dd><dt>Endpoint</dt><dd><code>${esc(h.ProviderEndpoint)}</code></dd><dt>Status</dt><dd>${badge(h.Status)}</dd>
-<dt>VPC</dt><dd>${h.VpcConfiguration ? `${esc(h.VpcConfiguration.VpcId)} <span class="muted">(subnets ${esc(h.VpcConfiguration.SubnetIds.join(', '))}; security groups ${esc(h.VpcConfiguration.SecurityGroupIds.join(', '))})</span>` : '<span class="muted">none</span>'}</dd></dl></div>
-<h2>Update endpoint</h2><div class="card">${action('update', `<label for="endpoint">Provider endpoint</label><input type="url" id="endpoint" name="endpoint" value="${esc(h.ProviderEndpoint)}" required><div class="actions"><button type="submit" class="secondary">Update host</button></div>`)}</div>
-<h2>Delete</h2><div class="card">${action('delete', `<p>A host cannot be deleted while connections use it. Type <strong>delete</strong> to confirm.</p><label for="confirm">Confirmation</label><input type="text" id="confirm" name="confirm" autocomplete="off" data-confirm="delete"><div class="actions"><button type="submit" class="danger">Delete host</button></div>`)}</div>`
-    send(res, 200, page(this.#shell(s, h.Name, 'hosts', this.#flashOf(u)), body))
-  }
-
-  async #hostAction(
-    req: IncomingMessage,
-    res: ServerResponse,
-    s: Session,
-    action: string,
-    form: URLSearchParams,
-  ) {
-    const arn = form.get('arn') ?? ''
-    const back = (kind: 'ok' | 'bad', text: string) =>
-      `/console/host?arn=${encodeURIComponent(arn)}&${this.#flashParam(kind, text)}`
-    try {
-      if (action === 'update') {
-        await this.#invoke(req, s, 'UpdateHost', {
-          HostArn: arn,
-          ProviderEndpoint: form.get('endpoint') ?? '',
-        })
-        return redirect(res, back('ok', 'Host updated.'))
-      }
-      if (form.get('confirm') !== 'delete')
-        return redirect(
-          res,
-          back('bad', 'Type delete to confirm the deletion. Nothing was deleted.'),
-        )
-      await this.#invoke(req, s, 'DeleteHost', { HostArn: arn })
-      return redirect(res, `/console/hosts?${this.#flashParam('ok', 'Host deleted.')}`)
-    } catch (err) {
-      if (!(err instanceof AwsError)) throw err
-      return redirect(res, back('bad', err.message))
-    }
-  }
-
-  // ---- settings --------------------------------------------------------------------------------
-
-  #settings(res: ServerResponse, s: Session, u: URL) {
-    const rows = this.d
-      .providerApps()
-      .map(
-        (a) => `<div class="card"><h2>${esc(a.label)}</h2><dl>
-<dt>Status</dt><dd>${a.clientId && a.secretSet ? '<span class="badge AVAILABLE">Configured</span>' : '<span class="badge PENDING">Not configured</span>'} <span class="muted">${a.source === 'console' ? '(set here)' : a.source === 'flags' ? '(from junction serve flags or environment)' : ''}</span></dd>
-<dt>Provider endpoint</dt><dd><code>${esc(a.endpoint)}</code></dd>
-<dt>Callback URL</dt><dd>${copyable(a.callbackUrl)}<br><span class="muted">Paste it into the provider's OAuth consumer settings.</span></dd></dl>
-<form method="post" action="/console/settings/app">${hidden('csrf', s.csrf)}${hidden('providerType', a.providerType)}
-<label for="clientId-${esc(a.providerType)}">${esc(a.idLabel)}</label><input type="text" id="clientId-${esc(a.providerType)}" name="clientId" value="${esc(a.clientId ?? '')}" autocomplete="off" required>
-<label for="clientSecret-${esc(a.providerType)}">Secret <span class="muted">(write-only: ${a.secretSet ? 'a secret is set and never shown; leave empty to keep it' : 'not set yet'})</span></label><input type="password" id="clientSecret-${esc(a.providerType)}" name="clientSecret" value="" autocomplete="new-password">
-<div class="actions"><button type="submit" class="secondary">Save</button></div></form></div>`,
-      )
-      .join('')
-    send(
-      res,
-      200,
-      page(
-        this.#shell(s, 'Settings', 'settings', this.#flashOf(u)),
-        `<h1>Settings</h1><h2 class="muted" style="font-size:1rem">Provider applications</h2>${rows}`,
-      ),
-    )
-  }
-
-  async #saveApp(res: ServerResponse, s: Session, form: URLSearchParams) {
-    const type = form.get('providerType') ?? ''
-    const back = (kind: 'ok' | 'bad', text: string) =>
-      redirect(res, `/console/settings?${this.#flashParam(kind, text)}`)
-    if (!s.principal.isRoot)
-      throw new AccessDeniedException(
-        `User: ${s.principal.arn} is not authorized to change provider applications: only the account root (the operator) manages them`,
-      )
-    if (!SUPPORTED_PROVIDERS.includes(type))
-      throw new InvalidInputException(`No provider application for ${type}`)
-    const clientId = (form.get('clientId') ?? '').trim()
-    if (!/^[\x21-\x7e]{1,256}$/.test(clientId))
-      return back('bad', 'The consumer key must be 1–256 visible characters.')
-    const secret = form.get('clientSecret') ?? ''
-    if (secret.length > 1024) return back('bad', 'The secret is too long.')
-    try {
-      await this.d.apps.set(type, clientId, secret, s.principal.arn, this.d.api.context.now())
-    } catch (err) {
-      return back('bad', (err as Error).message)
-    }
-    return back('ok', `${label(type)} application saved.`)
-  }
-}
-
-/** `key=value` lines → tags, or the reason they are not. */
-function parseTags(text: string): { Key: string; Value: string }[] | string {
-  const tags: { Key: string; Value: string }[] = []
-  for (const [i, raw] of text.split(/\r?\n/).entries()) {
-    const line = raw.trim()
-    if (!line) continue
-    const eq = line.indexOf('=')
-    if (eq <= 0) return `Line ${i + 1}: write tags as key=value.`
-    tags.push({ Key: line.slice(0, eq).trim(), Value: line.slice(eq + 1).trim() })
-  }
-  return tags
 }
