@@ -18,6 +18,7 @@ import { gitChangedFiles } from '../git-diff.js'
 import { HttpClient, type HttpClientOptions, type RequestOptions } from '../http-client.js'
 import type {
   ArchiveOptions,
+  BranchHeads,
   BranchInfo,
   ChangedFile,
   CommitInfo,
@@ -319,6 +320,39 @@ export class GitHubProvider implements GitProvider {
     if (b.name !== branch)
       throw new ProviderNotFound(`GitHub has no branch '${branch.slice(0, 200)}' in ${fullName}`)
     return toBranch(b)
+  }
+
+  /**
+   * The heads of the watched branches for the poller: one `GET …/branches/{branch}` each (GitHub's
+   * REST API has no filtered branch listing that carries commit messages), a missing branch left
+   * absent; a rate limit is not retried in line (ProviderRateLimited with GitHub's wait). Reads
+   * `x-ratelimit-limit`/`-remaining`: near the limit below a tenth of it.
+   */
+  async branchHeads(
+    c: ProviderCredentials,
+    fullName: string,
+    branches: string[],
+  ): Promise<BranchHeads> {
+    const out: BranchHeads = { heads: new Map() }
+    for (const branch of branches) {
+      const url = repoUrl(this.#endpoints.apiUrl, fullName, 'branches', branch)
+      const res = await this.#call(c, fullName, READ, url, { accept: [301, 404], retry429: false })
+      const limit = Number(res.headers.get('x-ratelimit-limit'))
+      const remaining = Number(res.headers.get('x-ratelimit-remaining'))
+      if (Number.isInteger(limit) && limit > 0) {
+        out.limitPerHour = limit
+        if (res.headers.get('x-ratelimit-remaining') !== null && Number.isFinite(remaining))
+          out.nearLimit = remaining < limit / 10
+      }
+      if (!res.ok) {
+        await res.body?.cancel()
+        continue
+      }
+      const b = (await res.json()) as GhBranch
+      if (b.name === branch)
+        out.heads.set(branch, { id: b.commit.sha, message: b.commit.commit.message })
+    }
+    return out
   }
 
   /** A commit by full or abbreviated id; GitHub's 422 for an unknown id is ProviderNotFound. */
