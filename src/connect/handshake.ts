@@ -172,6 +172,8 @@ export class HandshakeFlow {
     code: string,
     /** The browser's cookie for a handshake id ('' when it has none). */
     cookieOf: (handshakeId: string) => string,
+    /** The redirect's other query parameters (see GitProvider.exchangeCode). */
+    callback: Record<string, string> = {},
   ): Promise<{
     handshake: HandshakeRecord
     choice: InstallationChoice
@@ -207,7 +209,7 @@ export class HandshakeFlow {
     const provider = this.c.provider(providerType)
     let user: ProviderCredentials
     try {
-      user = await provider.exchangeCode(code)
+      user = await provider.exchangeCode(code, callback)
     } catch (err) {
       throw providerErrorToAws(err, 'Exchanging the authorization code')
     }

@@ -267,10 +267,12 @@ export interface GitProvider {
   /** The consent URL to send the browser to; `state` comes back on the callback unchanged. */
   authorizationUrl(state: string): URL
   /**
-   * Exchanges the callback's code for the user's credentials.
+   * Exchanges the callback's code for the user's credentials. `callback` holds the redirect's
+   * other query parameters (an app installation's `installation_id` and `setup_action`), to be
+   * verified with the provider, never trusted as they are.
    * @throws ProviderAuthFailed when the code is invalid, used or expired.
    */
-  exchangeCode(code: string): Promise<ProviderCredentials>
+  exchangeCode(code: string, callback?: Record<string, string>): Promise<ProviderCredentials>
   /**
    * Returns fresh credentials (a new access token; the refresh token may change).
    * @throws ProviderAuthFailed when the refresh token was revoked.

@@ -214,6 +214,13 @@ export async function handleWeb(
           q.get('state') ?? '',
           q.get('code') ?? '',
           (id) => cookieOf(req, id),
+          // An app installation's redirect also names what was installed (installation_id,
+          // setup_action); the adapter verifies it with the provider.
+          Object.fromEntries(
+            [...q]
+              .filter(([k, v]) => k !== 'state' && k !== 'code' && v.length <= 256)
+              .slice(0, 16),
+          ),
         )
         const id = r.handshake.id
         send(
