@@ -5,24 +5,15 @@
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import type { ProviderDescriptor } from '../providers/descriptor.js'
+import { PROVIDERS } from '../providers/registry.js'
 import { callJunction, CliError, clientOptions, CLIENT_FLAGS_HELP } from './api-client.js'
 
 export const CONNECTIONS_USAGE = `Usage:
-  junction connections complete --connection-arn <arn> --workspace <slug>
-      [--token-type workspace|project|repository|api-token|oauth] [--project <KEY>]
-      [--repository <slug>] [--email <atlassian-account-email>]
-      [--token-file <file> | --token-env <VAR>] [--refresh-token-file <file>] [client flags]
+${PROVIDERS.map((p) => p.completion.cli.usage).join('\n')}
   junction connections handshake --connection-arn <arn> [client flags]
 
-complete   Verifies a Bitbucket token against Bitbucket and makes the connection AVAILABLE.
-           --token-type: a workspace access token (the default), a project access token (with
-           --project), a repository access token (with --repository), a user's Atlassian API
-           token with Bitbucket scopes (with --email), or a user's OAuth access token (--oauth
-           is the same as --token-type oauth; --refresh-token-file adds its refresh token).
-           --project or --repository also narrow a broader token to that project or
-           repository. The token is read from --token-file, from the variable named by
-           --token-env, or from standard input; it is never taken on the command line (where
-           ps would show it).
+${PROVIDERS.map((p) => p.completion.cli.help).join('\n')}
 handshake  Prints the start link of a browser handshake for a PENDING or ERROR connection; open
            it in your own browser (it leads to the provider's consent), grant access and choose
            the workspace. The first browser that opens the link is the only one that can finish
@@ -32,13 +23,27 @@ Client flags:
 ${CLIENT_FLAGS_HELP}
 `
 
-/** `--token-type` names and the `TokenType` each sends. */
-const TOKEN_TYPES: Record<string, string> = {
-  workspace: 'WorkspaceAccessToken',
-  project: 'ProjectAccessToken',
-  repository: 'RepositoryAccessToken',
-  'api-token': 'ApiToken',
-  oauth: 'OAuth',
+/** Every provider's own flags of `complete` (providers/<name>/cli.ts). */
+const PROVIDER_OPTIONS = Object.assign(
+  {},
+  ...PROVIDERS.map((p) => p.completion.cli.options),
+) as Record<string, { type: 'string' | 'boolean' }>
+
+/** The provider whose flags were given (the only one when Junction knows one). */
+function providerOf(values: Record<string, unknown>): ProviderDescriptor {
+  const given = PROVIDERS.filter((p) =>
+    Object.keys(p.completion.cli.options).some((f) => values[f] !== undefined),
+  )
+  if (given.length === 1) return given[0]!
+  if (PROVIDERS.length === 1) return PROVIDERS[0]!
+  throw new CliError(
+    `Give the flags of one provider: ${PROVIDERS.map(
+      (p) =>
+        `${p.label} (${Object.keys(p.completion.cli.options)
+          .map((f) => `--${f}`)
+          .join(', ')})`,
+    ).join('; ')}`,
+  )
 }
 
 function readSecret(file: string | undefined, envName: string | undefined, what: string): string {
@@ -73,15 +78,9 @@ export async function connections(args: string[]): Promise<number> {
     options: {
       ...clientOptions,
       'connection-arn': { type: 'string' },
-      workspace: { type: 'string' },
       'token-file': { type: 'string' },
       'token-env': { type: 'string' },
-      oauth: { type: 'boolean' },
-      'token-type': { type: 'string' },
-      project: { type: 'string' },
-      repository: { type: 'string' },
-      email: { type: 'string' },
-      'refresh-token-file': { type: 'string' },
+      ...PROVIDER_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -105,41 +104,23 @@ export async function connections(args: string[]): Promise<number> {
     )
     return 0
   }
-  if (!values.workspace) throw new CliError('--workspace is required')
-  const named = values['token-type'] ?? (values.oauth ? 'oauth' : 'workspace')
-  const tokenType = TOKEN_TYPES[named]
-  if (!tokenType || (values.oauth && tokenType !== 'OAuth'))
-    throw new CliError(
-      `--token-type must be one of ${Object.keys(TOKEN_TYPES).join(', ')}${values.oauth ? ' (--oauth means oauth)' : ''}`,
-    )
+  const provider = providerOf(values)
+  const cli = provider.completion.cli
+  const own = cli.input(values as Record<string, string | boolean | undefined>, {
+    usage: (message) => new CliError(message),
+    secret: (file, what) => readSecret(file, undefined, what),
+  })
   const input: Record<string, unknown> = {
     ConnectionArn: arn,
-    Workspace: values.workspace,
-    AccessToken: readSecret(values['token-file'], values['token-env'], 'token'),
-    TokenType: tokenType,
+    ...own,
+    [cli.tokenMember]: readSecret(values['token-file'], values['token-env'], 'token'),
   }
-  if (values.project) input['Project'] = values.project
-  if (values.repository) input['Repository'] = values.repository
-  if (values.email) input['Email'] = values.email
-  if (values['refresh-token-file'])
-    input['RefreshToken'] = readSecret(values['refresh-token-file'], undefined, 'refresh token')
   const r = await callJunction<{
     Connection: { ConnectionName: string; ConnectionStatus: string }
-    Installation: {
-      InstallationId: string
-      Workspace: string
-      Project?: string
-      Repository?: string
-    }
+    Installation: Record<string, unknown>
   }>(values, 'CompleteConnection', input, arn)
-  const i = r.Installation
-  const reach = i.Repository
-    ? `repository ${i.Repository}`
-    : i.Project
-      ? `workspace ${i.Workspace}, project ${i.Project}`
-      : `workspace ${i.Workspace}`
   process.stdout.write(
-    `${r.Connection.ConnectionName} is ${r.Connection.ConnectionStatus} (${reach}, installation ${i.InstallationId})\n`,
+    `${r.Connection.ConnectionName} is ${r.Connection.ConnectionStatus} (${cli.summary(r.Installation)})\n`,
   )
   return 0
 }

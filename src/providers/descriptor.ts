@@ -62,6 +62,28 @@ export interface CompletionRequest {
   administratorRequired?: string
 }
 
+/** `junction connections complete` for one provider: its flags and what they send. */
+export interface CompletionCli {
+  /** Its usage lines (the flags after `--connection-arn <arn>`), indented as the others. */
+  usage: string
+  /** Its paragraph of the command's help, indented as the others. */
+  help: string
+  /** Its own `parseArgs` options (the token flags and client flags are the CLI's). */
+  options: Record<string, { type: 'string' | 'boolean' }>
+  /**
+   * The `CompleteConnection` members its flags give (ConnectionArn and the token aside).
+   * `usage(message)` is a mistake in the flags (exit 2); `secret(file, what)` reads a file.
+   */
+  input(
+    values: Record<string, string | boolean | undefined>,
+    tools: { usage(message: string): Error; secret(file: string, what: string): string },
+  ): Record<string, unknown>
+  /** The member that carries the token the CLI reads (`--token-file`, `--token-env`, stdin). */
+  tokenMember: string
+  /** One line about the installation `CompleteConnection` answered (what it reaches). */
+  summary(installation: Record<string, unknown>): string
+}
+
 /** How `CompleteConnection` reads a provider's credentials. */
 export interface CompletionSpec {
   /** The API members beyond `ConnectionArn` (validated before anything is read). */
@@ -73,6 +95,8 @@ export interface CompletionSpec {
   parse(input: Record<string, unknown>, now: number): CompletionRequest
   /** The installation's `CredentialType` on the wire, from its stored `credentialKind`. */
   credentialType(credentialKind: string): string
+  /** `junction connections complete`'s part for this provider. */
+  cli: CompletionCli
 }
 
 export interface ProviderDescriptor {

@@ -57,6 +57,21 @@ describe('provider registry', () => {
       }
     expect(seen.has('ConnectionArn')).toBe(false) // the core's own member
   })
+
+  it('gives junction connections complete flags one type across providers, each in its usage or help', () => {
+    const seen = new Map<string, string>()
+    for (const p of PROVIDERS) {
+      const cli = p.completion.cli
+      expect(p.completion.fields[cli.tokenMember]).toBeDefined()
+      for (const [flag, o] of Object.entries(cli.options)) {
+        expect(`${cli.usage}\n${cli.help}`).toContain(`--${flag}`)
+        expect(['connection-arn', 'token-file', 'token-env', 'help']).not.toContain(flag)
+        const type = seen.get(flag)
+        if (type) expect(o.type).toBe(type)
+        seen.set(flag, o.type)
+      }
+    }
+  })
 })
 
 describe('Bitbucket completion', () => {
@@ -96,6 +111,27 @@ describe('Bitbucket completion', () => {
     })
     expect(narrowed.administratorRequired).toBeUndefined()
     expect(narrowed.credentials.reach).toEqual({ repository: 'app' })
+  })
+
+  it('turns the CLI flags into the members the parser takes', () => {
+    const cli = descriptorOf('Bitbucket')!.completion.cli
+    const tools = {
+      usage: (m: string) => new Error(`usage: ${m}`),
+      secret: (file: string) => `secret of ${file}`,
+    }
+    expect(
+      cli.input({ workspace: 'acme', oauth: true, 'refresh-token-file': '/r' }, tools),
+    ).toEqual({ Workspace: 'acme', TokenType: 'OAuth', RefreshToken: 'secret of /r' })
+    expect(() => cli.input({}, tools)).toThrow('usage: --workspace is required')
+    expect(() => cli.input({ workspace: 'a', 'token-type': 'app-password' }, tools)).toThrow(
+      /usage: --token-type must be one of/,
+    )
+    expect(() =>
+      cli.input({ workspace: 'a', oauth: true, 'token-type': 'project' }, tools),
+    ).toThrow(/--oauth means oauth/)
+    expect(cli.summary({ Workspace: 'acme', Project: 'CORE', InstallationId: 'i' })).toBe(
+      'workspace acme, project CORE, installation i',
+    )
   })
 
   it('refuses what a kind cannot take, as InvalidInputException', () => {

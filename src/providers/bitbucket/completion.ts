@@ -10,6 +10,7 @@
 import { InvalidInputException } from '../../generated/errors.js'
 import type { CompletionRequest, CompletionSpec } from '../descriptor.js'
 import type { CredentialReach, ProviderCredentials } from '../provider.js'
+import { bitbucketCli } from './cli.js'
 
 export type TokenType =
   'WorkspaceAccessToken' | 'ProjectAccessToken' | 'RepositoryAccessToken' | 'ApiToken' | 'OAuth'
@@ -141,4 +142,5 @@ export const bitbucketCompletion: CompletionSpec = {
   },
   credentialType: (kind) =>
     TOKEN_TYPES.find((t) => CREDENTIAL_KINDS[t] === kind) ?? 'WorkspaceAccessToken',
+  cli: bitbucketCli,
 }
