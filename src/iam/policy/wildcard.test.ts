@@ -102,5 +102,7 @@ describe('policy variables', () => {
     expect(substitute('${aws:multi}', ctx, false)).toBeUndefined()
     expect(substitute("${aws:multi, 'd'}", ctx, false)).toBe('d')
     expect(substitute('${}', ctx, false)).toBeUndefined()
+    // A default must be quoted: otherwise the whole text is the key (and no such key exists).
+    expect(substitute('${aws:nope, aws:username}', ctx, false)).toBeUndefined()
   })
 })

@@ -140,4 +140,22 @@ describe('Bitbucket webhook signature', () => {
       ),
     ).toBe('The delivery body is not JSON')
   })
+
+  it('requires a repository full name and strips only the braces around its uuid', () => {
+    const parse = (repository: unknown) => {
+      const body = Buffer.from(JSON.stringify({ repository, push: { changes: [] } }))
+      return parseBitbucketWebhook(
+        delivery({ 'x-hub-signature': `sha256=${hmac(body)}` }, body),
+        SECRET,
+      )
+    }
+    for (const r of [undefined, {}, { full_name: 7 }, { full_name: 'no-slash' }])
+      expect(rejection(() => parse(r))).toBe('The delivery names no repository')
+    expect(parse({ full_name: 't/r', uuid: '{a{b}c}' })).toMatchObject({
+      repository: { fullName: 't/r', id: 'a{b}c' },
+    })
+    expect(parse({ full_name: 't/r', uuid: 'abc' })).toMatchObject({ repository: { id: 'abc' } })
+    expect(parse({ full_name: 't/r', uuid: 5 })).toMatchObject({ repository: { id: '' } })
+    expect(parse({ full_name: 't/r' })).toMatchObject({ repository: { id: '' } })
+  })
 })
