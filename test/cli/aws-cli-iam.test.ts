@@ -257,6 +257,7 @@ describeWith(needs.aws)('AWS CLI: iam and sts', () => {
     ).toEqual(['allowed', 'implicitDeny'])
   })
 
+  // About forty `aws` processes one after another (each starts Python): over 30 s when busy.
   it('runs every other IAM call the README lists', async () => {
     const ok = async (...args: string[]) => {
       const r = await aws(undefined, ...args)
@@ -398,7 +399,7 @@ describeWith(needs.aws)('AWS CLI: iam and sts', () => {
     await ok('iam', 'detach-role-policy', '--role-name', 'every-role', '--policy-arn', policyArn)
     await ok('iam', 'delete-role', '--role-name', 'every-role')
     await ok('iam', 'delete-policy', '--policy-arn', policyArn)
-  })
+  }, 120_000)
 
   it('reports IAM errors as the CLI formats them', async () => {
     expect((await aws(undefined, 'iam', 'get-user', '--user-name', 'ghost')).err).toMatch(
