@@ -3,10 +3,13 @@
  * calls as the new user and as a role session, allowed and denied.
  */
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import { describeWith, needs } from '../helpers/requirements.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 import { run, writeAwsConfig } from '../helpers/aws-cli.js'
+
+// Every `aws` call starts Python (about a second): these cases run tens of them in a row.
+vi.setConfig({ testTimeout: 120_000 })
 
 describeWith(needs.aws)('AWS CLI: iam and sts', () => {
   let server: TestServer

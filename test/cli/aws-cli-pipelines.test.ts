@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import { describeWith, needs } from '../helpers/requirements.js'
 import { run, writeAwsConfig } from '../helpers/aws-cli.js'
 import {
@@ -15,6 +15,9 @@ import {
   type ConnectFixture,
 } from '../helpers/connect.js'
 import { declaration, pipelineRole, waitFor } from '../helpers/pipelines.js'
+
+// Every `aws` call starts Python (about a second): these cases run tens of them in a row.
+vi.setConfig({ testTimeout: 120_000 })
 
 describeWith(needs.aws)('aws codepipeline', () => {
   let f: ConnectFixture

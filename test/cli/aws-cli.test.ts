@@ -3,10 +3,13 @@
  * `com.amazonaws…` target form and reads the credentials file Junction writes.
  */
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import { describeWith, needs } from '../helpers/requirements.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 import { run, writeAwsConfig } from '../helpers/aws-cli.js'
+
+// Every `aws` call starts Python (about a second): these cases run tens of them in a row.
+vi.setConfig({ testTimeout: 120_000 })
 
 describeWith(needs.aws)('AWS CLI', () => {
   let server: TestServer
