@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import { configFromFlags } from '../../src/config.js'
 import { startJunction, type RunningJunction } from '../../src/junction.js'
+import { testClock } from './clock.js'
 
 export interface ClockedServer extends RunningJunction {
   credentials: { accessKeyId: string; secretAccessKey: string }
@@ -22,7 +23,7 @@ export interface ClockedServer extends RunningJunction {
 
 export async function startClockedServer(): Promise<ClockedServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'junction-test-'))
-  let offset = 0
+  const clock = testClock()
   const logs: string[] = []
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) })
   const config = configFromFlags({
@@ -31,7 +32,7 @@ export async function startClockedServer(): Promise<ClockedServer> {
     'data-dir': dataDir,
     'vpc-init-delay': '1',
   })
-  const junction = await startJunction(config, { logger, clock: () => Date.now() + offset })
+  const junction = await startJunction(config, { logger, clock: clock.now })
   return {
     ...junction,
     credentials: {
@@ -39,7 +40,7 @@ export async function startClockedServer(): Promise<ClockedServer> {
       secretAccessKey: junction.root.secretAccessKey,
     },
     advance(ms) {
-      offset += ms
+      clock.advance(ms)
     },
     logs,
     async stop() {
