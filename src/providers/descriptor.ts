@@ -15,6 +15,14 @@ import type { GitProvider, OAuthApp, ProviderCredentials, ProviderEndpoints } fr
 export interface AppSettings {
   clientId?: string
   clientSecret?: string
+  /** GitHub Apps: the numeric app id. */
+  appId?: string
+  /** GitHub Apps: the app's URL name (`/apps/{slug}/installations/new`). */
+  slug?: string
+  /** GitHub Apps: the app's private key (PEM), which signs app JWTs. */
+  privateKey?: string
+  /** Providers with one app-level webhook (GitHub Apps): the secret its deliveries are signed with. */
+  webhookSecret?: string
 }
 
 /** A provider's part of the serve configuration. */

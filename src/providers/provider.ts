@@ -72,6 +72,8 @@ export interface OAuthApp {
   privateKey?: string
   /** GitHub Apps: the app's URL name (`/apps/{slug}/installations/new`). */
   slug?: string
+  /** Providers with one app-level webhook (GitHub Apps): the secret its deliveries are signed with. */
+  webhookSecret?: string
 }
 
 /** An account a user may install Junction into (a Bitbucket workspace). */
