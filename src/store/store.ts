@@ -263,11 +263,21 @@ export interface ConsoleSessionRecord {
 /** How many console sessions one access key keeps at most (the oldest beyond are ended). */
 export const MAX_CONSOLE_SESSIONS_PER_KEY = 20
 
-/** An OAuth application the operator registered with a provider (client id and sealed secret). */
+/**
+ * An application the operator registered with a provider: an OAuth consumer (client id and sealed
+ * secret) or a GitHub App (also its id, URL name, and sealed private key and webhook secret).
+ * Keyed by provider type and host: `hostArn` '' is the provider-wide application, a host's ARN
+ * that host's own (each GitHub Enterprise Server registers its own app).
+ */
 export interface ProviderAppRecord {
   providerType: string
+  hostArn: string
   clientId: string
   secretCiphertext: string
+  appId: string | null
+  slug: string | null
+  privateKeyCiphertext: string | null
+  webhookSecretCiphertext: string | null
   updatedBy: string
   updatedAt: number
 }
@@ -471,8 +481,14 @@ export interface Store {
   pipelines: PipelineRepository
 
   providerApps: {
-    get(providerType: string): Promise<ProviderAppRecord | undefined>
+    /** The provider-wide application (`hostArn` omitted or '') or a host's own. */
+    get(providerType: string, hostArn?: string): Promise<ProviderAppRecord | undefined>
+    /** Every stored application (a handful: one per provider and per set-up host). */
+    list(): Promise<ProviderAppRecord[]>
+    /** Creates or replaces the application of (providerType, hostArn). */
     put(app: ProviderAppRecord): Promise<void>
+    /** Removes a host's applications (the host was deleted); how many went. */
+    deleteForHost(hostArn: string): Promise<number>
   }
 
   handshakes: {

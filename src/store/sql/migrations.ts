@@ -469,6 +469,34 @@ function migrations(a: SqlDialectAdapter): Record<string, Migration> {
           .execute()
       },
     },
+    '0007_provider_app_github': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations predate the schema type
+      async up(db: Kysely<any>) {
+        // A provider application may be a GitHub App (id, URL name, sealed private key and sealed
+        // webhook secret) and may belong to one host (a GitHub Enterprise Server has its own app):
+        // the key becomes (provider_type, host_arn), '' for the provider-wide application. The
+        // table is rebuilt (SQLite cannot change a primary key); existing rows keep host_arn ''.
+        await db.schema
+          .createTable('provider_apps_v2')
+          .addColumn('provider_type', 'text', (c) => c.notNull())
+          .addColumn('host_arn', 'text', (c) => c.notNull().defaultTo(''))
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('secret_ciphertext', 'text', (c) => c.notNull())
+          .addColumn('app_id', 'text')
+          .addColumn('slug', 'text')
+          .addColumn('private_key_ciphertext', 'text')
+          .addColumn('webhook_secret_ciphertext', 'text')
+          .addColumn('updated_by', 'text', (c) => c.notNull())
+          .addColumn('updated_at', a.bigIntType, (c) => c.notNull())
+          .addPrimaryKeyConstraint('provider_apps_v2_pk', ['provider_type', 'host_arn'])
+          .execute()
+        await sql`insert into provider_apps_v2 (provider_type, host_arn, client_id, secret_ciphertext, updated_by, updated_at) select provider_type, '', client_id, secret_ciphertext, updated_by, updated_at from provider_apps`.execute(
+          db,
+        )
+        await db.schema.dropTable('provider_apps').execute()
+        await db.schema.alterTable('provider_apps_v2').renameTo('provider_apps').execute()
+      },
+    },
   }
 }
 

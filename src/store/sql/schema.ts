@@ -234,8 +234,14 @@ export interface Database {
   }
   provider_apps: {
     provider_type: string
+    /** '' for the provider-wide application; a host's ARN for that host's own (GHES). */
+    host_arn: string
     client_id: string
     secret_ciphertext: string
+    app_id: string | null
+    slug: string | null
+    private_key_ciphertext: string | null
+    webhook_secret_ciphertext: string | null
     updated_by: string
     updated_at: number
   }

@@ -139,6 +139,21 @@ function toHandshake(r: Selectable<Database['handshakes']>): HandshakeRecord {
   }
 }
 
+function providerAppFromRow(r: Selectable<Database['provider_apps']>): ProviderAppRecord {
+  return {
+    providerType: r.provider_type,
+    hostArn: r.host_arn,
+    clientId: r.client_id,
+    secretCiphertext: r.secret_ciphertext,
+    appId: r.app_id,
+    slug: r.slug,
+    privateKeyCiphertext: r.private_key_ciphertext,
+    webhookSecretCiphertext: r.webhook_secret_ciphertext,
+    updatedBy: r.updated_by,
+    updatedAt: Number(r.updated_at),
+  }
+}
+
 function toHost(r: Selectable<Database['hosts']>): HostRecord {
   return {
     seq: Number(r.seq),
@@ -374,13 +389,26 @@ export class SqlStore implements Store {
       count += handshakes.length
       const apps = await tx
         .selectFrom('provider_apps')
-        .select(['provider_type', 'secret_ciphertext'])
+        .select([
+          'provider_type',
+          'host_arn',
+          'secret_ciphertext',
+          'private_key_ciphertext',
+          'webhook_secret_ciphertext',
+        ])
         .execute()
       for (const r of apps)
         await tx
           .updateTable('provider_apps')
-          .set({ secret_ciphertext: reseal(r.secret_ciphertext) })
+          .set({
+            secret_ciphertext: reseal(r.secret_ciphertext),
+            private_key_ciphertext:
+              r.private_key_ciphertext === null ? null : reseal(r.private_key_ciphertext),
+            webhook_secret_ciphertext:
+              r.webhook_secret_ciphertext === null ? null : reseal(r.webhook_secret_ciphertext),
+          })
           .where('provider_type', '=', r.provider_type)
+          .where('host_arn', '=', r.host_arn)
           .execute()
       count += apps.length
       const webhooks = await tx.selectFrom('webhooks').select(['id', 'secret_ciphertext']).execute()
@@ -829,35 +857,50 @@ export class SqlStore implements Store {
   }
 
   providerApps = {
-    get: async (providerType: string): Promise<ProviderAppRecord | undefined> => {
+    get: async (providerType: string, hostArn = ''): Promise<ProviderAppRecord | undefined> => {
       const r = await this.#db
         .selectFrom('provider_apps')
         .selectAll()
         .where('provider_type', '=', providerType)
+        .where('host_arn', '=', hostArn)
         .executeTakeFirst()
-      return (
-        r && {
-          providerType: r.provider_type,
-          clientId: r.client_id,
-          secretCiphertext: r.secret_ciphertext,
-          updatedBy: r.updated_by,
-          updatedAt: Number(r.updated_at),
-        }
-      )
+      return r && providerAppFromRow(r)
+    },
+    list: async (): Promise<ProviderAppRecord[]> => {
+      const rows = await this.#db
+        .selectFrom('provider_apps')
+        .selectAll()
+        .orderBy('provider_type')
+        .orderBy('host_arn')
+        .execute()
+      return rows.map(providerAppFromRow)
     },
     put: async (a: ProviderAppRecord): Promise<void> => {
       const row = {
         provider_type: a.providerType,
+        host_arn: a.hostArn,
         client_id: a.clientId,
         secret_ciphertext: a.secretCiphertext,
+        app_id: a.appId,
+        slug: a.slug,
+        private_key_ciphertext: a.privateKeyCiphertext,
+        webhook_secret_ciphertext: a.webhookSecretCiphertext,
         updated_by: a.updatedBy,
         updated_at: a.updatedAt,
       }
       await this.#db
         .insertInto('provider_apps')
         .values(row)
-        .onConflict((oc) => oc.column('provider_type').doUpdateSet(row))
+        .onConflict((oc) => oc.columns(['provider_type', 'host_arn']).doUpdateSet(row))
         .execute()
+    },
+    deleteForHost: async (hostArn: string): Promise<number> => {
+      if (!hostArn) return 0
+      const r = await this.#db
+        .deleteFrom('provider_apps')
+        .where('host_arn', '=', hostArn)
+        .executeTakeFirst()
+      return Number(r.numDeletedRows)
     },
   }
 
