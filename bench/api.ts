@@ -11,6 +11,14 @@
  *    then ListConnections page latency at the first and the last page (keyset pagination keeps it
  *    flat), and Junction's RSS.
  *
+ * BENCH_VARIANTS compares other Junctions in the same run, on the same data: `name=flags` (extra
+ * serve flags, e.g. `metrics=--metrics-port 0`) or `name=@/path/to/dist/cli/main.js flags` (another
+ * build), several separated by `|`. Each is started after seeding, driven as the root in every
+ * round between the others, and reported with its ratio to Junction's requests/s and CPU time.
+ *
+ * Every run also reports the server's CPU time per request (from /proc: steadier than requests/s
+ * on a shared machine).
+ *
  * Everything runs on loopback and stops by itself.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
@@ -74,13 +82,18 @@ async function startBaseline(port: number, body: string): Promise<ChildProcess> 
   return child
 }
 
-async function startJunction(dataDir: string, port: number): Promise<ChildProcess> {
+async function startJunction(
+  dataDir: string,
+  port: number,
+  bin = BIN,
+  extra: string[] = [],
+): Promise<ChildProcess> {
   // BENCH_NODE_ARGS passes flags to Junction's node (e.g. --cpu-prof) for profiling.
   const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []
-  const flags = ['serve', '--data-dir', dataDir, '--port', String(port)]
+  const flags = ['serve', '--data-dir', dataDir, '--port', String(port), ...extra]
   flags.push('--connection-quota', String(CONNECTIONS + 10))
   if (process.env['BENCH_LOG_LEVEL']) flags.push('--log-level', process.env['BENCH_LOG_LEVEL'])
-  const [cmd, args] = pinned(0, process.execPath, [...nodeArgs, BIN, ...flags])
+  const [cmd, args] = pinned(0, process.execPath, [...nodeArgs, bin, ...flags])
   // Junction logs every request as usual; the lines go to /dev/null.
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] })
   await waitForPort(port, '/health')
@@ -212,13 +225,39 @@ interface WrkResult {
   rps: number
   p99ms: number
   non2xx: number
+  /** The server's CPU time (user + system) per request, in µs; NaN when unknown. */
+  cpuUs: number
+}
+
+/** A process's CPU time so far, in clock ticks (utime + stime of /proc/<pid>/stat). */
+function cpuTicks(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(fields[11]) + Number(fields[12])
+  } catch {
+    return NaN
+  }
+}
+/** Clock ticks per second (USER_HZ, 100 on Linux). */
+const HZ = 100
+
+/** The server process behind a `taskset` wrapper (taskset execs, so the pid is the server's). */
+async function measured(pid: number | undefined, url: string, lua: string): Promise<WrkResult> {
+  const before = cpuTicks(pid)
+  const r = await wrk(url, lua)
+  const ticks = cpuTicks(pid) - before
+  return { ...r, cpuUs: (ticks / HZ / (r.requests || 1)) * 1e6 }
 }
 
 /** The run with the median requests/s. */
 const medianRun = (runs: WrkResult[]): WrkResult =>
   [...runs].sort((x, y) => x.rps - y.rps)[Math.floor(runs.length / 2)]!
 
-async function wrk(url: string, luaFile: string): Promise<WrkResult> {
+async function wrk(
+  url: string,
+  luaFile: string,
+): Promise<Omit<WrkResult, 'cpuUs'> & { requests: number }> {
   const [cmd, args] = pinned(1, 'wrk', [
     '-t1',
     `-c${CONNS}`,
@@ -233,7 +272,8 @@ async function wrk(url: string, luaFile: string): Promise<WrkResult> {
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(stdout)!
   const p99ms = Number(p99[1]) * (p99[2] === 'us' ? 0.001 : p99[2] === 's' ? 1000 : 1)
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0)
-  return { rps, p99ms, non2xx }
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0)
+  return { rps, p99ms, non2xx, requests }
 }
 
 function luaScript(headers: Record<string, string>, body: string): string {
@@ -265,6 +305,7 @@ async function main() {
   const port = 4700 + Math.floor(Math.random() * 200)
   const junction = await startJunction(dataDir, port)
   let baseline: ChildProcess | undefined
+  const variants: { name: string; child: ChildProcess; url: string; lua: string }[] = []
   try {
     const creds = readCreds(dataDir)
     console.log(`seeding ${CONNECTIONS} connections…`)
@@ -316,15 +357,39 @@ async function main() {
     await wrk(junctionUrl, lua)
     await wrk(baseUrl, lua)
     await wrk(junctionUrl, userLua)
+    // Other Junctions to compare (BENCH_VARIANTS), on the same data, each on its own port.
+    for (const [i, spec] of (process.env['BENCH_VARIANTS'] ?? '')
+      .split('|')
+      .filter(Boolean)
+      .entries()) {
+      const eq = spec.indexOf('=')
+      const words = spec
+        .slice(eq + 1)
+        .split(' ')
+        .filter(Boolean)
+      const bin = words[0]?.startsWith('@') ? words.shift()!.slice(1) : BIN
+      const vPort = port + 2 + i
+      const child = await startJunction(dataDir, vPort, bin, words)
+      const vReq = await signed(vPort, creds, 'GetConnection', { ConnectionArn: target })
+      const vLua = join(dataDir, `variant-${i}.lua`)
+      writeFileSync(vLua, luaScript(vReq.headers, vReq.body))
+      const v = { name: spec.slice(0, eq), child, url: `http://127.0.0.1:${vPort}/`, lua: vLua }
+      variants.push(v)
+      await wrk(v.url, v.lua)
+    }
     const runs = { root: [] as WrkResult[], base: [] as WrkResult[], user: [] as WrkResult[] }
+    const variantRuns = variants.map(() => [] as WrkResult[])
     for (let round = 0; round < ROUNDS; round++) {
-      runs.root.push(await wrk(junctionUrl, lua))
-      runs.base.push(await wrk(baseUrl, lua))
-      runs.user.push(await wrk(junctionUrl, userLua))
+      runs.root.push(await measured(junction.pid, junctionUrl, lua))
+      runs.base.push(await measured(baseline.pid, baseUrl, lua))
+      runs.user.push(await measured(junction.pid, junctionUrl, userLua))
+      for (const [i, v] of variants.entries())
+        variantRuns[i]!.push(await measured(v.child.pid, v.url, v.lua))
     }
     const j = medianRun(runs.root)
     const b = medianRun(runs.base)
     const u = medianRun(runs.user)
+    const medianCpu = (rs: WrkResult[]) => median(rs.map((r) => r.cpuUs))
 
     // ListConnections: first page vs last page (100 per page).
     let token: string | undefined
@@ -353,8 +418,30 @@ async function main() {
         rounds: ROUNDS,
         pinnedCpus: hasTaskset,
       },
-      junctionGetConnection: { rps: Math.round(j.rps), p99ms: j.p99ms, non2xx: j.non2xx },
-      bareNodeHttp: { rps: Math.round(b.rps), p99ms: b.p99ms },
+      junctionGetConnection: {
+        rps: Math.round(j.rps),
+        p99ms: j.p99ms,
+        non2xx: j.non2xx,
+        cpuUsPerRequest: Math.round(medianCpu(runs.root)),
+      },
+      bareNodeHttp: {
+        rps: Math.round(b.rps),
+        p99ms: b.p99ms,
+        cpuUsPerRequest: Math.round(medianCpu(runs.base)),
+      },
+      variants: variants.map((v, i) => {
+        const r = medianRun(variantRuns[i]!)
+        const cpu = medianCpu(variantRuns[i]!)
+        return {
+          name: v.name,
+          rps: Math.round(r.rps),
+          p99ms: r.p99ms,
+          non2xx: r.non2xx,
+          cpuUsPerRequest: Math.round(cpu),
+          rpsVsJunction: Math.round((r.rps / j.rps) * 1000) / 1000,
+          cpuVsJunction: Math.round((cpu / medianCpu(runs.root)) * 1000) / 1000,
+        }
+      }),
       ratio: Math.round(ratio * 1000) / 1000,
       target: 0.5,
       withPolicy: {
@@ -386,6 +473,7 @@ async function main() {
     if (u.non2xx > 0) throw new Error(`${u.non2xx} GetConnection answers as the user were not 2xx`)
   } finally {
     baseline?.kill('SIGTERM')
+    for (const v of variants) v.child.kill('SIGTERM')
     junction.kill('SIGTERM')
     await new Promise((r) => junction.once('exit', r))
     rmSync(dataDir, { recursive: true, force: true })

@@ -27,6 +27,13 @@ export interface Config {
   /** Largest accepted request body. */
   maxBodyBytes: number
   logLevel: string
+  /** `--log-format`; absent: pretty on a terminal, JSON otherwise (decided at start-up). */
+  logFormat: 'json' | 'pretty' | undefined
+  /**
+   * Prometheus metrics at `/metrics`: absent, off; `port` absent, on the main port (`--metrics`);
+   * else on a listener of their own at `host:port` (`--metrics-port`, loopback by default).
+   */
+  metrics: { port?: number; host: string } | undefined
   /**
    * Each provider's endpoints and application, by `ProviderType` (read by its descriptor from its
    * own flags; an application absent: handshakes are refused with a reason).
@@ -82,6 +89,7 @@ export const defaults = {
   hostQuota: 50,
   vpcInitDelaySeconds: 3,
   logLevel: 'info',
+  metricsHost: '127.0.0.1',
   credentialRecheckSeconds: 60,
   consoleSessionSeconds: 8 * 3600,
   commandsTimeoutSeconds: 3600,
@@ -116,6 +124,10 @@ export interface ServeFlags {
   'host-quota'?: string
   'vpc-init-delay'?: string
   'log-level'?: string
+  'log-format'?: string
+  metrics?: boolean
+  'metrics-port'?: string
+  'metrics-host'?: string
   'credential-recheck-interval'?: string
   'console-session-ttl'?: string
   'enable-commands'?: boolean
@@ -225,6 +237,9 @@ export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = proc
     throw new ConfigError(
       `--log-level must be one of fatal, error, warn, info, debug, trace, silent`,
     )
+  const logFormat = flags['log-format']
+  if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty')
+    throw new ConfigError(`--log-format must be json or pretty, got '${logFormat}'`)
   return {
     host,
     port,
@@ -253,6 +268,8 @@ export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = proc
       1000,
     maxBodyBytes: 1024 * 1024,
     logLevel,
+    logFormat,
+    metrics: metricsFrom(flags, port),
     providers: Object.fromEntries(
       PROVIDERS.map((p) => [
         p.type,
@@ -373,4 +390,19 @@ function commandsIsolation(flags: ServeFlags): Config['pipelines']['commandsIsol
     diskBytes:
       integer('commands-disk', flags['commands-disk'], defaults.commandsDiskMib, 1, 1 << 24) * MiB,
   }
+}
+
+function metricsFrom(flags: ServeFlags, port: number): Config['metrics'] {
+  const host = flags['metrics-host'] ?? defaults.metricsHost
+  if (flags['metrics-port'] === undefined) {
+    if (flags['metrics-host'] !== undefined)
+      throw new ConfigError('--metrics-host needs --metrics-port (the metrics listener)')
+    return flags.metrics === true ? { host } : undefined
+  }
+  const metricsPort = integer('metrics-port', flags['metrics-port'], 0, 0, 65535)
+  if (metricsPort !== 0 && metricsPort === port)
+    throw new ConfigError(
+      `--metrics-port must differ from --port (${port}); give --metrics alone to serve /metrics on the main port`,
+    )
+  return { port: metricsPort, host }
 }

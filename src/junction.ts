@@ -4,7 +4,8 @@
  */
 import { dirname, resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { pino, type Logger } from 'pino'
+import type { Logger } from 'pino'
+import type { Server } from 'node:http'
 import { privateDir } from './bootstrap/private-files.js'
 import type { Config } from './config.js'
 import { MasterKey } from './crypto/master-key.js'
@@ -15,6 +16,8 @@ import { Authorizer } from './iam/authorizer.js'
 import { IAM_LIMITS } from './iam/api/index.js'
 import { SigV4Verifier } from './protocol/sigv4/verify.js'
 import { createHttpServer } from './server/http.js'
+import { createLogger, logFormatFor } from './server/logging.js'
+import { createMetricsServer, Metrics } from './server/metrics.js'
 import { AuthThrottle } from './server/throttle.js'
 import { openStore, isPostgresUrl, type Store } from './store/index.js'
 import { ConsoleApp } from './console/console.js'
@@ -43,6 +46,10 @@ export interface RunningJunction {
   webhooks: WebhookManager
   /** The pipeline engine (executions, event processing, webhook reconciliation). */
   pipelines: PipelineEngine
+  /** The metrics registry when metrics are on (`--metrics`, `--metrics-port`). */
+  metrics: Metrics | undefined
+  /** `http://host:port/metrics` of the `--metrics-port` listener, when there is one. */
+  metricsUrl: string | undefined
   /** Writes buffered log lines out synchronously (before the process exits). */
   flushLogs(): void
   /** Graceful stop: stop accepting, finish in-flight requests, close the store. */
@@ -66,23 +73,15 @@ export async function startJunction(
     clock?: () => number
   } = {},
 ): Promise<RunningJunction> {
-  // Buffered asynchronous writes: under load lines leave in 4 KiB batches instead of one write(2)
-  // per request; a timer flushes a partial buffer within 200 ms so an idle server's log stays
-  // current, and `flushLogs` drains it before exit.
-  const destination = opts.logger
-    ? undefined
-    : pino.destination({ dest: 1, sync: false, minLength: 4096 })
-  const flushTimer = destination ? setInterval(() => destination.flush(), 200).unref() : undefined
-  const logger =
-    opts.logger ?? pino({ level: config.logLevel, base: { svc: 'junction' } }, destination!)
-  const flushLogs = () => {
-    if (flushTimer) clearInterval(flushTimer)
-    try {
-      destination?.flushSync()
-    } catch {
-      // Not yet open or already closed: nothing buffered to lose.
-    }
-  }
+  // JSON lines (buffered, see server/logging.ts) or pretty ones on a terminal.
+  const processLogger = opts.logger
+    ? { logger: opts.logger, flush: () => {} }
+    : createLogger({
+        level: config.logLevel,
+        format: logFormatFor(config.logFormat, process.stdout.isTTY),
+      })
+  const logger = processLogger.logger
+  const flushLogs = processLogger.flush
   // Owner-only (0700), tightened if it existed looser: it holds master.key and the credentials.
   privateDir(config.dataDir)
   // Builds run isolated or not at all: checked before anything starts.
@@ -110,6 +109,9 @@ export async function startJunction(
     const now = opts.clock ?? Date.now
     const credentials = new CredentialResolver(store, masterKey, now)
     const authorizer = new Authorizer(store, undefined, now)
+    const metrics = config.metrics
+      ? new Metrics({ backlog: () => store.pipelines.events.backlog(), now })
+      : undefined
     // With --port 0 and no --public-url the real port is known only after listening.
     let publicUrl = config.publicUrl.replace(/\/+$/, '')
     const currentPublicUrl = () => publicUrl
@@ -124,7 +126,14 @@ export async function startJunction(
       Object.fromEntries(
         PROVIDERS.map((p) => {
           const endpoints = config.providers[p.type]?.endpoints
-          return [p.type, { ...(endpoints ? { endpoints } : {}), app: () => apps.app(p.type) }]
+          return [
+            p.type,
+            {
+              ...(endpoints ? { endpoints } : {}),
+              app: () => apps.app(p.type),
+              ...(metrics ? { http: { observe: (o) => metrics.providerCall(o) } } : {}),
+            },
+          ]
         }),
       ),
     )
@@ -142,6 +151,13 @@ export async function startJunction(
       now,
     })
     const webhooks = new WebhookManager(store, keeper, currentPublicUrl, logger)
+    if (metrics) {
+      webhooks.onOutcome = (provider, outcome) => metrics.webhook(provider, outcome)
+      keeper.observe = {
+        refresh: (provider, ok) => metrics.credentialRefresh(provider, ok),
+        failing: (provider) => metrics.credentialFailure(provider),
+      }
+    }
     const engine = new PipelineEngine({
       store,
       connect,
@@ -160,6 +176,7 @@ export async function startJunction(
       pollIntervalMs: config.pipelines.pollIntervalMs,
       pollBudgetPerHour: config.pipelines.pollBudgetPerHour,
       leaseMs: config.pipelines.leaseMs,
+      ...(metrics ? { observe: metrics } : {}),
     })
     webhooks.onRecorded = () => engine.wake()
     // Failed sign-ins and wrong signatures, counted in this node's memory (server/throttle.ts).
@@ -239,6 +256,9 @@ export async function startJunction(
       credentials,
       iamLimits: IAM_LIMITS,
       maxBodyBytes: config.maxBodyBytes,
+      // On the main port only without a listener of their own.
+      metrics,
+      metricsOnMainPort: metrics !== undefined && config.metrics?.port === undefined,
       health: () => ({ version: VERSION, store: store.engine, region: config.region }),
     })
     // A moved clock is the server's time in its answers too (clients correct their skew by it).
@@ -257,9 +277,26 @@ export async function startJunction(
     const host = config.host.includes(':') ? `[${config.host}]` : config.host
     const url = `http://${host}:${port}`
     if (config.publicUrlDerived) publicUrl = url
+    let metricsServer: Server | undefined
+    let metricsUrl: string | undefined
+    if (metrics && config.metrics?.port !== undefined) {
+      const m = config.metrics
+      const listening = createMetricsServer(metrics)
+      await new Promise<void>((resolveListen, reject) => {
+        listening.once('error', reject)
+        listening.listen(m.port, m.host, () => {
+          listening.off('error', reject)
+          resolveListen()
+        })
+      })
+      metricsServer = listening
+      const mPort = (listening.address() as AddressInfo).port
+      metricsUrl = `http://${m.host.includes(':') ? `[${m.host}]` : m.host}:${mPort}/metrics`
+    }
     logger.info(
       {
         url,
+        ...(metrics ? { metrics: metricsUrl ?? `${url}/metrics` } : {}),
         store: store.engine,
         database: isPostgresUrl(config.database) ? 'postgres' : config.database,
         region: config.region,
@@ -305,6 +342,8 @@ export async function startJunction(
       store,
       root,
       logger,
+      metrics,
+      metricsUrl,
       webhooks,
       pipelines: engine,
       flushLogs,
@@ -316,6 +355,12 @@ export async function startJunction(
           await engine.stop()
           commandsSandbox?.close()
           await http.drain()
+          if (metricsServer) {
+            const ms = metricsServer
+            const closed = new Promise<void>((r) => ms.close(() => r()))
+            ms.closeAllConnections()
+            await closed
+          }
           await store.close()
         })()),
     }

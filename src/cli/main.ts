@@ -47,6 +47,11 @@ junction serve flags:
   --host-quota <n>           Hosts per account (default ${defaults.hostQuota})
   --vpc-init-delay <s>       Seconds a host with a VPC configuration stays VPC_CONFIG_INITIALIZING (default ${defaults.vpcInitDelaySeconds})
   --log-level <level>        fatal, error, warn, info, debug, trace or silent (default ${defaults.logLevel})
+  --log-format <json|pretty> Log lines as JSON or for people (default: pretty on a terminal, else json)
+  --metrics                  Serve Prometheus metrics at /metrics on the main port (no authentication:
+                             anyone who reaches the API reads them; prefer --metrics-port)
+  --metrics-port <n>         Serve /metrics on a listener of its own instead (implies --metrics)
+  --metrics-host <addr>      Address of that listener (default ${defaults.metricsHost})
 ${PROVIDERS.flatMap((p) => p.configFlags.map((f) => f.help)).join('\n')}
   --credential-recheck-interval <s> Seconds between retries of installations in ERROR (default ${defaults.credentialRecheckSeconds})
   --console-session-ttl <s>  How long a console sign-in lasts (default ${defaults.consoleSessionSeconds})
@@ -101,6 +106,10 @@ const serveOptions = {
   'host-quota': { type: 'string' },
   'vpc-init-delay': { type: 'string' },
   'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
+  metrics: { type: 'boolean' },
+  'metrics-port': { type: 'string' },
+  'metrics-host': { type: 'string' },
   ...Object.fromEntries(
     PROVIDERS.flatMap((p) => p.configFlags.map((f) => [f.name, { type: 'string' } as const])),
   ),

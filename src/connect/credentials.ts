@@ -22,6 +22,9 @@ const REFRESH_WAIT_MS = 35_000
 
 export class CredentialKeeper {
   readonly #inFlight = new Map<string, Promise<ProviderCredentials>>()
+  /** Told of each refresh at the provider and each credential that stops working (metrics). */
+  observe:
+    { refresh(provider: string, ok: boolean): void; failing(provider: string): void } | undefined
 
   constructor(
     private readonly store: Store,
@@ -141,8 +144,10 @@ export class CredentialKeeper {
         next = await provider.refreshCredentials(current)
       } catch (err) {
         await this.store.installations.releaseRefresh(inst.accountId, inst.id)
+        this.observe?.refresh(inst.providerType, false)
         throw err
       }
+      this.observe?.refresh(inst.providerType, true)
       const won = await this.store.installations.updateCredential(
         inst.accountId,
         inst.id,
@@ -177,6 +182,7 @@ export class CredentialKeeper {
       this.now(),
     )
     inst.status = 'ERROR'
+    this.observe?.failing(inst.providerType)
     inst.statusReason = text
     this.logger.warn(
       { installation: inst.id, connections: changed.length, reason },

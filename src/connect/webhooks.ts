@@ -22,6 +22,8 @@ export type IngressResult =
 export class WebhookManager {
   /** Called after a delivery is recorded (the pipelines engine wakes up to process it). */
   onRecorded: (() => void) | undefined
+  /** Told each delivery's outcome (the metrics); the provider is unknown for an unknown webhook. */
+  onOutcome: ((provider: string | undefined, outcome: IngressResult['outcome']) => void) | undefined
 
   constructor(
     private readonly store: Store,
@@ -109,6 +111,7 @@ export class WebhookManager {
   /** Verifies, parses and records one delivery. */
   async receive(id: string, req: RawWebhook): Promise<IngressResult> {
     const w = /^[0-9a-f]{32}$/.test(id) ? await this.store.webhooks.get(id) : undefined
+    if (!w) this.onOutcome?.(undefined, 'rejected')
     if (!w) return { status: 404, outcome: 'rejected', reason: 'No such webhook' }
     const secret = this.keeper.unseal(w.secretCiphertext).accessToken
     let event
@@ -118,11 +121,15 @@ export class WebhookManager {
       if (err instanceof WebhookRejected) {
         this.logger.warn({ webhook: id, reason: err.message }, 'webhook delivery rejected')
         const signature = /signature/i.test(err.message)
+        this.onOutcome?.(w.providerType, 'rejected')
         return { status: signature ? 401 : 400, outcome: 'rejected', reason: err.message }
       }
       throw err
     }
+    if (event.kind === 'ignored') this.onOutcome?.(w.providerType, 'ignored')
     if (event.kind === 'ignored') return { status: 200, outcome: 'ignored', reason: event.reason }
+    const elsewhere = event.repository.fullName.toLowerCase() !== w.repository.toLowerCase()
+    if (elsewhere) this.onOutcome?.(w.providerType, 'rejected')
     if (event.repository.fullName.toLowerCase() !== w.repository.toLowerCase())
       return { status: 400, outcome: 'rejected', reason: 'The delivery is for another repository' }
     // Deduplicated on what the signature covers: the raw body. The delivery id (Bitbucket's
@@ -141,6 +148,7 @@ export class WebhookManager {
       triggerSource: 'Webhook',
       bodyDigest,
     })
+    if (outcome !== 'recorded') this.onOutcome?.(w.providerType, 'duplicate')
     if (outcome === 'duplicate') return { status: 200, outcome: 'duplicate' }
     if (outcome === 'replay') {
       this.logger.warn(
@@ -154,6 +162,7 @@ export class WebhookManager {
       }
     }
     this.onRecorded?.()
+    this.onOutcome?.(w.providerType, 'recorded')
     return { status: 202, outcome: 'recorded', event }
   }
 }

@@ -83,6 +83,11 @@ export interface EngineDeps {
   /** How long a taken event or execution stays this node's without a renewal. */
   leaseMs?: number
   now?(): number
+  /** Told of each finished execution and action (the metrics). */
+  observe?: {
+    execution(status: string): void
+    action(provider: string, status: string, seconds: number): void
+  }
 }
 
 export interface StartRequest {
@@ -681,6 +686,7 @@ export class PipelineEngine {
       const changes: Parameters<typeof store.executions.update>[2] = { status, currentStage: null }
       if (summary !== null) changes.statusSummary = summary
       await release(changes)
+      this.#d.observe?.execution(status)
       this.#d.logger.info(
         { execution: e.id, pipeline: e.pipelineName, status },
         'pipeline execution finished',
@@ -905,6 +911,7 @@ export class PipelineEngine {
   ): Promise<ActionResult> {
     const id = randomUUID()
     const startedAt = this.#now()
+    const started = performance.now()
     const scopes = this.#scopes(e, state)
     const inputDetail: Record<string, unknown> = {
       actionTypeId: a.actionTypeId,
@@ -1008,6 +1015,11 @@ export class PipelineEngine {
         ...(result.revision.revisionUrl ? { revisionUrl: result.revision.revisionUrl } : {}),
       }
     if (result.hasLog) detail.hasLog = true
+    this.#d.observe?.action(
+      a.actionTypeId.provider,
+      result.status,
+      (performance.now() - started) / 1000,
+    )
     await record(result.status, detail, result)
     return result
   }

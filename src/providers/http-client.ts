@@ -29,6 +29,19 @@ export interface HttpClientOptions {
    * 429 is a rate limit and only `Retry-After` is read (Bitbucket).
    */
   rateLimits?: 'github'
+  /** Told of every attempt (the metrics' provider calls); the URL is never a label as it is. */
+  observe?: ((o: ProviderCallObservation) => void) | undefined
+}
+
+/** One attempt of a provider request, as `HttpClientOptions.observe` hears of it. */
+export interface ProviderCallObservation {
+  provider: string
+  method: string
+  /** The full URL: the observer reduces it to a template (it may hold names and ids). */
+  url: string
+  /** The answer's status, or why there was none. */
+  status: number | 'timeout' | 'unreachable'
+  seconds: number
 }
 
 export interface RequestOptions {
@@ -53,6 +66,7 @@ export class HttpClient {
   readonly #timeoutMs: number
   readonly #fetch: typeof fetch
   readonly #github: boolean
+  readonly #observe: ((o: ProviderCallObservation) => void) | undefined
 
   constructor(
     /** Names the provider in error messages. */
@@ -65,6 +79,7 @@ export class HttpClient {
     this.#timeoutMs = o.timeoutMs ?? 30_000
     this.#fetch = o.fetch ?? fetch
     this.#github = o.rateLimits === 'github'
+    this.#observe = o.observe
   }
 
   /**
@@ -78,6 +93,7 @@ export class HttpClient {
       method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'PUT'
     for (let attempt = 1; ; attempt++) {
       let res: Response | undefined
+      const started = this.#observe ? performance.now() : 0
       try {
         res = await this.#fetch(url, {
           method,
@@ -86,9 +102,11 @@ export class HttpClient {
           redirect: 'manual',
           signal: AbortSignal.timeout(this.#timeoutMs),
         })
+        this.#observed(method, url, res.status, started)
       } catch (err) {
-        const problem =
-          (err as Error).name === 'TimeoutError' ? 'timed out' : 'could not be reached'
+        const timedOut = (err as Error).name === 'TimeoutError'
+        this.#observed(method, url, timedOut ? 'timeout' : 'unreachable', started)
+        const problem = timedOut ? 'timed out' : 'could not be reached'
         if (!idempotent || attempt >= this.#attempts)
           throw new ProviderUnavailable(`${this.providerName} ${problem}`)
         await sleep(this.#backoff(attempt))
@@ -123,6 +141,21 @@ export class HttpClient {
   async json<T>(url: string, o: RequestOptions = {}): Promise<T> {
     const res = await this.request(url, o)
     return (await res.json()) as T
+  }
+
+  #observed(
+    method: string,
+    url: string,
+    status: ProviderCallObservation['status'],
+    started: number,
+  ): void {
+    if (!this.#observe) return
+    const seconds = (performance.now() - started) / 1000
+    try {
+      this.#observe({ provider: this.providerName, method, url, status, seconds })
+    } catch {
+      // Metrics never fail a provider call.
+    }
   }
 
   #backoff(attempt: number): number {

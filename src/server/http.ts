@@ -1,8 +1,11 @@
 /**
  * @module server/http
  * The HTTP front door on `node:http` (the fastest carrier measured, see STYLE §5.5): `GET /health`,
- * `POST /` for the AWS APIs, and AWS-shaped 404/405 answers for anything else. Every request gets an
- * id and one JSON log line; no request can reach a 5xx except through a bug, which is logged.
+ * `POST /` for the AWS APIs, `GET /metrics` when metrics are on this port, and AWS-shaped 404/405
+ * answers for anything else. Every request gets an id, sent back in `x-amzn-RequestId` (and in the
+ * Query protocol's XML bodies), carried by every log line written while it is served
+ * (server/logging.ts), and one log line of its own; no request can reach a 5xx except through a
+ * bug, which is logged. Each answered request is one observation in the metrics, when they are on.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { AwsError } from '../errors/aws-error.js'
@@ -13,6 +16,8 @@ import {
   RequestEntityTooLargeException,
 } from '../errors/common.js'
 import { newRequestId } from '../domain/ids.js'
+import { requestScope } from './logging.js'
+import { serveMetrics, type Metrics } from './metrics.js'
 import { writeError, writeResult } from '../protocol/serialize.js'
 import { ClientClosedError, readBody } from './read-body.js'
 import { runApiChain, type ApiRequest } from './api.js'
@@ -46,6 +51,9 @@ export interface HttpDeps extends QueryDeps {
   console?: ConsoleApp
   /** The CodePipeline API subset. */
   pipelines?: PipelineApiDeps
+  /** Observes every request (and scrapes `/metrics` here when `metricsOnMainPort`). */
+  metrics?: Metrics | undefined
+  metricsOnMainPort?: boolean
 }
 
 export interface JunctionServer {
@@ -61,8 +69,11 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
   let inFlight = 0
   let idle: (() => void) | undefined
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const requestId = newRequestId()
+  const handle = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+  ): Promise<void> => {
     const started = performance.now()
     // Every member present from the start: one object shape for every request.
     const api: ApiRequest = {
@@ -86,15 +97,29 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
       const q = url.indexOf('?')
       const path = q < 0 ? url : url.slice(0, q)
       if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+        ;(api as { operation?: string }).operation = 'health'
         const body = JSON.stringify({ status: 'ok', ...deps.health() })
         res.writeHead(200, {
           'Content-Type': 'application/json',
           'Content-Length': Buffer.byteLength(body),
+          'x-amzn-RequestId': requestId,
         })
         res.end(req.method === 'HEAD' ? undefined : body)
         return
       }
       if (path !== '/' || req.method === 'GET' || req.method === 'HEAD') {
+        // Pages and links answer with the id too (the API's writers set it themselves).
+        res.setHeader('x-amzn-RequestId', requestId)
+        if (
+          path === '/metrics' &&
+          deps.metricsOnMainPort &&
+          deps.metrics &&
+          (req.method === 'GET' || req.method === 'HEAD')
+        ) {
+          ;(api as { operation?: string }).operation = 'metrics'
+          await serveMetrics(deps.metrics, req, res)
+          return
+        }
         const route =
           (deps.console && (await deps.console.handle(req, res, path))) ||
           (path !== '/' && deps.web && (await handleWeb(req, res, path, deps.web)))
@@ -162,7 +187,7 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
       else {
         deps.logger.error({ reqId: requestId, err }, 'unhandled error')
         awsError = new InternalFailure(
-          'An internal error occurred. Quote the request id when reporting it.',
+          `An internal error occurred. Quote the request id ${requestId} when reporting it.`,
         )
       }
       status = awsError.statusCode
@@ -172,6 +197,13 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
       else writeError(res, requestId, awsError, contentType, messageMember)
     } finally {
       const ms = performance.now() - started
+      deps.metrics?.request(
+        queryService ?? api.service,
+        api.operation ?? (api as Partial<QueryRequest>).action,
+        status,
+        ms / 1000,
+        errorCode,
+      )
       deps.logger.info(
         {
           reqId: requestId,
@@ -189,9 +221,10 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
 
   const server = createServer((req, res) => {
     inFlight++
+    const requestId = newRequestId()
     // `handle` answers every error itself; this guard only logs a bug in that answering.
-    handle(req, res).then(settled, (err: unknown) => {
-      deps.logger.error({ err }, 'request handler failed')
+    requestScope.run(requestId, handle, req, res, requestId).then(settled, (err: unknown) => {
+      deps.logger.error({ err, reqId: requestId }, 'request handler failed')
       if (!res.headersSent) {
         res.statusCode = 500
         res.end()

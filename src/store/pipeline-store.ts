@@ -204,6 +204,8 @@ export interface PipelineRepository {
   events: {
     /** Takes up to `limit` unprocessed events whose lease is free or ran out, oldest first. */
     claim(owner: string, now: number, until: number, limit: number): Promise<PendingDelivery[]>
+    /** How many events wait to be processed, and when the oldest of them arrived (metrics). */
+    backlog(): Promise<{ depth: number; oldestReceivedAt: number | null }>
     /** Marks the event processed with its result, if `owner` still holds it. */
     complete(seq: number, owner: string, result: string, now: number): Promise<boolean>
     /** Recent events of an account (optionally one repository), newest first. */

@@ -615,6 +615,18 @@ export class SqlPipelineRepository implements PipelineRepository {
       }
       return out
     },
+    backlog: async () => {
+      // The (processed_at, seq) index holds the unprocessed rows together.
+      const r = await this.db
+        .selectFrom('webhook_deliveries')
+        .select((eb) => [eb.fn.countAll().as('depth'), eb.fn.min('received_at').as('oldest')])
+        .where('processed_at', 'is', null)
+        .executeTakeFirst()
+      return {
+        depth: Number(r?.depth ?? 0),
+        oldestReceivedAt: r?.oldest === null || r?.oldest === undefined ? null : Number(r.oldest),
+      }
+    },
     complete: async (seq: number, owner: string, result: string, now: number) => {
       const r = await this.db
         .updateTable('webhook_deliveries')
