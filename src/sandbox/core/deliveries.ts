@@ -57,9 +57,10 @@ export class Deliveries {
     this.records = o.records ?? []
   }
 
-  /** Sends `payload` as `event` to each hook, in the background (tracked). */
-  deliver(hooks: HookTarget[], event: string, payload: unknown): void {
+  /** Sends `payload` as `event` to each hook, in the background (tracked); the records made. */
+  deliver(hooks: HookTarget[], event: string, payload: unknown): DeliveryRecord[] {
     const body = Buffer.from(JSON.stringify(payload))
+    const made: DeliveryRecord[] = []
     for (const h of hooks) {
       const record: DeliveryRecord = {
         id: this.o.newId?.() ?? randomUUID(),
@@ -71,10 +72,12 @@ export class Deliveries {
         at: new Date().toISOString(),
       }
       this.records.push(record)
+      made.push(record)
       this.#bodies.set(record.id, { event, body })
       if (this.records.length > 1000) this.#bodies.delete(this.records.shift()!.id)
       this.o.track(this.#attempt(h, record, body))
     }
+    return made
   }
 
   /** Sends a recorded delivery again (same body, same id); undefined when unknown or hook gone. */
