@@ -32,6 +32,7 @@ import {
   SUPPORTED_PROVIDERS,
 } from './providers/registry.js'
 import { ProviderApps } from './connect/apps.js'
+import { GitHubManifestFlow, GITHUB_COM } from './connect/github-manifest.js'
 import { PipelineEngine } from './pipelines/engine.js'
 import { CommandsSandbox } from './pipelines/isolation/sandbox.js'
 import { ensureRootCredentials, type RootCredentials } from './bootstrap/root-credentials.js'
@@ -202,6 +203,17 @@ export async function startJunction(
       },
     }
     const secure = () => publicUrl.startsWith('https:')
+    // Junction's GitHub App in one click (and each GitHub Enterprise Server host's own).
+    const githubApps = new GitHubManifestFlow({
+      apps,
+      store,
+      signer: new Signer(masterKey.derive('github-manifest'), now),
+      publicUrl: currentPublicUrl,
+      githubEndpoints: () => config.providers['GitHub']?.endpoints ?? GITHUB_COM,
+      now,
+      logger,
+      secure: secure(),
+    })
     const pipelineApi = {
       verifier,
       authorizer,
@@ -224,6 +236,7 @@ export async function startJunction(
       publicUrl: currentPublicUrl,
       sessionTtlMs: config.consoleSessionTtlMs,
       apps,
+      githubApps,
       providerApps: () =>
         PROVIDERS.map((p) => ({
           providerType: p.type,
@@ -244,6 +257,7 @@ export async function startJunction(
         connect,
         store,
         region: config.region,
+        githubApps,
       },
       web: {
         connect,

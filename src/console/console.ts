@@ -16,6 +16,7 @@ import type { Principal } from '../iam/principal.js'
 import { invokeAs, type ApiDeps } from '../server/api.js'
 import { readBody } from '../server/read-body.js'
 import type { ProviderApps } from '../connect/apps.js'
+import type { GitHubManifestFlow } from '../connect/github-manifest.js'
 import { APP_JS, esc, hidden, page, type Shell } from './html.js'
 import { pipelineRoutes } from './pipelines.js'
 import { ConnectionPages } from './connections.js'
@@ -53,6 +54,8 @@ export interface ConsoleDeps {
   sessionTtlMs: number
   apps: ProviderApps
   providerApps(): ProviderAppInfo[]
+  /** GitHub's manifest flow: its two browser pages under /console/github-app/ (no session). */
+  githubApps?: GitHubManifestFlow
   /** The CodePipeline subset (the pipeline pages). */
   pipelines?: PipelineApiDeps
   /** Throttles failed sign-ins per source address and per access key. */
@@ -231,6 +234,14 @@ export class ConsoleApp {
       name: 'console-settings',
       run: (c) => this.#settings.saveApp(c.res, c.s, c.form),
     },
+    'POST /console/settings/github-app': {
+      name: 'console-settings',
+      run: (c) => this.#settings.createGitHubApp(c.res, c.s, c.form),
+    },
+    'POST /console/host/setup': {
+      name: 'console-host',
+      run: (c) => this.#hosts.setupHost(c.res, c.s, c.form),
+    },
   }
 
   #csrf(cookie: string): string {
@@ -308,6 +319,10 @@ export class ConsoleApp {
       await this.#signin(req, res, u)
       return 'console-signin'
     }
+    // GitHub's manifest flow comes back cross-site: its signed, single-use link and state stand
+    // in for the session (connect/github-manifest).
+    const manifest = await this.d.githubApps?.handle(req, res, path)
+    if (manifest) return manifest
     const method = req.method ?? 'GET'
     const s = await this.#session(req)
     if (!s) {

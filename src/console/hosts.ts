@@ -1,7 +1,8 @@
 /**
  * @module console/hosts
  * The console's host pages: the list, the create form (with an optional VPC configuration), a
- * host's detail, and its actions (update the endpoint, delete).
+ * host's detail, and its actions (update the endpoint, delete, and "Set up host": a GitHub
+ * Enterprise Server registers Junction's GitHub App from a manifest, connect/github-manifest).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { AwsError } from '../errors/aws-error.js'
@@ -149,9 +150,49 @@ ${field('vpcId', 'VPC ID')}${field('subnetIds', 'Subnet IDs (comma-separated)')}
     const body = `<h1>${esc(h.Name)} ${badge(h.Status)}</h1><div class="card"><dl>
 <dt>ARN</dt><dd>${copyable(arn)}</dd><dt>Provider</dt><dd>${esc(label(h.ProviderType))}</dd><dt>Endpoint</dt><dd><code>${esc(h.ProviderEndpoint)}</code></dd><dt>Status</dt><dd>${badge(h.Status)}</dd>
 <dt>VPC</dt><dd>${h.VpcConfiguration ? `${esc(h.VpcConfiguration.VpcId)} <span class="muted">(subnets ${esc(h.VpcConfiguration.SubnetIds.join(', '))}; security groups ${esc(h.VpcConfiguration.SecurityGroupIds.join(', '))})</span>` : '<span class="muted">none</span>'}</dd></dl></div>
-<h2>Update endpoint</h2><div class="card">${action('update', `<label for="endpoint">Provider endpoint</label><input type="url" id="endpoint" name="endpoint" value="${esc(h.ProviderEndpoint)}" required><div class="actions"><button type="submit" class="secondary">Update host</button></div>`)}</div>
+${this.#setup(s, arn, h)}<h2>Update endpoint</h2><div class="card">${action('update', `<label for="endpoint">Provider endpoint</label><input type="url" id="endpoint" name="endpoint" value="${esc(h.ProviderEndpoint)}" required><div class="actions"><button type="submit" class="secondary">Update host</button></div>`)}</div>
 <h2>Delete</h2><div class="card">${action('delete', `<p>A host cannot be deleted while connections use it. Type <strong>delete</strong> to confirm.</p><label for="confirm">Confirmation</label><input type="text" id="confirm" name="confirm" autocomplete="off" data-confirm="delete"><div class="actions"><button type="submit" class="danger">Delete host</button></div>`)}</div>`
     send(res, 200, page(this.k.shell(s, h.Name, 'hosts', this.k.flashOf(u)), body))
+  }
+
+  /** "Set up host" for a GitHub Enterprise Server: its own GitHub App, from a manifest. */
+  #setup(
+    s: Session,
+    arn: string,
+    h: { Status: string; ProviderType: string; ProviderEndpoint: string },
+  ): string {
+    if (h.ProviderType !== 'GitHubEnterpriseServer' || !this.k.d.githubApps) return ''
+    const a = this.k.d.apps.hostInfo(arn)
+    const app = a.appId
+      ? `<p>GitHub App <code>${esc(a.slug ?? '')}</code> <span class="muted">(app id ${esc(a.appId)}; its private key and secrets are sealed and never shown)</span>.</p>`
+      : ''
+    const form = s.principal.isRoot
+      ? `<form method="post" action="/console/host/setup">${hidden('csrf', s.csrf)}${hidden('arn', arn)}
+<label for="setup-org">Organization on the server <span class="muted">(optional)</span></label><input type="text" id="setup-org" name="organization" value="" autocomplete="off" maxlength="39">
+<div class="actions"><button type="submit" id="setup-host"${h.Status.startsWith('VPC_CONFIG_') ? ' disabled' : ''}>${a.appId ? 'Set up host again' : 'Set up host'}</button></div></form>`
+      : '<p class="muted">Only the account root sets up hosts.</p>'
+    return `<h2>Set up host</h2><div class="card" id="host-setup">${app}<p>Junction registers its GitHub App on <code>${esc(h.ProviderEndpoint)}</code> from a manifest (contents, metadata and pull requests read; push and pull_request events). Once the server sends you back, the host is AVAILABLE and connections on it can complete.</p>${form}</div>`
+  }
+
+  /** Starts the manifest flow against the host's server (root only; the flow checks it too). */
+  async setupHost(res: ServerResponse, s: Session, form: URLSearchParams) {
+    const arn = form.get('arn') ?? ''
+    const org = (form.get('organization') ?? '').trim()
+    if (!this.k.d.githubApps)
+      throw new AwsError('InvalidInputException', 'This server does not register GitHub Apps', 400)
+    try {
+      const r = await this.k.d.githubApps.start(s.principal, {
+        hostArn: arn,
+        ...(org ? { organization: org } : {}),
+      })
+      return redirect(res, r.Url)
+    } catch (err) {
+      if (!(err instanceof AwsError) || err.code === 'AccessDeniedException') throw err
+      return redirect(
+        res,
+        `/console/host?arn=${encodeURIComponent(arn)}&${this.k.flashParam('bad', err.message)}`,
+      )
+    }
   }
 
   async hostAction(

@@ -18,6 +18,8 @@ import type { ConnectionRecord, InstallationRecord, Store } from '../store/store
 import type { ApiRequest } from './api.js'
 import { parseJsonBody } from '../protocol/json-body.js'
 import { explainOperations } from './explain.js'
+import type { GitHubManifestFlow } from '../connect/github-manifest.js'
+import { githubManifestOperations } from '../connect/github-manifest-ops.js'
 
 export const EXTENSION_TARGET_PREFIX = 'JunctionConnections_20261128'
 const SHORT_PREFIX = 'JunctionConnections'
@@ -29,6 +31,8 @@ export interface ExtensionDeps {
   connect: ConnectService
   store: Store
   region: string
+  /** GitHub's manifest flow (`StartGitHubAppRegistration`, connect/github-manifest-ops). */
+  githubApps?: GitHubManifestFlow
 }
 
 export type FieldSpec =
@@ -280,7 +284,7 @@ export const extensionOperations: Record<string, ExtensionOperation> = {
   },
 }
 
-Object.assign(extensionOperations, explainOperations)
+Object.assign(extensionOperations, explainOperations, githubManifestOperations)
 
 export function isExtensionTarget(target: string | undefined): boolean {
   return (
