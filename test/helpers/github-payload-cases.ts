@@ -131,6 +131,19 @@ export function payloadCases(urls: HookUrls): Case[] {
       pushPayload({ ...base, ref, before, after, commits: [c1, c2], ...more })
     add(`${o} push`, 'push', push('refs/heads/main', sha('9'), c2.id), repo.owner)
     add(
+      `${o} push by an account without a public email`,
+      'push',
+      pushPayload({
+        ...base,
+        sender: { login: 'carol', id: 1003, type: 'User' },
+        ref: 'refs/heads/main',
+        before: sha('9'),
+        after: c1.id,
+        commits: [{ ...c1, author: { name: 'Carol', email: 'carol@example.com' } }],
+      }),
+      repo.owner,
+    )
+    add(
       `${o} push creating a branch`,
       'push',
       push('refs/heads/feature', ZERO, c2.id, { baseRef: null }),

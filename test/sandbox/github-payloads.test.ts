@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest'
 import type { IgnoredEvent, PullRequestEvent, PushEvent } from '../../src/providers/provider.js'
 import { parseGitHubWebhook } from '../../src/providers/github/webhook.js'
 import { deliveryHeaders, type HookUrls } from '../../src/sandbox/github/payloads.js'
-import { c1, c2, payloadCases, sha, type Case } from '../helpers/github-payload-cases.js'
+import { c1, c2, orgRepo, payloadCases, sha, type Case } from '../helpers/github-payload-cases.js'
 import { webhookValidator } from '../helpers/webhook-schemas.js'
 
 const SPEC = join(import.meta.dirname, '..', '..', '..', 'shared', 'spec', 'github')
@@ -85,6 +85,14 @@ const EXCEPTIONS: { event: string; path: string; when?: (c: Case) => boolean; wh
     when: (c: Case) => c.owner.type === 'User',
     why: 'the push repository names its organization only when it has one',
   },
+  ...['commits[]', 'head_commit']
+    .flatMap((k) => [`$.${k}.author.username`, `$.${k}.committer.username`])
+    .map((path) => ({
+      event: 'push',
+      path,
+      when: (c: Case) => c.name.includes('without a public email'),
+      why: 'GitHub names the account only when the commit email maps to one',
+    })),
   ...['installation', 'installation_repositories'].map((event) => ({
     event,
     path: '$.installation.permissions.*',
@@ -241,6 +249,12 @@ for (const mode of ['dotcom', 'ghes'] as const) {
         html_url: `${urls.web}/settings/installations/502`,
       })
       expect(byName('ping')['hook']).toMatchObject({ type: 'App', app_id: 77 })
+    })
+
+    it('builds the same payloads from the same data, and leaves the data as it was', () => {
+      const snapshot = JSON.stringify([orgRepo, c1, c2])
+      expect(payloadCases(urls)).toEqual(all)
+      expect(JSON.stringify([orgRepo, c1, c2])).toBe(snapshot)
     })
 
     it('the comparisons fail on a payload that lacks a key or invents one', () => {

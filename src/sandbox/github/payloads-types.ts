@@ -40,6 +40,7 @@ export interface HookInstallationRef {
 
 export interface HookPerson {
   name: string
+  /** An address with a dotted domain: GitHub's schema checks `format: email`. */
   email: string
   /** The GitHub login the email maps to, when it does. */
   username?: string
