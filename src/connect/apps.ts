@@ -101,9 +101,16 @@ export class ProviderApps {
     const f = this.fromFlags[providerType] ?? {}
     const clientId = s?.clientId ?? f.clientId
     const clientSecret = s?.clientSecret ?? f.clientSecret
-    if (!clientId || !clientSecret) return undefined
-    const out: OAuthApp = { clientId, clientSecret, callbackUrl: this.callbackUrl(providerType) }
     const gh: AppSettings = s?.appId ? s : f
+    // A GitHub App given by its id and key alone works without a client id and secret (those
+    // only serve user authorization): they are '' then.
+    const appOnly = !!gh.appId && !!gh.privateKey
+    if ((!clientId || !clientSecret) && !appOnly) return undefined
+    const out: OAuthApp = {
+      clientId: clientId ?? '',
+      clientSecret: clientSecret ?? '',
+      callbackUrl: this.callbackUrl(providerType),
+    }
     if (gh.appId) out.appId = gh.appId
     if (gh.slug) out.slug = gh.slug
     if (gh.privateKey) out.privateKey = gh.privateKey

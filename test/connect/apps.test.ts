@@ -163,6 +163,23 @@ for (const engine of testEngines()) {
         }
         const apps = new ProviderApps(store, key, flags, (t) => `https://j.example/oauth/${t}`)
         await apps.load()
+        // A GitHub App by its id and key alone (no client id and secret) is configured too.
+        const keyOnly = new ProviderApps(
+          store,
+          key,
+          { GitHub: { appId: '7', privateKey: 'pem-only' } },
+          (t) => t,
+        )
+        expect(keyOnly.app('GitHub')).toEqual({
+          clientId: '',
+          clientSecret: '',
+          callbackUrl: 'GitHub',
+          appId: '7',
+          privateKey: 'pem-only',
+        })
+        expect(
+          new ProviderApps(store, key, { GitHub: { appId: '7' } }, (t) => t).app('GitHub'),
+        ).toBeUndefined()
         // Flags alone.
         expect(apps.app('GitHub')).toMatchObject({ appId: '1', privateKey: 'flags-pem' })
         expect(apps.info('GitHub')).toEqual({
