@@ -15,6 +15,7 @@ import { CliError } from './api-client.js'
 import { connections } from './connections.js'
 import { demo } from './demo.js'
 import { gitCredential } from './git-credential.js'
+import { github, hosts } from './github.js'
 import { sandbox } from './sandbox.js'
 
 const USAGE = `Usage: junction <command> [flags]
@@ -25,6 +26,9 @@ Commands:
   keys rotate Replace the master key and re-encrypt every stored secret (server stopped)
   connections complete|handshake
               Complete a connection without a browser, or print its consent URL
+  github app create
+              Print a one-time link that registers Junction's GitHub App (see junction github --help)
+  hosts setup Print a one-time link that sets up a GitHub Enterprise Server host (see junction hosts --help)
   git-credential
               Git credential helper: clone through a connection (see junction git-credential --help)
   sandbox bitbucket
@@ -202,6 +206,12 @@ async function main(argv: string[]): Promise<void> {
       return
     case 'connections':
       process.exitCode = await connections(rest)
+      return
+    case 'github':
+      process.exitCode = await github(rest)
+      return
+    case 'hosts':
+      process.exitCode = await hosts(rest)
       return
     case 'git-credential':
       process.exitCode = await gitCredential(rest)
