@@ -22,7 +22,7 @@
  * Everything runs on loopback and stops by itself.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -305,7 +305,8 @@ async function main() {
   const port = 4700 + Math.floor(Math.random() * 200)
   const junction = await startJunction(dataDir, port)
   let baseline: ChildProcess | undefined
-  const variants: { name: string; child: ChildProcess; url: string; lua: string }[] = []
+  const variants: { name: string; child: ChildProcess; dir: string; url: string; lua: string }[] =
+    []
   try {
     const creds = readCreds(dataDir)
     console.log(`seeding ${CONNECTIONS} connections…`)
@@ -369,11 +370,21 @@ async function main() {
         .filter(Boolean)
       const bin = words[0]?.startsWith('@') ? words.shift()!.slice(1) : BIN
       const vPort = port + 2 + i
-      const child = await startJunction(dataDir, vPort, bin, words)
+      // A copy of the seeded data (SQLite is held exclusively by one process): quiet by now, the
+      // database and its WAL copy as one consistent state.
+      const vDir = `${dataDir}-variant-${i}`
+      cpSync(dataDir, vDir, { recursive: true })
+      const child = await startJunction(vDir, vPort, bin, words)
       const vReq = await signed(vPort, creds, 'GetConnection', { ConnectionArn: target })
       const vLua = join(dataDir, `variant-${i}.lua`)
       writeFileSync(vLua, luaScript(vReq.headers, vReq.body))
-      const v = { name: spec.slice(0, eq), child, url: `http://127.0.0.1:${vPort}/`, lua: vLua }
+      const v = {
+        name: spec.slice(0, eq),
+        child,
+        dir: vDir,
+        url: `http://127.0.0.1:${vPort}/`,
+        lua: vLua,
+      }
       variants.push(v)
       await wrk(v.url, v.lua)
     }
@@ -473,7 +484,11 @@ async function main() {
     if (u.non2xx > 0) throw new Error(`${u.non2xx} GetConnection answers as the user were not 2xx`)
   } finally {
     baseline?.kill('SIGTERM')
-    for (const v of variants) v.child.kill('SIGTERM')
+    for (const v of variants) {
+      v.child.kill('SIGTERM')
+      await new Promise((r) => v.child.once('exit', r))
+      rmSync(v.dir, { recursive: true, force: true })
+    }
     junction.kill('SIGTERM')
     await new Promise((r) => junction.once('exit', r))
     rmSync(dataDir, { recursive: true, force: true })

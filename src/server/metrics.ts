@@ -370,7 +370,7 @@ export function endpointTemplate(method: string, url: string): string {
       break
     }
     for (const name of NAMED[s] ?? []) {
-      if (i + 1 >= segments.length) break
+      if (i + 1 >= segments.length || out.length >= MAX_TEMPLATE_SEGMENTS) break
       i++
       out.push(name)
     }
