@@ -2,11 +2,13 @@
  * @module cli/sandbox
  * `junction sandbox bitbucket`: runs the local Bitbucket stand-in and prints the `junction serve`
  * flags that wire Junction to it. `--seed` adds a demo user, workspace, repository and token.
+ * `junction sandbox github` is in sandbox-github.ts.
  */
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startBitbucketSandbox, type BitbucketSandbox } from '../sandbox/bitbucket/server.js'
 import { CliError } from './api-client.js'
+import { GITHUB_SANDBOX_USAGE, githubSandbox } from './sandbox-github.js'
 
 export const SANDBOX_USAGE = `Usage: junction sandbox bitbucket [--host 127.0.0.1] [--port 7990] [--data-dir .junction-sandbox]
                                  [--junction-url http://127.0.0.1:4599] [--seed]
@@ -89,8 +91,9 @@ export async function startSandboxFromFlags(flags: {
 
 export async function sandbox(args: string[]): Promise<number> {
   const [kind, ...rest] = args
+  if (kind === 'github') return githubCommand(rest)
   if (kind !== 'bitbucket') {
-    process.stderr.write(SANDBOX_USAGE)
+    process.stderr.write(`${SANDBOX_USAGE}\n${GITHUB_SANDBOX_USAGE}`)
     return kind === undefined || kind === '--help' ? 0 : 2
   }
   const { values } = parseArgs({
@@ -129,4 +132,25 @@ export async function sandbox(args: string[]): Promise<number> {
     process.once('SIGTERM', stop)
   })
   return 0
+}
+
+async function githubCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'junction-url': { type: 'string' },
+      enterprise: { type: 'boolean' },
+      seed: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  })
+  if (values.help) {
+    process.stdout.write(GITHUB_SANDBOX_USAGE)
+    return 0
+  }
+  return githubSandbox(values)
 }
