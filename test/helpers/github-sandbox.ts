@@ -183,3 +183,60 @@ export async function mintToken(
   })
   return { status: r.status, json: (await r.json()) as Record<string, unknown> }
 }
+
+/** A browser of sorts: keeps the session cookie, never follows redirects, posts forms. */
+export function browser(base: string) {
+  let cookie = ''
+  return async (path: string, form?: Record<string, string | string[]>) => {
+    const body = new URLSearchParams()
+    for (const [k, v] of Object.entries(form ?? {}))
+      for (const x of Array.isArray(v) ? v : [v]) body.append(k, x)
+    const res = await fetch(path.startsWith('http') ? path : `${base}${path}`, {
+      method: form ? 'POST' : 'GET',
+      redirect: 'manual',
+      headers: {
+        ...(cookie ? { cookie } : {}),
+        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+      ...(form ? { body } : {}),
+    })
+    const set = res.headers.get('set-cookie')
+    if (set) cookie = set.split(';')[0]!
+    return { status: res.status, location: res.headers.get('location'), html: await res.text() }
+  }
+}
+
+/** A hidden field's value in a page. */
+export const field = (html: string, name: string) =>
+  new RegExp(`name="${name}" value="([^"]*)"`)
+    .exec(html)?.[1]
+    ?.replace(/&#34;/g, '"')
+    .replace(/&#38;/g, '&')
+    .replace(/&#39;/g, "'")
+
+/** A user-to-server token (`ghu_…`) of the app for a user, through the authorization page. */
+export async function userToken(
+  sb: GhSandbox,
+  app: GhApp,
+  user: { username: string; password: string },
+): Promise<{ access_token: string; refresh_token: string }> {
+  const go = browser(sb.url)
+  const q = `client_id=${app.clientId}&state=u1`
+  await go(`/login/oauth/authorize?${q}`)
+  const page = await go(`/login/oauth/authorize?${q}`, {
+    sign_in: '1',
+    login: user.username,
+    password: user.password,
+  })
+  const done = await go(`/login/oauth/authorize?${q}`, {
+    authorize: '1',
+    authenticity_token: field(page.html, 'authenticity_token')!,
+  })
+  const code = new URL(done.location!).searchParams.get('code')!
+  const res = await fetch(`${sb.url}/login/oauth/access_token`, {
+    method: 'POST',
+    headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: app.clientId, client_secret: app.clientSecret, code }),
+  })
+  return (await res.json()) as { access_token: string; refresh_token: string }
+}

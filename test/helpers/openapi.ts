@@ -34,19 +34,27 @@ export function openApiValidator(
   id: string,
   o: { mediaType?: string } = {},
 ): OpenApiValidator {
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as OpenApiDocument
+  const doc = openApi30Nullable(JSON.parse(readFileSync(file, 'utf8'))) as OpenApiDocument
   const mediaType = o.mediaType ?? 'application/json'
   const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false })
   ;(addFormats as unknown as (a: Ajv) => void)(ajv)
   ajv.addSchema({ $id: id, components: doc.components })
   const cache = new Map<string, ValidateFunction>()
+  let inline = 0
 
   function validatorFor(template: string, method: string, status: number) {
     const key = `${method} ${template} ${status}`
     const cached = cache.get(key)
     if (cached) return cached
     const responses = doc.paths[template]?.[method.toLowerCase()]?.responses
-    const schema = responses?.[String(status)]?.content?.[mediaType]?.schema
+    let response = responses?.[String(status)] as
+      { $ref?: string; content?: Record<string, { schema?: Record<string, unknown> }> } | undefined
+    // A response may be a `$ref` to `#/components/responses/<name>` (GitHub's not_found, …).
+    const responseRef = response?.$ref
+    if (typeof responseRef === 'string' && responseRef.startsWith('#/components/responses/'))
+      response = (doc.components as { responses?: Record<string, typeof response> } | undefined)
+        ?.responses?.[responseRef.slice('#/components/responses/'.length)]
+    const schema = response?.content?.[mediaType]?.schema
     if (!schema) return undefined
     const ref = schema['$ref']
     const validate = typeof ref === 'string' ? ajv.getSchema(`${id}${ref}`) : compileInline(schema)
@@ -56,7 +64,7 @@ export function openApiValidator(
 
   // An inline schema may still point into the document's components: resolve against `id`.
   function compileInline(schema: Record<string, unknown>): ValidateFunction {
-    return ajv.compile({ $id: `${id}-inline-${cache.size}`, ...rebase(schema) } as object)
+    return ajv.compile({ $id: `${id}-inline-${++inline}`, ...rebase(schema) } as object)
   }
   function rebase(v: unknown): Record<string, unknown> {
     return JSON.parse(JSON.stringify(v).replace(/"\$ref":"#\//g, `"$ref":"${id}#/`)) as Record<
@@ -82,4 +90,22 @@ export function openApiValidator(
       ).toEqual([])
     },
   }
+}
+
+/**
+ * OpenAPI 3.0's `nullable: true` beside `allOf`/`anyOf`/`oneOf`/`$ref` and no `type` (GitHub's
+ * descriptions have many) means "this, or null"; Ajv takes `nullable` only next to a `type`, so
+ * such a schema becomes `anyOf: [schema, {type: 'null'}]`. Schemas with a `type` are left to Ajv.
+ */
+function openApi30Nullable(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(openApi30Nullable)
+  if (!v || typeof v !== 'object') return v
+  const o: Record<string, unknown> = {}
+  for (const [k, x] of Object.entries(v)) o[k] = openApi30Nullable(x)
+  if (o['nullable'] === true && o['type'] === undefined) {
+    const { nullable: _n, ...rest } = o
+    void _n
+    return { anyOf: [rest, { type: 'null' }] }
+  }
+  return o
 }

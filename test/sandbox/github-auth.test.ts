@@ -32,7 +32,7 @@ const gitEnv = {
   GIT_CONFIG_NOSYSTEM: '1',
 }
 
-describe('sandbox GitHub authentication and reach', () => {
+describe('sandbox GitHub authentication and reach', { timeout: 90_000 }, () => {
   let sb: GhSandbox
   let world: GhWorld
   let hooks: Awaited<ReturnType<typeof hookReceiver>>

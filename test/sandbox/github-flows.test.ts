@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   appJwt,
+  browser,
+  field,
   hookReceiver,
   seedGhWorld,
   startGhSandbox,
@@ -13,36 +15,7 @@ import {
   type GhWorld,
 } from '../helpers/github-sandbox.js'
 
-/** A browser of sorts: keeps the session cookie, never follows redirects. */
-function browser(base: string) {
-  let cookie = ''
-  return async (path: string, form?: Record<string, string | string[]>) => {
-    const body = new URLSearchParams()
-    for (const [k, v] of Object.entries(form ?? {}))
-      for (const x of Array.isArray(v) ? v : [v]) body.append(k, x)
-    const res = await fetch(path.startsWith('http') ? path : `${base}${path}`, {
-      method: form ? 'POST' : 'GET',
-      redirect: 'manual',
-      headers: {
-        ...(cookie ? { cookie } : {}),
-        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-      },
-      ...(form ? { body } : {}),
-    })
-    const set = res.headers.get('set-cookie')
-    if (set) cookie = set.split(';')[0]!
-    return { status: res.status, location: res.headers.get('location'), html: await res.text() }
-  }
-}
-
-const field = (html: string, name: string) =>
-  new RegExp(`name="${name}" value="([^"]*)"`)
-    .exec(html)?.[1]
-    ?.replace(/&#34;/g, '"')
-    .replace(/&#38;/g, '&')
-    .replace(/&#39;/g, "'")
-
-describe('sandbox GitHub browser flows', () => {
+describe('sandbox GitHub browser flows', { timeout: 90_000 }, () => {
   let sb: GhSandbox
   let world: GhWorld
   let hooks: Awaited<ReturnType<typeof hookReceiver>>
