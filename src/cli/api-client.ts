@@ -17,7 +17,9 @@ export interface ClientFlags {
   region?: string | undefined
 }
 
-export const CLIENT_FLAGS_HELP = `  --endpoint-url <url>   Junction's URL (default $JUNCTION_ENDPOINT or http://127.0.0.1:4599)
+export const CLIENT_FLAGS_HELP = `  --endpoint-url <url>   Junction's URL (default $JUNCTION_ENDPOINT, else endpoint_url of the AWS
+                         config profile: <data-dir>/config, or $AWS_CONFIG_FILE and $AWS_PROFILE;
+                         else http://127.0.0.1:4599)
   --profile <name>       Profile in the shared credentials file (default $AWS_PROFILE or default)
   --data-dir <dir>       Use <dir>/credentials (profile junction) written by junction serve
   --region <name>        Region to sign for (default: the ARN's region)`
@@ -85,6 +87,27 @@ function fromFile(file: string, profile: string): SigningCredentials {
   return c
 }
 
+/**
+ * Junction's URL: the flag, `JUNCTION_ENDPOINT`, then `endpoint_url` of the AWS config profile
+ * `junction serve` writes (`<data-dir>/config` with --data-dir, else `$AWS_CONFIG_FILE` or
+ * ~/.aws/config and the profile of --profile or `$AWS_PROFILE`), then the default.
+ */
+export function endpointOf(flags: ClientFlags, env: NodeJS.ProcessEnv = process.env): string {
+  const given = flags['endpoint-url'] ?? env['JUNCTION_ENDPOINT']
+  if (given) return given
+  const [file, profile] = flags['data-dir']
+    ? [join(flags['data-dir'], 'config'), 'junction']
+    : [
+        env['AWS_CONFIG_FILE'] ?? join(homedir(), '.aws', 'config'),
+        flags.profile ?? env['AWS_PROFILE'],
+      ]
+  if (profile && existsSync(file)) {
+    const url = parseIni(readFileSync(file, 'utf8')).get(profile)?.get('endpoint_url')
+    if (url) return url
+  }
+  return 'http://127.0.0.1:4599'
+}
+
 /** Calls one of Junction's own operations for the resource `arn` and returns the parsed answer. */
 export async function callJunction<T>(
   flags: ClientFlags,
@@ -96,7 +119,7 @@ export async function callJunction<T>(
   const parts = arn.split(':')
   const service = parts[2] === 'codeconnections' ? 'codeconnections' : 'codestar-connections'
   const region = flags.region ?? parts[3] ?? 'us-east-1'
-  const endpoint = flags['endpoint-url'] ?? env['JUNCTION_ENDPOINT'] ?? 'http://127.0.0.1:4599'
+  const endpoint = endpointOf(flags, env)
   let url: URL
   try {
     url = new URL('/', endpoint)

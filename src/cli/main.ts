@@ -8,6 +8,7 @@ import { configFromFlags, ConfigError, defaults, type ServeFlags } from '../conf
 import { PROVIDERS } from '../providers/registry.js'
 import { startJunction, VERSION } from '../junction.js'
 import { PRIVATE_UMASK } from '../bootstrap/private-files.js'
+import { awsClientSetup } from '../bootstrap/aws-config.js'
 import { hasPassword } from '../store/database-url.js'
 import { explain, EXPLAIN_USAGE } from './explain.js'
 import { keys } from './keys.js'
@@ -158,11 +159,15 @@ async function serve(args: string[]): Promise<void> {
   // Read once: the processes Junction starts (git, builds) do not inherit it.
   delete process.env['JUNCTION_DATABASE_URL']
   const junction = await startJunction(config)
-  if (junction.root.created)
-    process.stderr.write(
-      `Root credentials written to ${junction.root.source} (profile junction). Try:\n` +
-        `  AWS_SHARED_CREDENTIALS_FILE=${junction.root.source} aws --profile junction --region ${config.region} --endpoint-url ${junction.url} codestar-connections list-connections\n`,
-    )
+  // The AWS config file beside credentials, and the three lines that point AWS clients at Junction.
+  process.stderr.write(
+    awsClientSetup({
+      dataDir: config.dataDir,
+      region: config.region,
+      endpointUrl: config.publicUrlDerived ? junction.url : config.publicUrl.replace(/\/+$/, ''),
+      root: junction.root,
+    }).message,
+  )
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
