@@ -403,6 +403,16 @@ describe('SigV4Verifier, Authorization header', () => {
       'InvalidSignatureException',
       "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '20260103' != '20260102', from '20260102T030405Z'.",
     )
+    // A long scope date is echoed cut to 16 characters (the message never carries unbounded input).
+    await expectRefused(
+      () =>
+        verifier().verify(
+          withAuth(req, (a) => a.replace('/20260102/', `/${'9'.repeat(40)}/`)),
+          'codestar-connections',
+        ),
+      'InvalidSignatureException',
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${'9'.repeat(16)}' != '20260102', from '20260102T030405Z'.`,
+    )
   })
 
   it('refuses a signature scoped to another service', async () => {
