@@ -211,7 +211,10 @@ export class ProviderApps {
     this.#stored.set(keyOf(providerType, hostArn), this.#open(record))
   }
 
-  /** Forgets a deleted host's application (here at once, on other nodes at their next load). */
+  /**
+   * Forgets a host's application (here at once, on other nodes at their next load). Deleting the
+   * host (`store.hosts.delete`) removes it from the store too.
+   */
   async forgetHost(hostArn: string): Promise<void> {
     await this.store.providerApps.deleteForHost(hostArn)
     this.#stored.delete(keyOf('', hostArn))

@@ -417,6 +417,11 @@ export interface Store {
     /** Installations in ERROR in every account (the recovery loop retries them). */
     listFailing(limit: number): Promise<InstallationRecord[]>
     /**
+     * The installations with one provider-side id in every account (an app-level webhook names
+     * the installation, not the Junction account: GitHub's `installation.id`).
+     */
+    withId(providerType: string, id: string): Promise<InstallationRecord[]>
+    /**
      * Takes the installation's refresh lease until `until` unless another holder's lease is still
      * running at `now` or the credential is no longer at `expectedVersion` (someone refreshed
      * since it was read): one refresh at a time per installation across every node.
@@ -544,7 +549,10 @@ export interface Store {
         >
       >,
     ): Promise<boolean>
-    /** Refuses (`in-use`) while any connection refers to the host. */
+    /**
+     * Refuses (`in-use`) while any connection refers to the host. The host's own provider
+     * application (a GitHub Enterprise Server's app) is deleted with it.
+     */
     delete(accountId: string, arn: string): Promise<HostDeleteResult>
   }
 

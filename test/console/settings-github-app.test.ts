@@ -22,7 +22,11 @@ import { testEngines } from '../helpers/engines.js'
 import { consoleSignIn, FormBrowser as Browser, throughGitHub } from '../helpers/github-app.js'
 import { iamClient, userWithPolicy } from '../helpers/iam.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
-import { CreateHostCommand, GetHostCommand } from '@aws-sdk/client-codestar-connections'
+import {
+  CreateHostCommand,
+  DeleteHostCommand,
+  GetHostCommand,
+} from '@aws-sdk/client-codestar-connections'
 
 for (const engine of testEngines()) {
   describe(`GitHub App manifest flow (${engine})`, () => {
@@ -250,6 +254,10 @@ for (const engine of testEngines()) {
         body: { HostArn: HostArn!.replace(/host\/.*/, 'host/none-00000000') },
       })
       expect(bad.json.__type).toMatch(/ResourceNotFoundException/)
+      // Deleting the host deletes its app, secrets and all.
+      await sdk.send(new DeleteHostCommand({ HostArn }))
+      expect(await stored(HostArn!)).toBeUndefined()
+      expect(await stored()).toBeDefined()
       sdk.destroy()
     })
   })

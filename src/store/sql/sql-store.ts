@@ -660,6 +660,16 @@ export class SqlStore implements Store {
         .execute()
       return rows.map(toInstallation)
     },
+    withId: async (providerType: string, id: string): Promise<InstallationRecord[]> => {
+      const rows = await this.#db
+        .selectFrom('installations')
+        .selectAll()
+        .where('provider_type', '=', providerType)
+        .where('id', '=', id)
+        .orderBy('account_id')
+        .execute()
+      return rows.map(toInstallation)
+    },
     leaseRefresh: async (
       accountId: string,
       id: string,
@@ -1128,6 +1138,8 @@ export class SqlStore implements Store {
         }
         if (Number(deleted.numDeletedRows) !== 1) return 'not-found'
         await this.#releaseQuota(tx, accountId, 'host_count')
+        // The app registered on the host (its "Set up") goes with it, secrets and all.
+        await tx.deleteFrom('provider_apps').where('host_arn', '=', arn).execute()
         return 'deleted'
       }),
   }
