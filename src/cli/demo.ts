@@ -1,7 +1,8 @@
 /**
  * @module cli/demo
- * `junction demo` (`npm run demo`): a seeded sandbox Bitbucket and a Junction wired to it, in one
- * process, with the commands to try the whole flow offline printed on start.
+ * `junction demo [--provider bitbucket|github]` (`npm run demo`): a seeded sandbox Bitbucket (or
+ * GitHub: demo-github.ts) and a Junction wired to it, in one process, with the commands to try the
+ * whole flow offline printed on start (docs/demo.md).
  */
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -10,20 +11,66 @@ import { startJunction } from '../junction.js'
 import { findSlirp } from '../pipelines/isolation/network.js'
 import { SYSTEM_PATH } from '../pipelines/isolation/sandbox.js'
 import { seedSandbox, startSandboxFromFlags } from './sandbox.js'
+import { CliError } from './api-client.js'
+import { demoGitHub } from './demo-github.js'
 import { awsClientSetup } from '../bootstrap/aws-config.js'
+
+export const DEMO_USAGE = `Usage: junction demo [--provider bitbucket|github] [--port 4599] [--sandbox-port <port>]
+                     [--data-dir .junction-demo]
+       npm run demo -- [the same flags]
+
+Starts, in one process, a seeded sandbox provider and a Junction wired to it, and prints the
+commands that take a connection from PENDING to AVAILABLE, clone through it and start a pipeline
+with a push, all offline (docs/demo.md). Ctrl-C stops both.
+  --provider bitbucket   the sandbox Bitbucket (default; port 7990): user demo/demo, workspace
+                         demo-team, repository demo-team/hello, a workspace access token
+  --provider github      the sandbox GitHub (port 7991): user demo/demo, organization demo-team,
+                         repository demo-team/hello, Junction's GitHub App installed on demo-team
+  --port                 Junction's port (0: any free one)
+  --sandbox-port         the sandbox's port (0: any free one)
+  --data-dir             Junction's data; the sandbox's is in a folder inside it
+`
+
+/** What every provider's demo starts from. */
+export interface DemoOptions {
+  port: string
+  sandboxPort: string | undefined
+  dataDir: string
+  enableCommands: boolean
+  commandsNetwork: 'private' | 'none'
+}
 
 export async function demo(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
+      provider: { type: 'string' },
       port: { type: 'string' },
       'sandbox-port': { type: 'string' },
       'data-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   })
+  if (values.help) {
+    process.stdout.write(DEMO_USAGE)
+    return 0
+  }
+  const provider = (values.provider ?? 'bitbucket').toLowerCase()
+  if (provider !== 'bitbucket' && provider !== 'github')
+    throw new CliError(`--provider must be bitbucket or github, got '${values.provider}'`)
   const dataDir = resolve(values['data-dir'] ?? '.junction-demo')
   const port = values.port ?? '4599'
+  if (provider === 'github')
+    return demoGitHub({
+      port,
+      sandboxPort: values['sandbox-port'],
+      dataDir,
+      // As below: Commands actions where the demo runs as root, outbound network where
+      // slirp4netns is installed.
+      enableCommands: process.getuid?.() === 0,
+      commandsNetwork: findSlirp(SYSTEM_PATH) ? 'private' : 'none',
+    })
   const sb = await startSandboxFromFlags({
     port: values['sandbox-port'] ?? '7990',
     'data-dir': `${dataDir}/sandbox-bitbucket`,

@@ -1,0 +1,327 @@
+/**
+ * `junction demo --provider github`, followed word by word: the demo is spawned from dist/, what it
+ * prints is parsed, and the commands it prints are run as printed (the AWS CLI with its `export`
+ * lines, `npx junction …`, `git clone`, the push) with only `<arn>` filled in: a connection
+ * completed without a browser and another through the install page (an HTTP client that keeps
+ * cookies and posts the pages' forms), both AVAILABLE; a clone through the connection; a pipeline
+ * whose source is the demo repository, started by the push (trigger Webhook) at the pushed commit.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
+import { BIN } from '../helpers/process.js'
+import { waitFor } from '../helpers/pipelines.js'
+import { describeWith, needs } from '../helpers/requirements.js'
+
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 60_000 })
+const run = promisify(execFile)
+const ROOT = join(import.meta.dirname, '..', '..')
+
+/** The printed line after the line that starts with `step`, trimmed. */
+function commandAfter(text: string, step: string): string {
+  const lines = text.split('\n')
+  const i = lines.findIndex((l) => l.startsWith(step))
+  if (i < 0) throw new Error(`no step ${step} in:\n${text}`)
+  return lines[i + 1]!.trim()
+}
+
+/** Splits a printed command into words (single quotes group, as the shell does). */
+function words(command: string): string[] {
+  const out: string[] = []
+  for (const m of command.matchAll(/'([^']*)'|(\S+)/g)) out.push(m[1] ?? m[2]!)
+  return out
+}
+
+/** Cookies per origin, redirects not followed, forms posted as a browser posts them. */
+class Browser {
+  readonly jar = new Map<string, Map<string, string>>()
+  async go(url: string, form?: Record<string, string>) {
+    const u = new URL(url)
+    const cookies = this.jar.get(u.host) ?? new Map<string, string>()
+    const headers: Record<string, string> = {}
+    if (cookies.size) headers['cookie'] = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+    if (form) headers['content-type'] = 'application/x-www-form-urlencoded'
+    const res = await fetch(url, {
+      method: form ? 'POST' : 'GET',
+      headers,
+      redirect: 'manual',
+      ...(form ? { body: new URLSearchParams(form).toString() } : {}),
+    })
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';')
+      const [k, ...v] = pair!.split('=')
+      cookies.set(k!.trim(), v.join('='))
+    }
+    this.jar.set(u.host, cookies)
+    const location = res.headers.get('location')
+    return {
+      status: res.status,
+      location: location ? new URL(location, url).toString() : '',
+      text: await res.text(),
+    }
+  }
+}
+
+const unescape = (s: string) =>
+  s
+    .replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n)))
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+
+/** A form of the page (the first whose text matches `which`): its action and hidden fields. */
+function form(html: string, which: RegExp = /./) {
+  const found = [...html.matchAll(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)].find(
+    (m) => which.test(m[0]),
+  )
+  if (!found) throw new Error(`no form matching ${which} in ${html.slice(0, 600)}`)
+  const fields: Record<string, string> = {}
+  for (const m of found[2]!.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g))
+    fields[unescape(m[1]!)] = unescape(m[2]!)
+  return { action: unescape(found[1]!), fields }
+}
+
+describeWith(needs.aws)('npm run demo -- --provider github', () => {
+  let dir: string
+  let child: ChildProcess
+  let out = ''
+  let env: NodeJS.ProcessEnv
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'junction-demo-github-'))
+    child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'demo',
+        '--provider',
+        'github',
+        '--port',
+        '0',
+        '--sandbox-port',
+        '0',
+        '--data-dir',
+        join(dir, 'data'),
+      ],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env['PATH'], HOME: process.env['HOME'] },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
+    // The barrier: the last printed line.
+    await waitFor('the demo to print its steps', async () =>
+      out.includes('Then watch it:') ? true : undefined,
+    )
+    env = { PATH: process.env['PATH'], HOME: process.env['HOME'], AWS_PAGER: '' }
+    for (const m of out.matchAll(/^\s+export (AWS_[A-Z_]+)=(\S+)$/gm)) env[m[1]!] = m[2]!
+  })
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r))
+      child.kill('SIGTERM')
+      await exited
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  /** Runs a printed command (its words; `<arn>` filled in) in `cwd` with the demo's exports. */
+  const runPrinted = async (command: string, arn?: string, cwd = ROOT) => {
+    const w = words(arn ? command.replaceAll('<arn>', arn) : command)
+    const r = await run(w[0]!, w.slice(1), { env, cwd })
+    return r.stdout
+  }
+  const status = async (arn: string) =>
+    (
+      JSON.parse(
+        (
+          await run('aws', ['codestar-connections', 'get-connection', '--connection-arn', arn], {
+            env,
+          })
+        ).stdout,
+      ) as { Connection: { ConnectionStatus: string; OwnerAccountId: string } }
+    ).Connection
+
+  let arn: string
+
+  it('prints the exports and the steps; step 1 makes a PENDING GitHub connection', async () => {
+    expect(Object.keys(env)).toEqual(
+      expect.arrayContaining(['AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_PROFILE']),
+    )
+    const create = commandAfter(out, '1. ')
+    expect(create).toMatch(/^aws codestar-connections create-connection --provider-type GitHub /)
+    arn = (JSON.parse(await runPrinted(create)) as { ConnectionArn: string }).ConnectionArn
+    expect((await status(arn)).ConnectionStatus).toBe('PENDING')
+  })
+
+  it('step 2b completes it without a browser with the printed installation id', async () => {
+    const complete = commandAfter(out, '2b. ')
+    expect(complete).toMatch(
+      /^npx junction connections complete --connection-arn <arn> --installation-id \d+$/,
+    )
+    await runPrinted(complete, arn)
+    expect((await status(arn)).ConnectionStatus).toBe('AVAILABLE')
+  })
+
+  it('step 2a completes another connection through the printed link and the install page', async () => {
+    const created = JSON.parse(
+      await runPrinted(commandAfter(out, '1. ').replace('demo-github', 'demo-github-2')),
+    ) as { ConnectionArn: string }
+    const second = created.ConnectionArn
+    const handshake = commandAfter(out, '2a. ')
+    expect(handshake).toBe('npx junction connections handshake --connection-arn <arn>')
+    const link = (await runPrinted(handshake, second)).trim()
+    const b = new Browser()
+    // Junction's one-time link sends the browser to the app's install page.
+    let r = await b.go(link)
+    for (let i = 0; r.status >= 300 && r.status < 400 && i < 5; i++) r = await b.go(r.location)
+    const sandboxUrl = /Sandbox GitHub: (\S+)/.exec(out)![1]!
+    expect(r.status).toBe(200)
+    // Sign in to the sandbox as the printed user.
+    const user = /user (\S+) \/ password (\S+),/.exec(out)!
+    const signIn = form(r.text, /name="login"/)
+    const page = await b.go(new URL(signIn.action, sandboxUrl).toString(), {
+      ...signIn.fields,
+      login: user[1]!,
+      password: user[2]!,
+      sign_in: '1',
+    })
+    expect(page.status).toBe(200)
+    // On demo-team, as printed ("press Save (or Install)"): all repositories.
+    const org = form(page.text, /data-account="demo-team"/)
+    let back = await b.go(new URL(org.action, sandboxUrl).toString(), {
+      ...org.fields,
+      repository_selection: 'all',
+      install: '1',
+    })
+    expect(back.status).toBe(302)
+    expect(back.location.startsWith(/Junction: +(\S+)/.exec(out)![1]!)).toBe(true)
+    for (let i = 0; back.status >= 300 && back.status < 400 && i < 5; i++)
+      back = await b.go(back.location)
+    expect(back.status).toBe(200)
+    expect((await status(second)).ConnectionStatus).toBe('AVAILABLE')
+  })
+
+  it('step 3 clones through the connection', async () => {
+    const clone = commandAfter(out, '3. ')
+    expect(clone).toMatch(/^git -c credential\.useHttpPath=true -c 'credential\.helper=!node /)
+    await runPrinted(clone, arn, dir)
+    expect(readFileSync(join(dir, 'hello', 'README.md'), 'utf8')).toContain('# hello')
+  })
+
+  it('step 4: a push starts the pipeline of the demo repository (trigger Webhook)', async () => {
+    // As docs/demo.md and the README's pipeline walkthrough: a role, then the pipeline.
+    await run(
+      'aws',
+      [
+        'iam',
+        'create-role',
+        '--role-name',
+        'demo-pipeline',
+        '--assume-role-policy-document',
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codepipeline.amazonaws.com"},"Action":"sts:AssumeRole"}]}',
+      ],
+      { env },
+    )
+    await run(
+      'aws',
+      [
+        'iam',
+        'put-role-policy',
+        '--role-name',
+        'demo-pipeline',
+        '--policy-name',
+        'use-connections',
+        '--policy-document',
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["codestar-connections:UseConnection","codestar-connections:GetConnectionToken"],"Resource":"*"}]}',
+      ],
+      { env },
+    )
+    const file = join(dir, 'pipeline.json')
+    writeFileSync(
+      file,
+      JSON.stringify({
+        pipeline: {
+          name: 'hello',
+          pipelineType: 'V2',
+          executionMode: 'QUEUED',
+          roleArn: 'arn:aws:iam::000000000000:role/demo-pipeline',
+          artifactStore: { type: 'S3', location: 'local' },
+          stages: [
+            {
+              name: 'Source',
+              actions: [
+                {
+                  name: 'Source',
+                  namespace: 'SourceVariables',
+                  actionTypeId: {
+                    category: 'Source',
+                    owner: 'AWS',
+                    provider: 'CodeStarSourceConnection',
+                    version: '1',
+                  },
+                  configuration: {
+                    ConnectionArn: arn,
+                    FullRepositoryId: 'demo-team/hello',
+                    BranchName: 'main',
+                  },
+                  outputArtifacts: [{ name: 'SourceArtifact' }],
+                },
+              ],
+            },
+            {
+              name: 'Build',
+              actions: [
+                {
+                  name: 'Build',
+                  actionTypeId: {
+                    category: 'Compute',
+                    owner: 'AWS',
+                    provider: 'Commands',
+                    version: '1',
+                  },
+                  inputArtifacts: [{ name: 'SourceArtifact' }],
+                  commands: ['cat README.md'],
+                },
+              ],
+            },
+          ],
+        },
+      }),
+    )
+    await run('aws', ['codepipeline', 'create-pipeline', '--cli-input-json', `file://${file}`], {
+      env,
+    })
+    const lines = out.split('\n')
+    const push = lines[lines.findIndex((l) => l.startsWith('4. ')) + 3]!.trim()
+    expect(push).toMatch(/^curl -s -X POST \S+\/_sandbox\/repositories\/demo-team\/hello\/commits /)
+    const pushed = JSON.parse(await runPrinted(push)) as { sha: string }
+    type X = {
+      pipelineExecutionId: string
+      trigger: { triggerType: string }
+      sourceRevisions: { revisionId: string }[]
+    }
+    const execution = await waitFor(
+      'the execution the push started',
+      async () => {
+        const r = JSON.parse(
+          (
+            await run(
+              'aws',
+              ['codepipeline', 'list-pipeline-executions', '--pipeline-name', 'hello'],
+              { env },
+            )
+          ).stdout,
+        ) as { pipelineExecutionSummaries: X[] }
+        return r.pipelineExecutionSummaries.find((x) => x.trigger.triggerType === 'Webhook')
+      },
+      60_000,
+    )
+    expect(execution.sourceRevisions[0]!.revisionId).toBe(pushed.sha)
+  })
+})
