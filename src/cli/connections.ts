@@ -113,7 +113,9 @@ export async function connections(args: string[]): Promise<number> {
   const input: Record<string, unknown> = {
     ConnectionArn: arn,
     ...own,
-    [cli.tokenMember]: readSecret(values['token-file'], values['token-env'], 'token'),
+    ...(cli.needsToken?.(values as Record<string, string | boolean | undefined>) === false
+      ? {}
+      : { [cli.tokenMember]: readSecret(values['token-file'], values['token-env'], 'token') }),
   }
   const r = await callJunction<{
     Connection: { ConnectionName: string; ConnectionStatus: string }

@@ -58,7 +58,10 @@ export interface ConfigTools {
  * the caller handed over, checked and narrowed, and the provider account it is for.
  */
 export interface CompletionRequest {
-  /** The provider account the credential must reach (Bitbucket: a workspace slug). */
+  /**
+   * The provider account the credential must reach (Bitbucket: a workspace slug); '' when the
+   * credential names its own (a GitHub App installation: its account).
+   */
   target: string
   credentials: ProviderCredentials
   /** Stored as the installation's `credentialKind` (shown as `CredentialType`). */
@@ -88,6 +91,8 @@ export interface CompletionCli {
   ): Record<string, unknown>
   /** The member that carries the token the CLI reads (`--token-file`, `--token-env`, stdin). */
   tokenMember: string
+  /** False when the flags complete without a token (a GitHub App installation id); default true. */
+  needsToken?(values: Record<string, string | boolean | undefined>): boolean
   /** One line about the installation `CompleteConnection` answered (what it reaches). */
   summary(installation: Record<string, unknown>): string
 }

@@ -351,6 +351,11 @@ export interface GitProvider {
    * browser brings back). @throws ProviderNotFound; ProviderAuthFailed when suspended.
    */
   verifyInstallation?(installationId: string): Promise<InstallationTarget>
+  /**
+   * For app-level webhooks (the descriptor's `webhooks: 'app'`): the secret the app's deliveries
+   * are signed with, when the app is configured (never logged or answered).
+   */
+  appWebhookSecret?(): string | undefined
   /** Open pull requests (newest first). @throws ProviderNotFound */
   listPullRequests?(
     c: ProviderCredentials,

@@ -7,12 +7,14 @@
  */
 import { bitbucket } from './bitbucket/index.js'
 import type { ProviderDescriptor, ProviderSettings } from './descriptor.js'
-import type { GitProvider } from './provider.js'
+import { enterpriseEndpoints, github } from './github/index.js'
+import { GitHubProvider } from './github/github-provider.js'
+import type { GitProvider, OAuthApp } from './provider.js'
 
 export type { ProviderSettings } from './descriptor.js'
 
 /** Every provider with an adapter, in the order the console lists them. */
-export const PROVIDERS: readonly ProviderDescriptor[] = [bitbucket]
+export const PROVIDERS: readonly ProviderDescriptor[] = [bitbucket, github]
 
 /** Provider types with an adapter (the console lists the others as not yet available). */
 export const SUPPORTED_PROVIDERS = PROVIDERS.map((p) => p.type)
@@ -27,11 +29,61 @@ export function descriptorByPath(path: string): ProviderDescriptor | undefined {
   return PROVIDERS.find((p) => p.path === path)
 }
 
+/** Provider types whose connections need a host (a self-managed server), and their adapter. */
+const HOSTED: Record<string, (endpoint: string, s: HostSettings) => GitProvider> = {
+  GitHubEnterpriseServer: (endpoint, s) =>
+    new GitHubProvider({
+      type: 'GitHubEnterpriseServer',
+      endpoints: enterpriseEndpoints(endpoint),
+      app: s.app,
+      ...(s.http ? { http: s.http } : {}),
+    }),
+}
+
+/** What a host's adapter gets besides the host: the application registered on that server. */
+export interface HostSettings {
+  app: () => OAuthApp | undefined
+  http?: ProviderSettings['http']
+}
+
+/** A host as the registry needs it (a `HostRecord` fits). */
+export interface HostRef {
+  arn: string
+  providerType: string
+  /** The server's URL (`https://HOST`). */
+  providerEndpoint: string
+}
+
 export class ProviderRegistry {
   readonly #providers = new Map<string, GitProvider>()
+  readonly #hosts = new Map<string, { endpoint: string; adapter: GitProvider }>()
 
-  constructor(settings: Record<string, ProviderSettings>) {
+  constructor(
+    settings: Record<string, ProviderSettings>,
+    /** The application registered on a host (the host's "Set up"), by host ARN. */
+    private readonly hostApp: (hostArn: string) => OAuthApp | undefined = () => undefined,
+  ) {
     for (const d of PROVIDERS) this.#providers.set(d.type, d.createAdapter(settings[d.type] ?? {}))
+  }
+
+  /** Whether connections of a provider type need a host (GitHub Enterprise Server). */
+  static hosted(type: string): boolean {
+    return type in HOSTED
+  }
+
+  /**
+   * The adapter of a host (`https://HOST`, `https://HOST/api/v3` for GitHub Enterprise Server),
+   * with the application registered on it; one per host, rebuilt when its endpoint changes.
+   * Undefined for a provider type that has no hosts.
+   */
+  forHost(host: HostRef): GitProvider | undefined {
+    const make = HOSTED[host.providerType]
+    if (!make) return undefined
+    const known = this.#hosts.get(host.arn)
+    if (known && known.endpoint === host.providerEndpoint) return known.adapter
+    const adapter = make(host.providerEndpoint, { app: () => this.hostApp(host.arn) })
+    this.#hosts.set(host.arn, { endpoint: host.providerEndpoint, adapter })
+    return adapter
   }
 
   /** The adapter of a provider type, or undefined when Junction has none yet. */

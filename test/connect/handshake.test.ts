@@ -186,13 +186,13 @@ for (const engine of testEngines()) {
       const gh = await f.raw.call({
         service: 'codestar-connections',
         operation: 'CreateConnection',
-        body: { ProviderType: 'GitHub', ConnectionName: 'gh-one' },
+        body: { ProviderType: 'GitLab', ConnectionName: 'gl-one' },
       })
       expectAwsError(
         await ext(f, 'StartOAuthHandshake', { ConnectionArn: String(gh.json['ConnectionArn']) }),
         'UnsupportedProviderTypeException',
         400,
-        /cannot complete GitHub connections yet/,
+        /cannot complete GitLab connections yet/,
       )
       expectAwsError(
         await ext(f, 'StartOAuthHandshake', {}),

@@ -107,8 +107,11 @@ export class GitHubProvider implements GitProvider {
     return installations.userInstallations(this.#gh, c)
   }
 
+  /** '' for an installation: its own account (CompleteConnection with InstallationId alone). */
   async verifyTarget(c: ProviderCredentials, target: string): Promise<InstallationTarget> {
     if (c.kind === 'access-token') return installations.tokenTarget(this.#gh, c, target)
+    if (c.kind === 'github-installation' && target === '')
+      return this.verifyInstallation(c.installationId ?? '')
     const found = (await this.listInstallationTargets(c)).find(
       (t) => t.slug.toLowerCase() === target.toLowerCase(),
     )
@@ -195,6 +198,11 @@ export class GitHubProvider implements GitProvider {
   /** Nothing was registered per repository: nothing to remove. */
   deleteWebhook(): Promise<void> {
     return Promise.resolve()
+  }
+
+  /** The GitHub App's webhook secret (for `<public-url>/webhooks/github`). */
+  appWebhookSecret(): string | undefined {
+    return this.#gh.app()?.webhookSecret || undefined
   }
 
   parseWebhook(req: RawWebhook, secret: string) {

@@ -87,8 +87,8 @@ export class InstallationTokens {
   /**
    * A token of `installationId`, narrowed to `repository` (a name within the installation's
    * account) when given, and to `permissions`.
-   * @throws ProviderNotFound (no such installation, or the repository is not in it);
-   * ProviderAuthFailed (installation suspended, app key refused)
+   * @throws ProviderNotFound (the repository is not in the installation); ProviderAuthFailed
+   * (no such installation, installation suspended, app key refused)
    */
   async token(
     installationId: string,
@@ -150,8 +150,14 @@ export class InstallationTokens {
       message?: string
     }
     const why = typeof answer.message === 'string' ? `: ${answer.message.slice(0, 200)}` : ''
+    // The installation itself is gone (uninstalled, app deleted) or suspended: the connection's
+    // credential stopped working, whatever the call was (no status: the keeper marks ERROR).
     if (res.status === 404)
-      throw new ProviderNotFound(`GitHub has no installation ${installationId} of this app`, 404)
+      throw new ProviderAuthFailed(
+        `GitHub has no installation ${installationId} of this app (uninstalled or the app deleted)`,
+      )
+    if (res.status === 403 && /suspend/i.test(why))
+      throw new ProviderAuthFailed(`GitHub installation ${installationId} is suspended${why}`)
     if (res.status === 422)
       throw new ProviderNotFound(
         `GitHub refused a token for ${repository ?? 'the installation'}${why}`,
