@@ -79,6 +79,7 @@ interface CompiledStatement {
 const compiledStatements = new WeakMap<Statement, CompiledStatement>()
 
 function anyOf(patterns: string[], ignoreCase: boolean): (v: string) => boolean {
+  // Stryker disable next-line ConditionalExpression,StringLiteral: a fast path only; wildcardRegExp('*') (dotAll) matches every value too
   if (patterns.includes('*')) return () => true
   const res = patterns.map((p) => wildcardRegExp(p, ignoreCase))
   return (v) => res.some((re) => re.test(v))
@@ -182,6 +183,7 @@ export function evaluate(
   let allowed = false
   for (const p of policies)
     for (const st of p.document.statements) {
+      // Stryker disable next-line ConditionalExpression: skips Allows once allowed (speed only): an Allow cannot change 'allowed', and every Deny is still checked
       if (st.effect === 'Allow' && allowed) continue
       const c = compileStatement(st)
       if (!c.action(q.action)) continue
