@@ -247,6 +247,8 @@ export async function startJunction(
           endpoint: config.providers[p.type]?.endpoints.webUrl ?? '',
         })),
     })
+    // /ready answers 503 from the moment a graceful stop begins.
+    let shuttingDown = false
     const http = createHttpServer({
       ...apiDeps,
       pipelines: pipelineApi,
@@ -274,6 +276,13 @@ export async function startJunction(
       metrics,
       metricsOnMainPort: metrics !== undefined && config.metrics?.port === undefined,
       health: () => ({ version: VERSION, store: store.engine, region: config.region }),
+      ready: {
+        readStore: () => store.accessKeys.get(root.accessKeyId),
+        worker: config.pipelines.worker,
+        engineRunning: () => engine.running,
+        leaseMs: config.pipelines.leaseMs,
+        closing: () => shuttingDown,
+      },
     })
     // A moved clock is the server's time in its answers too (clients correct their skew by it).
     if (opts.clock)
@@ -363,6 +372,7 @@ export async function startJunction(
       flushLogs,
       close: () =>
         (closing ??= (async () => {
+          shuttingDown = true
           clearInterval(sweeper)
           clearInterval(recheck)
           clearInterval(appReload)

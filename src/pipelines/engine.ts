@@ -213,6 +213,11 @@ export class PipelineEngine {
     await Promise.allSettled([...this.#running.values()].map((r) => r.done))
   }
 
+  /** Whether the engine takes work: run() was called and stop() was not (readiness). */
+  get running(): boolean {
+    return !this.#stopped
+  }
+
   /** Looks for work now (after a delivery, a start or a stop request on this node). */
   wake(): void {
     if (this.#stopped) return

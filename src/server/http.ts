@@ -30,6 +30,7 @@ import {
 } from './query.js'
 import { isExtensionTarget, runExtensionChain, type ExtensionDeps } from './extension.js'
 import { handleWeb, type WebDeps } from './web.js'
+import { handleReady, type ReadinessDeps } from './health.js'
 import { targetFromQuery } from '../protocol/sigv4/signed-headers.js'
 import {
   isPipelineTarget,
@@ -43,6 +44,8 @@ import { writeQueryError, writeQueryResult, type QueryService } from '../protoco
 export interface HttpDeps extends QueryDeps {
   maxBodyBytes: number
   health: () => Record<string, unknown>
+  /** Readiness checks for `GET /ready` (server/health.ts); without them /ready is not routed. */
+  ready?: ReadinessDeps
   /** Junction's own operations (completion, connection use). */
   extension?: ExtensionDeps
   /** The handshake pages and archive links. */
@@ -105,6 +108,11 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
           'x-amzn-RequestId': requestId,
         })
         res.end(req.method === 'HEAD' ? undefined : body)
+        return
+      }
+      if (path === '/ready' && deps.ready && (req.method === 'GET' || req.method === 'HEAD')) {
+        await handleReady(req, res, deps.ready)
+        status = res.statusCode
         return
       }
       if (path !== '/' || req.method === 'GET' || req.method === 'HEAD') {

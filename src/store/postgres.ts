@@ -88,7 +88,16 @@ async function open(url: string): Promise<SqlStore> {
     },
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   })
-  pool.on('connect', refuseNul)
+  // A connection that fails (the server restarted, the database was dropped, a terminated backend)
+  // must not end the process: idle, the pool drops it and the next query connects anew; checked
+  // out (between the statements of a transaction), the next statement fails and the connection is
+  // discarded when released. Without these listeners the 'error' events would be uncaught.
+  // /ready reports a store that does not answer.
+  pool.on('connect', (client) => {
+    refuseNul(client)
+    client.on('error', () => undefined)
+  })
+  pool.on('error', () => undefined)
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) })
   try {
     if (schema) await createSchema(db, schema)
