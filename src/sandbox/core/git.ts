@@ -5,7 +5,7 @@
  * provider payloads from what these return.
  */
 import { execFile, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -88,18 +88,27 @@ export async function commitFiles(
   if (date) env['GIT_AUTHOR_DATE'] = env['GIT_COMMITTER_DATE'] = date.toISOString()
   try {
     if (parent) await git(repo, ['read-tree', parent], { env })
-    for (const [path, content] of Object.entries(files)) {
-      if (content === null) {
-        // Mode 0 removes the entry (no work tree needed, unlike --force-remove).
-        await git(repo, ['update-index', '--index-info'], {
-          env,
-          input: `0 ${'0'.repeat(40)}\t${path}\n`,
-        })
-        continue
-      }
-      const blob = (await git(repo, ['hash-object', '-w', '--stdin'], { input: content })).trim()
-      await git(repo, ['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`], { env })
-    }
+    // Two processes whatever the number of files: the blobs written from files in one
+    // hash-object, then every index entry (mode 0 removes one) in one update-index.
+    const entries = Object.entries(files)
+    const written = entries.filter(([, content]) => content !== null)
+    written.forEach(([, content], i) => writeFileSync(join(dir, `blob-${i}`), content!))
+    const blobs = written.length
+      ? (
+          await git(repo, ['hash-object', '-w', '--stdin-paths'], {
+            input: written.map((_, i) => join(dir, `blob-${i}`)).join('\n') + '\n',
+          })
+        )
+          .trim()
+          .split('\n')
+      : []
+    let k = 0
+    const info = entries
+      .map(([path, content]) =>
+        content === null ? `0 ${'0'.repeat(40)}\t${path}\n` : `100644 ${blobs[k++]}\t${path}\n`,
+      )
+      .join('')
+    if (info) await git(repo, ['update-index', '--add', '--index-info'], { env, input: info })
     const tree = (await git(repo, ['write-tree'], { env })).trim()
     const args = ['commit-tree', tree, '-m', message]
     if (parent) args.push('-p', parent)
