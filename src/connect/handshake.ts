@@ -180,6 +180,8 @@ export class HandshakeFlow {
     connectionName: string
     /** Where the console wants the browser back (from the signed state). */
     returnTo?: string
+    /** Set when the callback completed the connection (an app installation it named). */
+    completed?: { connection: ConnectionRecord; installation: InstallationRecord }
   }> {
     const signed = this.d.signer.open<{ h: string; c: string; r?: string }>('handshake', state)
     if (!signed)
@@ -207,6 +209,15 @@ export class HandshakeFlow {
     // after this deletes the handshake, so the advance below fails).
     const caller = await this.#handshakeCaller(h)
     const provider = this.c.provider(providerType)
+    const app = this.d.providers.descriptor(providerType)?.handshake === 'app-installation'
+    if (app && callback['setup_action'] === 'request')
+      throw new InvalidInputException(
+        `The installation waits for the approval of an owner of the ${this.#noun(providerType)}; once it is approved, start the handshake again and pick it`,
+      )
+    if (app && !code)
+      throw new InvalidInputException(
+        `${providerType} sent no user authorization code with the installation, so Junction cannot check that you may use it: the app must have "Request user authorization (OAuth) during installation" turned on (docs/github.md)`,
+      )
     let user: ProviderCredentials
     try {
       user = await provider.exchangeCode(code, callback)
@@ -224,11 +235,33 @@ export class HandshakeFlow {
       throw new InvalidInputException('This handshake was already used or has expired; start again')
     await this.c.check(caller, 'ListInstallationTargets', '*')
     const conn = await this.c.connection(caller, h.connectionArn)
+    const back = signed.r ? { returnTo: signed.r } : {}
+    // An app installation names what was installed: complete with it at once (verified below
+    // with the app's key and the user's own installations, never trusted as sent).
+    const installed = app ? callback['installation_id'] : undefined
+    if (installed !== undefined) {
+      const targets = await this.#targets(provider, user)
+      const target = targets.find((t) => t.id === installed)
+      if (!target)
+        throw new AccessDeniedException(
+          `Installation ${installed.slice(0, 20)} is not one your ${providerType} account can reach; nothing was changed`,
+        )
+      const completed = await this.#complete(advanced, caller, conn, provider, user, targets, {
+        target: target.slug,
+      })
+      return {
+        handshake: advanced,
+        choice: { targets: [], installations: [] },
+        connectionName: conn.name,
+        completed,
+        ...back,
+      }
+    }
     return {
       handshake: advanced,
       choice: await this.#choice(caller, provider, user),
       connectionName: conn.name,
-      ...(signed.r ? { returnTo: signed.r } : {}),
+      ...back,
     }
   }
 
@@ -313,12 +346,56 @@ export class HandshakeFlow {
     const conn = await this.c.connection(caller, h.connectionArn)
     const provider = this.c.provider(h.providerType)
     const user = this.d.keeper.unseal(h.userTokenCiphertext!)
-    let targets: InstallationTarget[]
+    return this.#complete(
+      h,
+      caller,
+      conn,
+      provider,
+      user,
+      await this.#targets(provider, user),
+      choice,
+    )
+  }
+
+  async #targets(provider: GitProvider, user: ProviderCredentials): Promise<InstallationTarget[]> {
     try {
-      targets = await provider.listInstallationTargets(user)
+      return await provider.listInstallationTargets(user)
     } catch (err) {
       throw providerErrorToAws(err, `Listing your ${this.#noun(provider.type)}s`)
     }
+  }
+
+  /**
+   * The credential a new installation keeps: the user's own (OAuth providers), or for an app
+   * installation the installation itself, checked with the app's key (exists for this app, not
+   * suspended); tokens are then minted per use and the user's token is not kept.
+   */
+  async #credential(
+    provider: GitProvider,
+    target: InstallationTarget,
+    user: ProviderCredentials,
+  ): Promise<ProviderCredentials> {
+    if (this.d.providers.descriptor(provider.type)?.handshake !== 'app-installation') return user
+    if (!provider.verifyInstallation)
+      throw new InvalidInputException(`${provider.type} cannot verify app installations`)
+    let verified: InstallationTarget
+    try {
+      verified = await provider.verifyInstallation(target.id)
+    } catch (err) {
+      throw providerErrorToAws(err, `Verifying installation ${target.id}`)
+    }
+    return { kind: 'github-installation', installationId: verified.id, accessToken: '' }
+  }
+
+  async #complete(
+    h: HandshakeRecord,
+    caller: Caller,
+    conn: ConnectionRecord,
+    provider: GitProvider,
+    user: ProviderCredentials,
+    targets: InstallationTarget[],
+    choice: { installationId?: string; target?: string },
+  ): Promise<{ connection: ConnectionRecord; installation: InstallationRecord }> {
     let inst: InstallationRecord
     let fresh = false
     if (choice.installationId) {
@@ -344,7 +421,7 @@ export class HandshakeFlow {
         conn.accountId,
         conn.providerType,
         target,
-        user,
+        await this.#credential(provider, target, user),
         caller.principal.arn,
       )
       fresh = true

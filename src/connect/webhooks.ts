@@ -1,7 +1,11 @@
 /**
  * @module connect/webhooks
  * Provider webhooks Junction registers for itself: one per repository and installation, each with
- * its own random secret (sealed at rest), delivered to `<public-url>/webhooks/<id>`. The ingress
+ * its own random secret (sealed at rest), delivered to `<public-url>/webhooks/<id>`. Providers
+ * whose app has one webhook for every installation (descriptor `webhooks: 'app'`, GitHub Apps)
+ * register nothing: the same record is kept for the repository (no provider call, the secret is
+ * the app's), and deliveries to `<public-url>/webhooks/<provider path>` are routed by the
+ * installation they name to each account's record (`receiveApp`). The ingress
  * verifies every delivery with that secret, answers fast, and records each delivery once in a
  * durable log, keyed by its delivery id and by the SHA-256 of the signed body (a provider's
  * retry, or a replay of a signed body under a fresh unsigned id, is acknowledged with 200 and not
@@ -10,8 +14,9 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import { WebhookRejected } from '../providers/errors.js'
-import type { ProviderEvent, RawWebhook } from '../providers/provider.js'
-import type { Store, WebhookRecord } from '../store/store.js'
+import type { InstallationChange, ProviderEvent, RawWebhook } from '../providers/provider.js'
+import { descriptorOf } from '../providers/registry.js'
+import type { DeliveryRecord, InstallationRecord, Store, WebhookRecord } from '../store/store.js'
 import type { CredentialKeeper } from './credentials.js'
 
 export type IngressResult =
@@ -56,6 +61,8 @@ export class WebhookManager {
       repository,
     )
     if (existing) return existing
+    if (descriptorOf(inst.providerType)?.webhooks === 'app')
+      return this.#appRecord(accountId, inst, repository)
     const id = randomBytes(16).toString('hex')
     const secret = randomBytes(32).toString('base64url')
     const provider = this.keeper.provider(inst.providerType)
@@ -94,12 +101,51 @@ export class WebhookManager {
     return record
   }
 
+  /**
+   * The record of a repository reached through an app's installation: nothing is registered at
+   * the provider (the app's one webhook already sends its events), the repository is kept in
+   * lower case (deliveries name it as the provider spells it). Only an app installation gets the
+   * app's deliveries: another credential (a personal access token) is refused here, so the
+   * pipelines engine polls its repositories.
+   */
+  async #appRecord(
+    accountId: string,
+    inst: InstallationRecord,
+    repository: string,
+  ): Promise<WebhookRecord> {
+    const key = repository.toLowerCase()
+    const existing = await this.store.webhooks.find(accountId, inst.providerType, inst.id, key)
+    if (existing) return existing
+    if (this.keeper.unseal(inst.credentialCiphertext).kind !== 'github-installation')
+      throw new Error(
+        `${repository} is reached with a ${inst.credentialKind} credential, which gets no app webhook deliveries`,
+      )
+    const record: WebhookRecord = {
+      id: randomBytes(16).toString('hex'),
+      accountId,
+      providerType: inst.providerType,
+      installationId: inst.id,
+      repository: key,
+      providerHookId: 'app',
+      // Never used (the app's secret verifies its deliveries); the column wants a sealed value.
+      secretCiphertext: this.keeper.seal({ kind: 'access-token', accessToken: '' }),
+      createdAt: this.now(),
+    }
+    if (!(await this.store.webhooks.create(record)))
+      return (await this.store.webhooks.find(accountId, inst.providerType, inst.id, key)) ?? record
+    this.logger.info(
+      { webhook: record.id, repository, installation: inst.id },
+      'repository routed from the app webhook',
+    )
+    return record
+  }
+
   /** Removes the webhook at the provider (already gone is fine) and from the store. */
   async remove(id: string): Promise<void> {
     const w = await this.store.webhooks.get(id)
     if (!w) return
     const inst = await this.store.installations.get(w.accountId, w.installationId)
-    if (inst) {
+    if (inst && w.providerHookId !== 'app') {
       const provider = this.keeper.provider(inst.providerType)
       await this.keeper.use(inst, (c) =>
         provider.deleteWebhook(c, w.repository, { id: w.providerHookId }),
@@ -112,7 +158,8 @@ export class WebhookManager {
   async receive(id: string, req: RawWebhook): Promise<IngressResult> {
     const w = /^[0-9a-f]{32}$/.test(id) ? await this.store.webhooks.get(id) : undefined
     if (!w) this.onOutcome?.(undefined, 'rejected')
-    if (!w) return { status: 404, outcome: 'rejected', reason: 'No such webhook' }
+    if (!w || w.providerHookId === 'app')
+      return { status: 404, outcome: 'rejected', reason: 'No such webhook' }
     const secret = this.keeper.unseal(w.secretCiphertext).accessToken
     let event
     try {
@@ -132,11 +179,20 @@ export class WebhookManager {
     if (elsewhere) this.onOutcome?.(w.providerType, 'rejected')
     if (event.repository.fullName.toLowerCase() !== w.repository.toLowerCase())
       return { status: 400, outcome: 'rejected', reason: 'The delivery is for another repository' }
-    // Deduplicated on what the signature covers: the raw body. The delivery id (Bitbucket's
-    // X-Request-UUID) is not signed, so a captured delivery resent with a fresh id is the same
-    // body and is acknowledged without starting anything again.
+    const outcome = await this.#record(w, event, req)
+    if (outcome.status === 202) this.onRecorded?.()
+    return outcome
+  }
+
+  /**
+   * Records a verified delivery for one webhook record, deduplicated on what the signature covers:
+   * the raw body. The delivery id (Bitbucket's X-Request-UUID, GitHub's X-GitHub-Delivery) is not
+   * signed, so a captured delivery resent with a fresh id is the same body and is acknowledged
+   * without starting anything again.
+   */
+  async #record(w: WebhookRecord, event: ProviderEvent, req: RawWebhook): Promise<IngressResult> {
     const bodyDigest = createHash('sha256').update(req.body).digest('hex')
-    const outcome = await this.store.webhooks.recordDelivery({
+    const d: Omit<DeliveryRecord, 'seq'> = {
       webhookId: w.id,
       deliveryId: event.deliveryId,
       eventKind: event.kind,
@@ -147,12 +203,13 @@ export class WebhookManager {
       repository: w.repository,
       triggerSource: 'Webhook',
       bodyDigest,
-    })
+    }
+    const outcome = await this.store.webhooks.recordDelivery(d)
     if (outcome !== 'recorded') this.onOutcome?.(w.providerType, 'duplicate')
     if (outcome === 'duplicate') return { status: 200, outcome: 'duplicate' }
     if (outcome === 'replay') {
       this.logger.warn(
-        { webhook: id, delivery: event.deliveryId, bodyDigest },
+        { webhook: w.id, delivery: event.deliveryId, bodyDigest },
         'webhook delivery replayed: this signed body was recorded before under another delivery id',
       )
       return {
@@ -161,8 +218,139 @@ export class WebhookManager {
         reason: 'This body was delivered before under another delivery id',
       }
     }
-    this.onRecorded?.()
     this.onOutcome?.(w.providerType, 'recorded')
     return { status: 202, outcome: 'recorded', event }
+  }
+
+  /**
+   * A delivery to a provider's app-level webhook (`/webhooks/github`): verified with the app's
+   * webhook secret (constant time, in the adapter), then routed by the installation it names to
+   * every account that completed connections with that installation, and recorded once per
+   * account for the repository a pipeline watches there (the same log and deduplication as a
+   * per-repository webhook). Installation changes move the accounts' installations and their
+   * connections to ERROR or back to AVAILABLE.
+   */
+  async receiveApp(providerType: string, req: RawWebhook): Promise<IngressResult> {
+    const app = descriptorOf(providerType)?.webhooks === 'app'
+    const secret = app ? this.keeper.provider(providerType).appWebhookSecret?.() : undefined
+    if (!secret) {
+      this.onOutcome?.(providerType, 'rejected')
+      return {
+        status: 404,
+        outcome: 'rejected',
+        reason: `No ${providerType} app webhook secret is configured on this Junction server`,
+      }
+    }
+    let event
+    try {
+      event = this.keeper.provider(providerType).parseWebhook(req, secret)
+    } catch (err) {
+      if (err instanceof WebhookRejected) {
+        this.logger.warn(
+          { provider: providerType, reason: err.message },
+          'app webhook delivery rejected',
+        )
+        const signature = /signature/i.test(err.message)
+        this.onOutcome?.(providerType, 'rejected')
+        return { status: signature ? 401 : 400, outcome: 'rejected', reason: err.message }
+      }
+      throw err
+    }
+    if (event.kind === 'ignored') {
+      this.onOutcome?.(providerType, 'ignored')
+      if (event.installation) await this.#installationChanged(providerType, event.installation)
+      return { status: 200, outcome: 'ignored', reason: event.reason }
+    }
+    if (!event.installationId) {
+      this.onOutcome?.(providerType, 'rejected')
+      return { status: 400, outcome: 'rejected', reason: 'The delivery names no installation' }
+    }
+    const repository = event.repository.fullName.toLowerCase()
+    let recorded = false
+    let last: IngressResult | undefined
+    for (const inst of await this.store.installations.withId(providerType, event.installationId)) {
+      const w = await this.store.webhooks.find(inst.accountId, providerType, inst.id, repository)
+      if (!w) continue
+      last = await this.#record(w, event, req)
+      if (last.status === 202) recorded = true
+    }
+    if (recorded) {
+      this.onRecorded?.()
+      return { status: 202, outcome: 'recorded', event }
+    }
+    if (!last) this.onOutcome?.(providerType, 'ignored')
+    return (
+      last ?? {
+        status: 200,
+        outcome: 'ignored',
+        reason: 'No pipeline watches this repository through this installation',
+      }
+    )
+  }
+
+  /**
+   * `installation` and `installation_repositories` events: the installation deleted or
+   * suspended moves every account's installation with that id (and its connections) to ERROR
+   * with the reason; unsuspended, (re)created or new permissions accepted brings it back to
+   * AVAILABLE; repositories removed from it stop being routed (their pipelines' sources then fail
+   * on use with GitHub's refusal, and the repositories are polled no more through it).
+   */
+  async #installationChanged(providerType: string, change: InstallationChange): Promise<void> {
+    if (!change.installationId) return
+    const insts = await this.store.installations.withId(providerType, change.installationId)
+    const on = (i: InstallationRecord) =>
+      `${i.target}${change.account && change.account !== i.target ? ` (now ${change.account})` : ''}`
+    for (const inst of insts) {
+      let reason: string | undefined
+      if (change.action === 'deleted')
+        reason = `The ${providerType} App was uninstalled from ${on(inst)} (installation ${inst.id}): install it again and complete the connection with the new installation`
+      else if (change.action === 'suspend')
+        reason = `The ${providerType} App installation on ${on(inst)} (installation ${inst.id}) is suspended: an owner of ${inst.target} can unsuspend it`
+      if (reason !== undefined) {
+        const changed = await this.store.installations.setStatus(
+          inst.accountId,
+          inst.id,
+          'ERROR',
+          reason,
+          this.now(),
+        )
+        this.logger.warn(
+          { installation: inst.id, action: change.action, connections: changed.length },
+          'app installation lost',
+        )
+        continue
+      }
+      if (
+        ['unsuspend', 'created', 'new_permissions_accepted'].includes(change.action) &&
+        inst.status === 'ERROR'
+      ) {
+        const changed = await this.store.installations.setStatus(
+          inst.accountId,
+          inst.id,
+          'AVAILABLE',
+          null,
+          this.now(),
+        )
+        this.logger.info(
+          { installation: inst.id, action: change.action, connections: changed.length },
+          'app installation working again',
+        )
+        continue
+      }
+      for (const name of change.repositoriesRemoved ?? []) {
+        const w = await this.store.webhooks.find(
+          inst.accountId,
+          providerType,
+          inst.id,
+          name.toLowerCase(),
+        )
+        if (!w) continue
+        await this.store.webhooks.delete(w.id)
+        this.logger.warn(
+          { installation: inst.id, repository: name },
+          'repository removed from the app installation: its pipelines can no longer read it through this connection',
+        )
+      }
+    }
   }
 }

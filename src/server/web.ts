@@ -5,8 +5,13 @@
  *   open it is bound to the handshake (an HttpOnly cookie per handshake) and sent on to the
  *   provider's consent; any other browser is refused;
  * - `GET /oauth/<provider>/callback?code&state` — the provider's redirect back, only in the bound
- *   browser: exchanges the code and shows the choice of installation (a real HTML form);
+ *   browser: exchanges the code and shows the choice of installation (a real HTML form); for an
+ *   app installation (GitHub: the app's setup URL, with `installation_id`) the installation is
+ *   verified and the connection completed at once;
  * - `POST /oauth/<provider>/install` — the choice (CSRF-checked against the cookie) → AVAILABLE;
+ * - `POST /webhooks/<id>` — a delivery to a webhook Junction registered on a repository;
+ *   `POST /webhooks/<provider path>` (`/webhooks/github`) — the app-level webhook of a provider
+ *   whose app gets every installation's events (connect/webhooks.ts `receiveApp`);
  * - `GET /connections/archive/<signed token>` — streams a zip through the connection;
  * - `GET /pipelines/logs/<signed token>` — an action's captured output, as plain text.
  * Plain server-rendered HTML, no scripts, nothing from outside.
@@ -37,8 +42,10 @@ export interface WebDeps {
 
 /** One cookie per handshake, so handshakes in flight side by side in one browser do not clash. */
 const COOKIE = 'junction_handshake_'
-/** The largest delivery any provider sends (each adapter checks its own limit after). */
-const MAX_WEBHOOK_BYTES = Math.max(...PROVIDERS.map((p) => p.maxWebhookBytes))
+/** The largest delivery a per-repository webhook takes (each adapter checks its own limit after). */
+const MAX_WEBHOOK_BYTES = Math.max(
+  ...PROVIDERS.filter((p) => p.webhooks === 'per-repository').map((p) => p.maxWebhookBytes),
+)
 const HANDSHAKE_ID = /^[A-Za-z0-9_-]{1,64}$/
 
 /** The console's page shell (no navigation: the handshake pages act for the starter's key). */
@@ -141,6 +148,45 @@ function errorPage(res: ServerResponse, err: unknown): void {
   )
 }
 
+/**
+ * The end of a handshake: back into the console (only to one of its own pages, in canonical
+ * form: a CR/LF here answered 500 after the connection was completed; never an open redirect),
+ * or a page saying what the connection reaches. The handshake's cookie is cleared.
+ */
+function connected(
+  res: ServerResponse,
+  r: {
+    connection: { name: string; status: string; arn: string }
+    installation: { targetName: string; id: string }
+  },
+  noun: string,
+  handshakeId: string,
+  asked: string | undefined,
+): void {
+  const next = asked ? safeNext(asked) : ''
+  const clear = `${COOKIE}${handshakeId}=; Path=/oauth/; HttpOnly; SameSite=Lax; Max-Age=0`
+  if (next) {
+    res.writeHead(303, {
+      Location: `${next}${next.includes('?') ? '&' : '?'}done=connected`,
+      'Set-Cookie': clear,
+      'Content-Length': 0,
+    })
+    res.end()
+    return
+  }
+  send(
+    res,
+    200,
+    page(
+      'Connected',
+      `<h1>Connected</h1><p>Connection <code>${esc(r.connection.name)}</code> is <strong>${esc(r.connection.status)}</strong>.</p>
+<p>It reaches repositories of ${esc(noun)} <strong>${esc(r.installation.targetName)}</strong> (installation <code>${esc(r.installation.id)}</code>).</p>
+<p class="muted"><code>${esc(r.connection.arn)}</code></p>`,
+    ),
+    { 'Set-Cookie': clear },
+  )
+}
+
 /** Handles the web routes; false when the path is not one of them. */
 export async function handleWeb(
   req: IncomingMessage,
@@ -223,6 +269,11 @@ export async function handleWeb(
           ),
         )
         const id = r.handshake.id
+        if (r.completed) {
+          // An app installation the callback named, verified and recorded: nothing to choose.
+          connected(res, r.completed, provider.targetNoun, id, r.returnTo)
+          return 'oauth-callback'
+        }
         send(
           res,
           200,
@@ -262,32 +313,7 @@ export async function handleWeb(
           ? { installationId: choice.slice('installation:'.length) }
           : { target: choice.startsWith('target:') ? choice.slice('target:'.length) : '' }
         const r = await deps.connect.finishHandshake(handshake, cookie, picked)
-        // Back into the console only to one of its own pages, in canonical form (a CR/LF here
-        // answered 500 after the connection was completed); anything else goes to /console.
-        const asked = form.get('next')
-        const next = asked ? safeNext(asked) : ''
-        const clear = `${COOKIE}${handshake}=; Path=/oauth/; HttpOnly; SameSite=Lax; Max-Age=0`
-        if (next) {
-          // Back into the console (only to its own pages: never an open redirect).
-          res.writeHead(303, {
-            Location: `${next}${next.includes('?') ? '&' : '?'}done=connected`,
-            'Set-Cookie': clear,
-            'Content-Length': 0,
-          })
-          res.end()
-          return 'oauth-install'
-        }
-        send(
-          res,
-          200,
-          page(
-            'Connected',
-            `<h1>Connected</h1><p>Connection <code>${esc(r.connection.name)}</code> is <strong>${esc(r.connection.status)}</strong>.</p>
-<p>It reaches repositories of ${esc(provider.targetNoun)} <strong>${esc(r.installation.targetName)}</strong> (installation <code>${esc(r.installation.id)}</code>).</p>
-<p class="muted"><code>${esc(r.connection.arn)}</code></p>`,
-          ),
-          { 'Set-Cookie': clear },
-        )
+        connected(res, r, provider.targetNoun, handshake, form.get('next') ?? undefined)
         return 'oauth-install'
       }
       res.setHeader('Allow', m[2] === 'install' ? 'POST' : 'GET')
@@ -309,17 +335,24 @@ export async function handleWeb(
       )
       return 'webhook'
     }
-    const body = await readBody(req, MAX_WEBHOOK_BYTES)
+    // `/webhooks/<path>` of a provider with one app-level webhook (GitHub Apps), else the id of
+    // a webhook Junction registered on a repository.
+    const app = PROVIDERS.find((p) => p.webhooks === 'app' && p.path === w[1])
+    const cap = app ? app.maxWebhookBytes : MAX_WEBHOOK_BYTES
+    const body = await readBody(req, cap)
     if (body.tooLarge) {
       sendJson(
         res,
         413,
-        { status: 'rejected', reason: `The delivery exceeds ${MAX_WEBHOOK_BYTES} bytes` },
+        { status: 'rejected', reason: `The delivery exceeds ${cap} bytes` },
         { Connection: 'close' },
       )
       return 'webhook'
     }
-    const r = await deps.webhooks.receive(w[1]!, { headers: req.headers, body: body.data })
+    const raw = { headers: req.headers, body: body.data }
+    const r = app
+      ? await deps.webhooks.receiveApp(app.type, raw)
+      : await deps.webhooks.receive(w[1]!, raw)
     sendJson(res, r.status, {
       status: r.outcome,
       ...('reason' in r && r.reason ? { reason: r.reason } : {}),
