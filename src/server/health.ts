@@ -7,9 +7,9 @@
  *   or was never migrated (Junction applies its migrations before it listens, so a node that
  *   answers at all has migrated; this read notices a database replaced or dropped under it);
  * - **work leases can be held, or are not needed**: an `--api-only` node takes no work and holds
- *   no leases; a worker's pipeline engine must be running, and the store's round trip must fit in
- *   the interval at which the engine renews its execution leases (a third of `--work-lease`), or
- *   the executions it runs would be taken over by other nodes;
+ *   no leases; a worker's pipeline engine must be running, and the store's round trip must stay
+ *   well within a lease (under a third of `--work-lease`: the engine renews every second or so,
+ *   and a renewal that lands after the lease ran out lets another node take the execution over);
  * - **it is not shutting down** (SIGTERM drains: the orchestrator stops sending traffic first).
  *
  * The answer is `200 {"status":"ready",…}` or `503 {"status":"not ready",…}` with every check's
@@ -24,7 +24,7 @@ export interface ReadinessDeps {
   worker: boolean
   /** Whether the pipeline engine is taking work. */
   engineRunning: () => boolean
-  /** How long a lease lasts; the engine renews every third of it. */
+  /** How long a lease lasts (`--work-lease`); a store round trip must stay under a third of it. */
   leaseMs: number
   /** True once a graceful stop began. */
   closing: () => boolean
@@ -76,16 +76,16 @@ export async function checkReadiness(d: ReadinessDeps): Promise<Readiness> {
     clearTimeout(timer)
   }
   let leases: Readiness['checks']['leases']
-  const renewEveryMs = Math.floor(d.leaseMs / 3)
+  const leaseMarginMs = Math.floor(d.leaseMs / 3)
   if (!d.worker) leases = { ok: true, needed: false }
   else if (!d.engineRunning())
     leases = { ok: false, needed: true, reason: 'the pipeline engine is not running' }
   else if (!store.ok) leases = { ok: false, needed: true, reason: 'the store does not answer' }
-  else if (store.ms! > renewEveryMs)
+  else if (store.ms! > leaseMarginMs)
     leases = {
       ok: false,
       needed: true,
-      reason: `a store round trip (${store.ms} ms) is longer than the lease renewal interval (${renewEveryMs} ms)`,
+      reason: `a store round trip (${store.ms} ms) is longer than a third of the work lease (${leaseMarginMs} ms)`,
     }
   else leases = { ok: true, needed: true }
   const shutdown = { ok: !d.closing() }
