@@ -18,7 +18,7 @@ const all = [
   'src/pipelines/glob.test.ts',
   'src/pipelines/match-filters.test.ts',
   'src/providers/bitbucket/*.test.ts',
-  'test/store/mutation/*.test.ts',
+  'test/store/dedupe-leases.test.ts',
 ]
 const only = process.env.MUTATION_TESTS?.split(',')
   .map((s) => s.trim())
