@@ -294,7 +294,11 @@ export class ConnectService {
   /** The HTTPS clone URL of a repository (no credential in it), checked with UseConnection GitPull. */
   async cloneUrl(caller: Caller, arn: string, repo: string, branch: string) {
     const { inst, provider } = await this.#forUse(caller, arn, 'GitPull', repo, branch)
-    return this.#c.run(inst, `Reading ${repo}`, async (c) => provider.cloneCredentials(c, repo).url)
+    return this.#c.run(inst, `Reading ${repo}`, async (c) =>
+      provider.gitCredentials
+        ? (await provider.gitCredentials(c, repo)).url
+        : provider.cloneCredentials(c, repo).url,
+    )
   }
 
   /**
@@ -311,15 +315,17 @@ export class ConnectService {
       undefined,
       'GetConnectionToken',
     )
-    const c = await this.#c.run(inst, 'Preparing clone credentials', async (cred) => {
+    const { c, git } = await this.#c.run(inst, 'Preparing clone credentials', async (cred) => {
       // Prove the token works for this repository before handing it out.
       await provider.getRepository(cred, repo)
-      return cred
+      // Providers whose tokens are minted per use (GitHub installations) mint one for it.
+      const minted = provider.gitCredentials ? await provider.gitCredentials(cred, repo) : undefined
+      return { c: cred, git: minted }
     })
-    const git = provider.cloneCredentials(c, repo)
-    return {
-      ...git,
-      expiresAt: c.expiresAt === undefined ? undefined : Math.floor(c.expiresAt / 1000),
-    }
+    const chosen: { url: string; username: string; password: string; expiresAt?: number } =
+      git ?? provider.cloneCredentials(c, repo)
+    const { expiresAt, ...creds } = chosen
+    const until = expiresAt ?? c.expiresAt
+    return { ...creds, expiresAt: until === undefined ? undefined : Math.floor(until / 1000) }
   }
 }

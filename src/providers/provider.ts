@@ -344,7 +344,7 @@ export interface GitProvider {
   gitCredentials?(
     c: ProviderCredentials,
     fullName: string,
-  ): Promise<{ url: string; username: string; password: string }>
+  ): Promise<{ url: string; username: string; password: string; expiresAt?: number }>
   /**
    * For app-installation handshakes (the descriptor's `handshake`): checks with the app's own credential that
    * the installation exists, is not suspended, and returns its account (never trust the id a

@@ -23,6 +23,8 @@ export interface GitCredentials {
   url: string
   username: string
   password: string
+  /** Epoch ms when a minted installation token stops working. */
+  expiresAt?: number
 }
 
 function cloneUrl(gh: GitHubClient, fullName: string): string {
@@ -37,7 +39,16 @@ export async function gitCredentials(
   fullName: string,
 ): Promise<GitCredentials> {
   const password = await gh.token(c, fullName, READ)
-  return { url: cloneUrl(gh, fullName), username: 'x-access-token', password }
+  const minted =
+    c.kind === 'github-installation'
+      ? gh.tokens.cached(c.installationId ?? '', splitFullName(fullName)[1], READ)
+      : undefined
+  return {
+    url: cloneUrl(gh, fullName),
+    username: 'x-access-token',
+    password,
+    ...(minted ? { expiresAt: minted.expiresAt } : {}),
+  }
 }
 
 /**
