@@ -17,7 +17,7 @@ import { checkLogin, createRepository, iso, type Gh } from './context.js'
 import { sendToApp } from './deliver.js'
 import { notifyPush } from './events.js'
 import { headBranch } from './gitdata.js'
-import { pingPayload } from './payloads-min.js'
+import { pingPayload } from './payload-input.js'
 import type { GhInstallation, GhRepo } from './state.js'
 
 const list = (body: Record<string, unknown>, k: string) =>

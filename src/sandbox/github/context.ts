@@ -46,6 +46,10 @@ export interface Gh {
   manifestCodes: Map<string, ManifestCode>
   /** The app webhook deliveries, as `GET /app/hook/deliveries` lists them (memory only). */
   hookLog: HookLogEntry[]
+  /** Keeps a background task (an event being built and sent) until it settles. */
+  track(p: Promise<unknown>): void
+  /** The tail of the queue installation events go through, in order. */
+  chain: Promise<void>
   /** Key that signs codeload links (memory only: links die with the process, as GitHub's expire). */
   codeloadKey: Buffer
 }

@@ -14,7 +14,8 @@ import {
   installationRepositoriesPayload,
   pullRequestPayload,
   pushPayload,
-} from './payloads-min.js'
+  refEventPayload,
+} from './payload-input.js'
 import type { PullHeads } from './render-git.js'
 import type { GhInstallation, GhPull, GhRepo } from './state.js'
 
@@ -45,10 +46,11 @@ export async function sendPullEvent(
   p: GhPull,
   action: string,
   sender: string,
+  sync?: { before: string; after: string },
 ): Promise<void> {
   const heads = await pullHeads(gh, r, p, true)
   for (const { installation, app } of subscribers(gh, r, 'pull_request')) {
-    const payload = await pullRequestPayload(gh, action, r, p, heads, installation, sender)
+    const payload = await pullRequestPayload(gh, action, r, p, heads, installation, sender, sync)
     sendToApp(gh, app, { event: 'pull_request', action, installation, repository: r, payload })
   }
 }
@@ -81,6 +83,16 @@ export async function notifyPush(
       )
       sendToApp(gh, app, { event: 'push', installation, repository: r, payload })
     }
+  // `create` and `delete` go to apps subscribed to them, for refs made or removed.
+  for (const ref of moved) {
+    const made = !before.has(ref)
+    if (made === !after.has(ref)) continue
+    const event = made ? 'create' : 'delete'
+    for (const { installation, app } of subscribers(gh, r, event)) {
+      const payload = await refEventPayload(gh, r, installation, ref, made, actor)
+      sendToApp(gh, app, { event, installation, repository: r, payload })
+    }
+  }
   const synced = gh.state.data.pulls.filter(
     (p) =>
       p.repoId === r.id &&
@@ -90,11 +102,28 @@ export async function notifyPush(
   )
   for (const p of synced) {
     p.updatedAt = iso(gh.now())
-    await sendPullEvent(gh, r, p, 'synchronize', actor ?? r.owner)
+    const ref = `refs/heads/${p.head}`
+    await sendPullEvent(gh, r, p, 'synchronize', actor ?? r.owner, {
+      before: before.get(ref) ?? ZERO,
+      after: after.get(ref)!,
+    })
   }
   if (synced.length > 0) gh.state.save()
 }
 
+/** Runs `task` after the installation events queued before it (tracked: tests wait for it). */
+function enqueue(gh: Gh, task: () => Promise<void>): void {
+  const p = gh.chain.then(task).catch((e: unknown) => {
+    process.stderr.write(`github sandbox: an event failed: ${(e as Error).stack ?? String(e)}\n`)
+  })
+  gh.chain = p
+  gh.track(p)
+}
+
+/**
+ * Sends `installation` (in the background, in order). The installation is copied first: an
+ * uninstall removes it right after, and the event still describes it.
+ */
 export function sendInstallationEvent(
   gh: Gh,
   i: GhInstallation,
@@ -103,8 +132,12 @@ export function sendInstallationEvent(
 ): void {
   const app = gh.state.app(i.appId)
   if (!app) return
-  const payload = installationPayload(gh, action, i, sender)
-  sendToApp(gh, app, { event: 'installation', action, installation: i, payload })
+  const copy = structuredClone(i)
+  const repos = gh.state.installationRepos(i)
+  enqueue(gh, async () => {
+    const payload = await installationPayload(gh, action, copy, sender, repos)
+    sendToApp(gh, app, { event: 'installation', action, installation: copy, payload })
+  })
 }
 
 export function sendInstallationReposEvent(
@@ -116,18 +149,26 @@ export function sendInstallationReposEvent(
 ): void {
   const app = gh.state.app(i.appId)
   if (!app) return
-  if (added.length > 0)
-    sendToApp(gh, app, {
-      event: 'installation_repositories',
-      action: 'added',
-      installation: i,
-      payload: installationRepositoriesPayload(gh, 'added', i, added, [], sender),
-    })
-  if (removed.length > 0)
-    sendToApp(gh, app, {
-      event: 'installation_repositories',
-      action: 'removed',
-      installation: i,
-      payload: installationRepositoriesPayload(gh, 'removed', i, [], removed, sender),
-    })
+  const copy = structuredClone(i)
+  for (const [action, list] of [
+    ['added', added],
+    ['removed', removed],
+  ] as const)
+    if (list.length > 0)
+      enqueue(gh, async () => {
+        const payload = await installationRepositoriesPayload(
+          gh,
+          action,
+          copy,
+          action === 'added' ? list : [],
+          action === 'removed' ? list : [],
+          sender,
+        )
+        sendToApp(gh, app, {
+          event: 'installation_repositories',
+          action,
+          installation: copy,
+          payload,
+        })
+      })
 }

@@ -82,6 +82,8 @@ export async function startGitHubSandbox(o: GitHubSandboxOptions): Promise<GitHu
     sessions: new Map(),
     manifestCodes: new Map(),
     hookLog: [],
+    track: (p) => server.track(p),
+    chain: Promise.resolve(),
     codeloadKey: randomBytes(32),
   }
   gh.deliveries = new Deliveries({ ...deliveryOptions(gh), track: (p) => server.track(p) })
