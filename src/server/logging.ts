@@ -10,6 +10,9 @@ import { pino, type DestinationStream, type Logger } from 'pino'
 
 export type LogFormat = 'json' | 'pretty'
 
+/** The mixin's "nothing to add" (never merged into, so it stays empty). */
+const NONE = Object.freeze({})
+
 /** The id of the request being served, where there is one (see http.ts). */
 export const requestScope = new AsyncLocalStorage<string>()
 
@@ -33,11 +36,15 @@ export function createLogger(o: {
   const options = {
     level: o.level,
     base: { svc: 'junction' },
-    // A line logged while a request is served carries its id (the request's own line names it).
-    mixin: () => {
+    // A line logged while a request is served carries its id. The request's own line names it
+    // already: no object is made then, nor outside a request (see mixinMergeStrategy).
+    mixin: (line: object) => {
+      if ((line as { reqId?: unknown }).reqId !== undefined) return NONE
       const reqId = requestScope.getStore()
-      return reqId === undefined ? {} : { reqId }
+      return reqId === undefined ? NONE : { reqId }
     },
+    mixinMergeStrategy: (line: object, mixed: object) =>
+      mixed === NONE ? line : Object.assign(mixed, line),
   }
   if (o.format === 'pretty') {
     const out = o.out ?? process.stdout

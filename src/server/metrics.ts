@@ -13,6 +13,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { ProviderCallObservation } from '../providers/http-client.js'
+import { COMMANDS_PROVIDER, SOURCE_PROVIDER } from '../pipelines/definition.js'
 
 /** The most values one observer keeps apart before folding new ones into `other`. */
 export const MAX_SERIES = 500
@@ -34,6 +35,9 @@ const AUTH_REASONS: Record<string, string> = {
   ThrottlingException: 'throttled',
 }
 
+/** Action providers Junction runs (pipelines/definition.ts); any other is `other`. */
+const RUNNABLE_ACTIONS = new Set([SOURCE_PROVIDER, COMMANDS_PROVIDER])
+
 /** The queue of recorded provider events not yet processed: how many, and the oldest's arrival. */
 export type Backlog = () => Promise<{ depth: number; oldestReceivedAt: number | null }>
 
@@ -46,14 +50,95 @@ export interface MetricsOptions {
   processMetrics?: boolean
 }
 
-type HistogramChild = { observe(value: number): void }
+/** One labelled series of {@link RequestHistogram}: bucket counts (not cumulative), sum, count. */
+interface Series {
+  labels: Record<string, string>
+  counts: Float64Array
+  sum: number
+  count: number
+}
+
+/**
+ * The API latency histogram, kept by hand for the hot path: a request costs two Map lookups and a
+ * short bucket scan, instead of prom-client's per-observation label validation and hashing. It is
+ * registered as a prom-client metric (`get()` gives the same values a Histogram would), so the
+ * exposition is prom-client's.
+ */
+class RequestHistogram {
+  readonly type = 'histogram'
+  readonly aggregator = 'sum'
+  readonly #byOperation = new Map<string, Map<number, Series>>()
+  #size = 0
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: readonly number[],
+  ) {}
+
+  observe(service: string, operation: string, status: number, seconds: number): void {
+    const key = `${service} ${operation}`
+    let byStatus = this.#byOperation.get(key)
+    if (byStatus === undefined) {
+      // Bounded: past MAX_SERIES operation keys, new ones count as `other`.
+      if (this.#size >= MAX_SERIES) return this.observe('other', 'other', status, seconds)
+      this.#byOperation.set(key, (byStatus = new Map()))
+      this.#size++
+    }
+    let s = byStatus.get(status)
+    if (s === undefined) {
+      s = {
+        labels: { service, operation, status: String(status) },
+        counts: new Float64Array(this.buckets.length + 1),
+        sum: 0,
+        count: 0,
+      }
+      byStatus.set(status, s)
+    }
+    let i = 0
+    while (i < this.buckets.length && seconds > this.buckets[i]!) i++
+    s.counts[i]!++
+    s.sum += seconds
+    s.count++
+  }
+
+  get() {
+    const values: { metricName: string; labels: Record<string, string | number>; value: number }[] =
+      []
+    for (const byStatus of this.#byOperation.values())
+      for (const s of byStatus.values()) {
+        let cumulative = 0
+        for (let i = 0; i <= this.buckets.length; i++) {
+          cumulative += s.counts[i]!
+          const le = i < this.buckets.length ? this.buckets[i]! : '+Inf'
+          values.push({
+            metricName: `${this.name}_bucket`,
+            labels: { le, ...s.labels },
+            value: cumulative,
+          })
+        }
+        values.push({ metricName: `${this.name}_sum`, labels: s.labels, value: s.sum })
+        values.push({ metricName: `${this.name}_count`, labels: s.labels, value: s.count })
+      }
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      values,
+      aggregator: this.aggregator,
+    }
+  }
+
+  reset(): void {
+    this.#byOperation.clear()
+    this.#size = 0
+  }
+}
 
 export class Metrics {
   readonly registry = new Registry()
   readonly contentType = this.registry.contentType
-  readonly #api: Histogram<'service' | 'operation' | 'status'>
-  /** Children by `service operation status`: one Map lookup per request, no label hashing. */
-  readonly #apiChildren = new Map<string, HistogramChild>()
+  readonly #api: RequestHistogram
   readonly #apiErrors: Counter<'service' | 'operation' | 'code'>
   readonly #authFailures: Counter<'reason'>
   readonly #webhooks: Counter<'provider' | 'outcome'>
@@ -67,13 +152,12 @@ export class Metrics {
   constructor(o: MetricsOptions = {}) {
     const registers = [this.registry]
     if (o.processMetrics !== false) collectDefaultMetrics({ register: this.registry })
-    this.#api = new Histogram({
-      name: 'junction_api_request_duration_seconds',
-      help: 'API, console and web requests by operation (or route) and HTTP status; _count is the number of requests',
-      labelNames: ['service', 'operation', 'status'],
-      buckets: API_BUCKETS,
-      registers,
-    })
+    this.#api = new RequestHistogram(
+      'junction_api_request_duration_seconds',
+      'API, console and web requests by operation (or route) and HTTP status; _count is the number of requests',
+      API_BUCKETS,
+    )
+    this.registry.registerMetric(this.#api as unknown as Histogram)
     this.#apiErrors = new Counter({
       name: 'junction_api_errors_total',
       help: 'Requests answered with an AWS error, by operation and error code',
@@ -159,16 +243,7 @@ export class Metrics {
   ): void {
     const s = service ?? 'none'
     const op = operation ?? 'none'
-    const key = `${s} ${op} ${status}`
-    let child = this.#apiChildren.get(key)
-    if (child === undefined) {
-      child =
-        this.#apiChildren.size < MAX_SERIES
-          ? this.#api.labels(s, op, String(status))
-          : this.#api.labels('other', 'other', String(status))
-      this.#apiChildren.set(key, child)
-    }
-    child.observe(seconds)
+    this.#api.observe(s, op, status, seconds)
     if (errorCode !== undefined) {
       this.#apiErrors.inc({
         service: this.#bounded('service', s),
@@ -189,10 +264,9 @@ export class Metrics {
   }
 
   action(provider: string, status: string, seconds: number): void {
-    this.#actions.observe(
-      { action: this.#bounded('action', provider), status: this.#bounded('status', status) },
-      seconds,
-    )
+    // The action's provider comes from a pipeline declaration: only the ones Junction runs are kept.
+    const action = RUNNABLE_ACTIONS.has(provider) ? provider : 'other'
+    this.#actions.observe({ action, status: this.#bounded('status', status) }, seconds)
   }
 
   providerCall(o: ProviderCallObservation): void {

@@ -267,6 +267,20 @@ describe('endpoint templates and bounded labels', () => {
     expect(series).toHaveLength(MAX_SERIES + 1)
     expect(total(samples, 'junction_webhook_deliveries_total', { provider: 'other' })).toBe(5)
   })
+
+  it('names only the action providers Junction runs', async () => {
+    const m = new Metrics({ processMetrics: false })
+    m.action('Commands', 'Succeeded', 2)
+    m.action('My"Custom\nAction', 'Failed', 1)
+    m.execution('Succeeded')
+    const samples = parseExposition(await m.scrape())
+    const actions = find(samples, 'junction_pipeline_action_duration_seconds_count')
+    expect(actions.map((s) => s.labels)).toEqual([
+      { action: 'Commands', status: 'Succeeded' },
+      { action: 'other', status: 'Failed' },
+    ])
+    expect(total(samples, 'junction_pipeline_executions_total', { status: 'Succeeded' })).toBe(1)
+  })
 })
 
 describe('metrics flags', () => {
