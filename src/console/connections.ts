@@ -9,6 +9,7 @@ import { AwsError } from '../errors/aws-error.js'
 import { SUPPORTED_PROVIDERS } from '../providers/registry.js'
 import { badge, copyable, esc, hidden, page, type Shell } from './html.js'
 import {
+  HOST_PROVIDERS,
   label,
   PAGE_SIZE,
   parseTags,
@@ -18,6 +19,18 @@ import {
   type ConsoleKit,
   type Session,
 } from './kit.js'
+
+/**
+ * Provider types the wizard offers: those with an adapter, and a self-managed server's type
+ * (through a host) when its cloud provider's adapter serves it (GitHub Enterprise Server: GitHub's).
+ */
+const ON_HOST_OF: Record<string, string> = {
+  GitHubEnterpriseServer: 'GitHub',
+  GitLabSelfManaged: 'GitLab',
+}
+export const canCreate = (type: string) =>
+  SUPPORTED_PROVIDERS.includes(type) ||
+  (ON_HOST_OF[type] !== undefined && SUPPORTED_PROVIDERS.includes(ON_HOST_OF[type]))
 
 export class ConnectionPages {
   constructor(private readonly k: ConsoleKit) {}
@@ -107,13 +120,43 @@ ${pages > 1 ? `<nav class="pager" aria-label="Pages">${pageNo > 1 ? `<a href="${
     )
   }
 
-  newConnection(
+  /** AVAILABLE hosts of a provider type (the wizard offers them), and whether any exist at all. */
+  async #hostsOf(req: IncomingMessage, s: Session, type: string) {
+    type H = { HostArn: string; Name: string; ProviderType: string; Status: string }
+    const all: H[] = []
+    let token: string | undefined
+    try {
+      for (let i = 0; i < 50; i++) {
+        const r = await this.k.invoke<{ Hosts: H[]; NextToken?: string }>(req, s, 'ListHosts', {
+          MaxResults: 100,
+          ...(token ? { NextToken: token } : {}),
+        })
+        all.push(...r.Hosts)
+        token = r.NextToken
+        if (!token) break
+      }
+    } catch (err) {
+      // A user who may not list hosts still creates cloud connections.
+      if (!(err instanceof AwsError)) throw err
+      return { available: [], pending: [], denied: true }
+    }
+    const ofType = all.filter((h) => h.ProviderType === type)
+    return {
+      available: ofType.filter((h) => h.Status === 'AVAILABLE'),
+      pending: ofType.filter((h) => h.Status !== 'AVAILABLE'),
+      denied: false,
+    }
+  }
+
+  async newConnection(
+    req: IncomingMessage,
     res: ServerResponse,
     s: Session,
     v: {
       provider?: string
       name?: string
       tags?: string
+      hostArn?: string
       errors?: Record<string, string>
       flash?: Shell['flash']
     },
@@ -127,9 +170,36 @@ ${pages > 1 ? `<nav class="pager" aria-label="Pages">${pageNo > 1 ? `<a href="${
       v.errors?.[k] ? ` aria-invalid="true" aria-describedby="${k}-error"` : ''
     const chosen = v.provider ?? SUPPORTED_PROVIDERS[0]
     const options = PROVIDERS.map((p) => {
-      const available = SUPPORTED_PROVIDERS.includes(p.type)
-      return `<label style="font-weight:400"><input type="radio" name="provider" value="${esc(p.type)}"${p.type === chosen && available ? ' checked' : ''}${available ? '' : ' disabled'}> ${esc(p.label)}${available ? '' : ' <span class="muted">(not available yet)</span>'}</label>`
+      const available = canCreate(p.type)
+      const onHost =
+        HOST_PROVIDERS.includes(p.type) && available
+          ? ' <span class="muted">(on a host)</span>'
+          : ''
+      return `<label style="font-weight:400"><input type="radio" name="provider" value="${esc(p.type)}"${p.type === chosen && available ? ' checked' : ''}${available ? '' : ' disabled'}> ${esc(p.label)}${onHost}${available ? '' : ' <span class="muted">(not available yet)</span>'}</label>`
     }).join('\n')
+    const hosted = PROVIDERS.filter((p) => HOST_PROVIDERS.includes(p.type) && canCreate(p.type))
+    let hostField = ''
+    for (const p of hosted) {
+      const h = await this.#hostsOf(req, s, p.type)
+      const setup = h.pending.length
+        ? h.pending
+            .map(
+              (x) =>
+                `<a href="/console/host?arn=${encodeURIComponent(x.HostArn)}#host-setup">Set up host ${esc(x.Name)}</a> <span class="muted">(${esc(x.Status)})</span>`,
+            )
+            .join(', ')
+        : `<a href="/console/hosts/new">Set up host</a> <span class="muted">(create one, then set it up)</span>`
+      const choices = h.available
+        .map(
+          (x) =>
+            `<option value="${esc(x.HostArn)}"${x.HostArn === v.hostArn ? ' selected' : ''}>${esc(x.Name)}</option>`,
+        )
+        .join('')
+      hostField += h.available.length
+        ? `<label for="hostArn">Host <span class="muted">(${esc(p.label)} only)</span></label><select id="hostArn" name="hostArn"${invalid('hostArn')}>${choices}</select>
+<p class="muted">An AVAILABLE host. Another one: ${setup}.</p>${err('hostArn')}`
+        : `<p id="no-host">${esc(p.label)} connections need an AVAILABLE host${h.denied ? ' (you may not list hosts)' : ''}: ${setup}.</p>${err('hostArn')}`
+    }
     send(
       res,
       status,
@@ -137,6 +207,7 @@ ${pages > 1 ? `<nav class="pager" aria-label="Pages">${pageNo > 1 ? `<a href="${
         this.k.shell(s, 'Create connection', 'connections', v.flash),
         `<h1>Create a connection</h1><div class="card"><form method="post" action="/console/connections/new">${hidden('csrf', s.csrf)}
 <fieldset><legend>Provider</legend>${options}${err('provider')}</fieldset>
+${hostField}
 <label for="name">Connection name</label><input type="text" id="name" name="name" value="${esc(v.name ?? '')}" maxlength="32" required${invalid('name')}>
 <p class="muted">1–32 characters, unique in the account.</p>${err('name')}
 <label for="tags">Tags <span class="muted">(optional, one <code>key=value</code> per line)</span></label><textarea id="tags" name="tags"${invalid('tags')}>${esc(v.tags ?? '')}</textarea>${err('tags')}
@@ -155,21 +226,42 @@ ${pages > 1 ? `<nav class="pager" aria-label="Pages">${pageNo > 1 ? `<a href="${
     const provider = form.get('provider') ?? ''
     const name = form.get('name') ?? ''
     const tagsText = form.get('tags') ?? ''
-    const v = { provider, name, tags: tagsText }
-    if (!SUPPORTED_PROVIDERS.includes(provider))
+    const onHost = HOST_PROVIDERS.includes(provider)
+    const hostArn = onHost ? (form.get('hostArn') ?? '') : ''
+    const v = { provider, name, tags: tagsText, ...(hostArn ? { hostArn } : {}) }
+    if (!canCreate(provider))
       return this.newConnection(
+        req,
         res,
         s,
         { ...v, errors: { provider: 'Choose a provider Junction can connect to.' } },
         400,
       )
+    if (onHost) {
+      const h = await this.#hostsOf(req, s, provider)
+      if (!h.available.some((x) => x.HostArn === hostArn))
+        return this.newConnection(
+          req,
+          res,
+          s,
+          {
+            ...v,
+            errors: {
+              hostArn: `${label(provider)} connections need an AVAILABLE host of that type: choose one, or set one up first.`,
+            },
+          },
+          400,
+        )
+    }
     const tags = parseTags(tagsText)
-    if (typeof tags === 'string') return this.newConnection(res, s, { ...v, errors: { tags } }, 400)
+    if (typeof tags === 'string')
+      return this.newConnection(req, res, s, { ...v, errors: { tags } }, 400)
     let arn: string
     try {
       arn = (
         await this.k.invoke<{ ConnectionArn: string }>(req, s, 'CreateConnection', {
-          ProviderType: provider,
+          // A host names its provider type.
+          ...(onHost ? { HostArn: hostArn } : { ProviderType: provider }),
           ConnectionName: name,
           ...(tags.length ? { Tags: tags } : {}),
         })
@@ -184,12 +276,19 @@ ${pages > 1 ? `<nav class="pager" aria-label="Pages">${pageNo > 1 ? `<a href="${
             : 'name'
       if (!field)
         return this.newConnection(
+          req,
           res,
           s,
           { ...v, flash: { kind: 'bad', text: err.message } },
           err.statusCode,
         )
-      return this.newConnection(res, s, { ...v, errors: { [field]: err.message } }, err.statusCode)
+      return this.newConnection(
+        req,
+        res,
+        s,
+        { ...v, errors: { [field]: err.message } },
+        err.statusCode,
+      )
     }
     await this.#startHandshake(req, res, s, arn, 'Created. ')
   }

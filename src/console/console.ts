@@ -181,7 +181,11 @@ export class ConsoleApp {
     },
     'GET /console/connections/new': {
       name: 'console-create',
-      run: (c) => this.#connections.newConnection(c.res, c.s, {}),
+      run: (c) =>
+        this.#connections.newConnection(c.req, c.res, c.s, {
+          provider: c.u.searchParams.get('provider') ?? undefined,
+          hostArn: c.u.searchParams.get('host') ?? undefined,
+        }),
     },
     'POST /console/connections/new': {
       name: 'console-create',

@@ -171,7 +171,11 @@ ${this.#setup(s, arn, h)}<h2>Update endpoint</h2><div class="card">${action('upd
 <label for="setup-org">Organization on the server <span class="muted">(optional)</span></label><input type="text" id="setup-org" name="organization" value="" autocomplete="off" maxlength="39">
 <div class="actions"><button type="submit" id="setup-host"${h.Status.startsWith('VPC_CONFIG_') ? ' disabled' : ''}>${a.appId ? 'Set up host again' : 'Set up host'}</button></div></form>`
       : '<p class="muted">Only the account root sets up hosts.</p>'
-    return `<h2>Set up host</h2><div class="card" id="host-setup">${app}<p>Junction registers its GitHub App on <code>${esc(h.ProviderEndpoint)}</code> from a manifest (contents, metadata and pull requests read; push and pull_request events). Once the server sends you back, the host is AVAILABLE and connections on it can complete.</p>${form}</div>`
+    const create =
+      h.Status === 'AVAILABLE'
+        ? `<p><a class="button secondary" href="/console/connections/new?provider=${encodeURIComponent(h.ProviderType)}&amp;host=${encodeURIComponent(arn)}">Create a connection on this host</a></p>`
+        : ''
+    return `<h2>Set up host</h2><div class="card" id="host-setup">${app}${create}<p>Junction registers its GitHub App on <code>${esc(h.ProviderEndpoint)}</code> from a manifest (contents, metadata and pull requests read; push and pull_request events). Once the server sends you back, the host is AVAILABLE and connections on it can complete.</p>${form}</div>`
   }
 
   /** Starts the manifest flow against the host's server (root only; the flow checks it too). */
