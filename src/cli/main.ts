@@ -34,7 +34,11 @@ Commands:
               Git credential helper: clone through a connection (see junction git-credential --help)
   sandbox bitbucket
               Run the local Bitbucket stand-in (see junction sandbox bitbucket --help)
-  demo        A seeded sandbox Bitbucket and a Junction wired to it (npm run demo)
+  sandbox github
+              Run the local GitHub stand-in, --enterprise for GitHub Enterprise Server
+              (see junction sandbox github --help)
+  demo        A seeded sandbox (Bitbucket, or --provider github) and a Junction wired to it
+              (npm run demo)
   version     Print the version
   help        Show this help
 
