@@ -54,7 +54,8 @@ const pinned = (cpu: number, cmd: string, args: string[]): [string, string[]] =>
   hasTaskset ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args]
 
 async function waitForPort(port: number, path: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  // Up to a minute: a busy machine starts a server slowly.
+  for (let i = 0; i < 1200; i++) {
     try {
       await fetch(`http://127.0.0.1:${port}${path}`)
       return
