@@ -147,6 +147,15 @@ describe('executions: leases', () => {
       for (const r of rows) expect((await executions.get(A, r.id))?.leaseOwner).toBe(owner)
   })
 
+  it('never hands one execution twice to two overlapping claims of the same node', async () => {
+    for (let i = 0; i < 4; i++) await executions.create(execution(`y-${i}`))
+    const [first, second] = await Promise.all([
+      executions.claim('same', 100, 200, 10),
+      executions.claim('same', 100, 200, 10),
+    ])
+    expect([...ids(first), ...ids(second)].sort()).toEqual(['y-0', 'y-1', 'y-2', 'y-3'])
+  })
+
   it('writes changes only for the node that holds the lease', async () => {
     await executions.create(execution('e'))
     await executions.claim('n1', 100, 200, 1)
@@ -288,12 +297,17 @@ describe('webhook deliveries: dedupe and the work queue', () => {
       },
       expect.objectContaining({ deliveryId: 'q-2' }),
     ])
+    // A poll finding keeps its trigger source.
+    await webhooks.recordDelivery(delivery('poll-1', { triggerSource: 'PollForSourceChanges' }))
     // Racing nodes split the rest; the one without a source reads as a webhook of nowhere.
     const [a, b] = await Promise.all([
       events.claim('n2', 100, 300, 10),
       events.claim('n3', 100, 300, 10),
     ])
-    expect([...a, ...b].map((d) => d.deliveryId).sort()).toEqual(['q-3', 'q-4', 'q-5'])
+    expect([...a, ...b].map((d) => d.deliveryId).sort()).toEqual(['poll-1', 'q-3', 'q-4', 'q-5'])
+    expect([...a, ...b].find((d) => d.deliveryId === 'poll-1')?.triggerSource).toBe(
+      'PollForSourceChanges',
+    )
     expect([...a, ...b].find((d) => d.deliveryId === 'q-5')).toMatchObject({
       accountId: '',
       installationId: '',
@@ -313,11 +327,12 @@ describe('webhook deliveries: dedupe and the work queue', () => {
     expect(takeover.map((d) => d.deliveryId)).toEqual(['q-2'])
     expect(await events.complete(takeover[0]!.seq, 'n1', '[]', 210)).toBe(false)
     expect(await events.complete(takeover[0]!.seq, 'n4', '[]', 210)).toBe(true)
-    // After 300 the racing nodes' leases ran out: only their three are left.
+    // After 300 the racing nodes' leases ran out: only their four are left.
     expect((await events.claim('n5', 301, 500, 10)).map((d) => d.deliveryId)).toEqual([
       'q-3',
       'q-4',
       'q-5',
+      'poll-1',
     ])
   })
 })
