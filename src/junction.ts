@@ -137,6 +137,7 @@ export async function startJunction(
           ]
         }),
       ),
+      (hostArn) => apps.appForHost(hostArn),
     )
     const keeper = new CredentialKeeper(store, masterKey, providers, logger)
     const connect = new ConnectService({
