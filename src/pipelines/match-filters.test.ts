@@ -171,3 +171,39 @@ describe('V2 trigger filters', () => {
     expect(() => matcher({ push: [{ branches: { includes: ['{a,b'] } }] })).toThrow(/not closed/)
   })
 })
+
+describe('trigger filters: reasons and the changed-files request', () => {
+  it('numbers the matching pull-request filter, and asks for files a later filter needs', () => {
+    const m = matcher({
+      pullRequest: [
+        { events: ['OPEN'], branches: { includes: ['main'] }, filePaths: { includes: ['src/**'] } },
+        { events: ['CLOSED'], branches: { includes: ['main'] } },
+      ],
+    })
+    expect(m.match(pr('CLOSED', 'main'))).toEqual({
+      matched: true,
+      reason: "pull-request filter 2 matches CLOSED into 'main'",
+      needsFiles: false,
+    })
+    // The first filter passed all but its file paths and no files came: ask again with them.
+    expect(m.match(pr('OPEN', 'main')).needsFiles).toBe(true)
+    expect(m.match(pr('OPEN', 'main')).matched).toBe(false)
+    // Refused for another reason: no need for files.
+    expect(m.match(pr('OPEN', 'dev')).needsFiles).toBe(false)
+    expect(m.match(pr('UPDATED', 'main')).needsFiles).toBe(false)
+  })
+
+  it('names a refused tag as a tag, and judges a branch push by a filter with tags and branches by its branches', () => {
+    const tags = matcher({ push: [{ tags: { includes: ['v*'] } }] })
+    expect(tags.match(push('x1', undefined, 'tag')).reason).toBe(
+      "push filter 1: tag 'x1' is not included by [v*]",
+    )
+    const both = matcher({
+      push: [{ tags: { includes: ['v*'] }, branches: { includes: ['main'] } }],
+    })
+    expect(both.match(push('main')).matched).toBe(true)
+    expect(both.match(push('dev')).reason).toBe(
+      "push filter 1: branch 'dev' is not included by [main]",
+    )
+  })
+})
