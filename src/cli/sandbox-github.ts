@@ -70,6 +70,8 @@ export async function ensureJunctionApp(
       callbackUrls: [`${junctionUrl}/oauth/github/callback`],
       webhookUrl: `${junctionUrl}/webhooks/github`,
       webhookSecret: 'sandbox-webhook-secret',
+      // Junction's handshake checks the installation with the installing user's authorization.
+      requestOAuthOnInstall: true,
     })
     if (!made.ok)
       throw new CliError(`creating the sandbox app failed: ${JSON.stringify(made.json)}`)

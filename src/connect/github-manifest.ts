@@ -39,7 +39,7 @@ import type { ProviderEndpoints } from '../providers/provider.js'
 import type { HostRecord, Store } from '../store/store.js'
 import { esc, page } from '../console/html.js'
 import { send } from '../console/kit.js'
-import type { GitHubAppSecrets, ProviderApps } from './apps.js'
+import { hostIdOf, type GitHubAppSecrets, type ProviderApps } from './apps.js'
 import { fetchTrusting } from './host-fetch.js'
 import type { Signer } from './signed.js'
 
@@ -105,16 +105,25 @@ const CODE = /^[A-Za-z0-9_-]{1,256}$/
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
 
 /** The manifest Junction registers (GitHub's manifest parameters). */
-export function appManifest(publicUrl: string, name: string): Record<string, unknown> {
+export function appManifest(
+  publicUrl: string,
+  name: string,
+  /** A GitHub Enterprise Server host's ARN: its app's webhook goes to `/webhooks/github/<host-id>`. */
+  hostArn?: string,
+): Record<string, unknown> {
   const base = publicUrl.replace(/\/+$/, '')
+  const hook = hostArn ? `${base}/webhooks/github/${hostIdOf(hostArn)}` : `${base}/webhooks/github`
   return {
     name,
     url: base,
-    hook_attributes: { url: `${base}/webhooks/github`, active: true },
+    hook_attributes: { url: hook, active: true },
     redirect_url: `${base}${CREATED_PATH}`,
     callback_urls: [`${base}/oauth/github/callback`],
     setup_url: `${base}/oauth/github/callback`,
     setup_on_update: true,
+    // The handshake needs the installing user's authorization code to check that the
+    // installation is theirs (GET /user/installations): never trust installation_id alone.
+    request_oauth_on_install: true,
     public: false,
     default_permissions: { contents: 'read', metadata: 'read', pull_requests: 'read' },
     default_events: ['push', 'pull_request'],
@@ -259,7 +268,7 @@ export class GitHubManifestFlow {
       t.org ? `${t.web}/organizations/${t.org}/settings/apps/new` : `${t.web}/settings/apps/new`,
     )
     target.searchParams.set('state', state)
-    const manifest = appManifest(this.d.publicUrl(), t.name)
+    const manifest = appManifest(this.d.publicUrl(), t.name, t.host)
     const where = t.host ? `the GitHub Enterprise Server at ${t.web}` : `GitHub (${t.web})`
     send(
       res,

@@ -107,6 +107,7 @@ for (const engine of testEngines()) {
         callback_urls: [`${server.url}/oauth/github/callback`],
         setup_url: `${server.url}/oauth/github/callback`,
         setup_on_update: true,
+        request_oauth_on_install: true,
         public: false,
         default_permissions: { contents: 'read', metadata: 'read', pull_requests: 'read' },
         default_events: ['push', 'pull_request'],
