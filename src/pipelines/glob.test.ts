@@ -18,7 +18,7 @@ const cases: [string, string[], string[]][] = [
   ['foo.?', ['foo.c', 'foo.h'], ['foo.', 'foo.cc', 'foo./']],
   ['release-[0-9]', ['release-1', 'release-9'], ['release-a', 'release-10']],
   ['v[!0-9]*', ['va', 'vx1'], ['v1', 'v9.0', 'v/']],
-  ['[-a]x', ['-x', 'ax'], ['bx']],
+  ['[-a]x', ['-x', 'ax'], ['bx', '[x', '_x', '\\x']],
   ['[!-a]x', ['bx', 'zx'], ['-x', 'ax']],
   ['[*?\\]', ['*', '?', '\\'], ['a']],
   ['\\*literal', ['*literal'], ['xliteral']],
