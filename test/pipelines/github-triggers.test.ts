@@ -1,11 +1,16 @@
 /**
  * The trigger matrix for a `ProviderType GitHub` source on the sandbox GitHub, whose app webhooks
  * reach Junction's `/webhooks/github`: branch includes/excludes, tags, file paths, branch deletion,
- * and pull requests (`opened` → OPEN, `synchronize` → UPDATED, `closed` merged or not → CLOSED).
+ * and pull requests (`opened`/`reopened` → OPEN, `synchronize`/`edited` → UPDATED, `closed` merged
+ * or not → CLOSED).
  * "Nothing started" is asserted only after a positive barrier: the event's outcome is recorded
  * (or a later matching event's execution is the only one).
  */
-import { CreatePipelineCommand, type PipelineDeclaration } from '@aws-sdk/client-codepipeline'
+import {
+  CreatePipelineCommand,
+  ListActionExecutionsCommand,
+  type PipelineDeclaration,
+} from '@aws-sdk/client-codepipeline'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { testEngines } from '../helpers/engines.js'
 import {
@@ -204,7 +209,7 @@ for (const engine of testEngines()) {
       expect(done.artifactRevisions![0]!.revisionId).toBe(later)
     })
 
-    it('pull requests: opened → OPEN, synchronize → UPDATED, closed merged or not → CLOSED', async () => {
+    it('pull requests: opened, reopened → OPEN; synchronize, edited → UPDATED; closed merged or not → CLOSED', async () => {
       await pipeline('gh-pr-open', {
         pullRequest: [{ events: ['OPEN'], branches: { includes: ['main'] } }],
       })
@@ -282,6 +287,35 @@ for (const engine of testEngines()) {
       expect(started(o)).toEqual([])
       expect(outcomeFor(o, 'gh-pr-open')?.reason).toMatch(/develop/)
       expect(await counts()).toEqual([2, 1, 2])
+
+      // Reopened → OPEN; a title edit alone (edited) → UPDATED, at the unchanged head.
+      await f.sb.admin(`pulls/acme/app/${pr1.number}/reopen`, { user: 'alice' })
+      await waitFor('the reopened run', async () =>
+        (await runs('gh-pr-open')).length === 3 ? true : undefined,
+      )
+      await f.sb.admin(`pulls/acme/app/${pr1.number}/update`, {
+        user: 'alice',
+        title: 'A, renamed',
+      })
+      const edited = await waitFor('the edited run', async () => (await runs('gh-pr-updated'))[1])
+      const editedDone = await finished(f.cp, 'gh-pr-updated', edited.pipelineExecutionId!)
+      expect(editedDone.artifactRevisions![0]!.revisionId).toBe(head2)
+      const source = (
+        await f.cp.send(
+          new ListActionExecutionsCommand({
+            pipelineName: 'gh-pr-updated',
+            filter: { pipelineExecutionId: edited.pipelineExecutionId },
+          }),
+        )
+      ).actionExecutionDetails!.find((a) => a.actionName === 'Source')!
+      // The run's branch is the pull request's source branch.
+      expect(source.output!.outputVariables!['BranchName']).toBe('feature/pr-a')
+      await ghOutcomes(
+        f,
+        'edited',
+        (e) => pullOf(pr1.number, 'UPDATED')(e) && e['title'] === 'A, renamed',
+      )
+      expect(await counts()).toEqual([3, 2, 2])
     })
   })
 }
