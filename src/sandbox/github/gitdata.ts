@@ -5,6 +5,7 @@
  * refs with their object types.
  */
 import { git, resolveRef } from '../core/git.js'
+import { iso } from './context.js'
 
 export interface GitCommit {
   sha: string
@@ -21,6 +22,7 @@ export interface GitCommit {
 
 const SEP = '\x1f'
 const END = '\x1e'
+const utc = (d: string | undefined) => (d ? iso(Date.parse(d)) : '')
 const FORMAT = ['%H', '%T', '%P', '%an', '%ae', '%aI', '%cn', '%ce', '%cI', '%B'].join(SEP) + END
 
 function parse(out: string): GitCommit[] {
@@ -36,10 +38,11 @@ function parse(out: string): GitCommit[] {
         parents: f[2] ? f[2].split(' ') : [],
         authorName: f[3] ?? '',
         authorEmail: f[4] ?? '',
-        authorDate: f[5] ?? '',
+        // GitHub answers commit dates in UTC (`…Z`), whatever the committer's offset.
+        authorDate: utc(f[5]),
         committerName: f[6] ?? '',
         committerEmail: f[7] ?? '',
-        committerDate: f[8] ?? '',
+        committerDate: utc(f[8]),
         message: (f[9] ?? '').replace(/\n+$/, ''),
       }
     })
