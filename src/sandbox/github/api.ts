@@ -4,13 +4,16 @@
  * base (the root, or `/api/v3` in enterprise mode): the user and their installations, an
  * installation's repositories, repositories, branches, commits, compare, refs, archives (a 302 to
  * codeload) and pull requests, paged with `Link` headers; the app endpoints (JWT) are in
- * apps-api.ts. Injected failures apply first; every answer carries `x-ratelimit-*` headers.
+ * apps-api.ts; a personal access token's own ones are in pat.ts. Injected failures apply first;
+ * then the rate limits (rate-limit.ts), whose `x-ratelimit-*` headers every answer carries.
  */
 import { createHmac } from 'node:crypto'
 import { resolveRef } from '../core/git.js'
 import { HttpError, sendJson } from '../core/http.js'
 import type { SandboxRequest } from '../core/server.js'
 import { appsApi } from './apps-api.js'
+import { patApi } from './pat.js'
+import { countRequest, rateStatus } from './rate-limit.js'
 import {
   callerOf,
   reachable,
@@ -36,21 +39,12 @@ import type { GhRepo } from './state.js'
 
 /** The compare API lists at most this many files. */
 export const COMPARE_FILES_CAP = 300
-const LIMIT = 5000
-const used = new Map<string, number>()
 
-function rateHeaders(gh: Gh, key: string): Record<string, string> {
-  const n = (used.get(key) ?? 0) + 1
-  used.set(key, n)
-  const reset = Math.floor(gh.now() / 3600_000 + 1) * 3600
-  return {
-    'x-ratelimit-limit': String(LIMIT),
-    'x-ratelimit-remaining': String(Math.max(0, LIMIT - n)),
-    'x-ratelimit-reset': String(reset),
-    'x-ratelimit-used': String(n),
-    'x-ratelimit-resource': 'core',
-    'X-GitHub-Media-Type': 'github.v3; format=json',
-  }
+/** The primary limit's key: per installation, per user, or per caller without a token. */
+function rateKey(c: Caller | undefined, r: SandboxRequest): string {
+  if (!c) return `${r.req.socket.remoteAddress ?? 'anonymous'}`
+  if (c.kind === 'installation') return `installation ID ${c.installation.id}`
+  return `user ID ${c.username}`
 }
 
 async function repoRows(gh: Gh, repos: GhRepo[]) {
@@ -75,29 +69,42 @@ export async function api(gh: Gh, r: SandboxRequest, parts: string[]): Promise<v
   if (injected)
     return sendJson(res, injected.status, ghError('Injected failure (sandbox)'), injected.headers)
   if (await appsApi(gh, r, parts)) return
-  const [a, b, c, d] = parts
-  if (a === 'rate_limit' && !b && method === 'GET') {
-    const core = {
-      limit: LIMIT,
-      remaining: LIMIT,
-      reset: Math.floor(gh.now() / 1000) + 3600,
-      used: 0,
-      resource: 'core',
-    }
-    const search = { ...core, limit: 30, remaining: 30, resource: 'search' }
-    return sendJson(res, 200, { resources: { core, search }, rate: core })
-  }
+  const [a, b] = parts
   const caller = callerOf(gh, r.req)
+  if (a === 'rate_limit' && !b && method === 'GET')
+    return sendJson(res, 200, rateStatus(gh, rateKey(caller, r)))
+  const rate = countRequest(gh, rateKey(caller, r))
   const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
     sendJson(res, status, body, {
-      ...rateHeaders(gh, caller ? String(caller.t.expiresAt) : 'anon'),
+      ...rate,
+      'X-GitHub-Media-Type': 'github.v3; format=json',
       ...headers,
     })
+  try {
+    await tokenApi(gh, r, parts, caller, send)
+  } catch (e) {
+    // GitHub tells the rate limit on refusals too.
+    if (e instanceof HttpError) throw new HttpError(e.status, e.message, { ...rate, ...e.headers })
+    throw e
+  }
+}
+
+async function tokenApi(
+  gh: Gh,
+  r: SandboxRequest,
+  parts: string[],
+  caller: Caller | undefined,
+  send: Send,
+): Promise<void> {
+  const { method, url: u } = r
+  const [a, b, c, d] = parts
   if (method !== 'GET') throw notFound()
+  if (await patApi(gh, r, parts, caller, send)) return
   if (a === 'user') {
     const c0 = requireCaller(gh, r.req)
-    if (c0.kind !== 'user') throw apiError(403, 'Resource not accessible by integration')
+    if (c0.kind === 'installation') throw apiError(403, 'Resource not accessible by integration')
     if (!b) return send(200, privateUser(gh, c0.username))
+    if (c0.kind !== 'user') throw apiError(403, 'Resource not accessible by personal access token')
     if (b === 'installations' && !c) {
       const all = userInstallations(gh, c0.app.id, c0.username)
       const page = pageOf(gh, u, all)

@@ -4,7 +4,9 @@
  * key; expired, issued in the future beyond 60 s, longer than 10 minutes, unknown issuer:
  * refused), installation tokens (`ghs_…`: 1 h, narrowed to repositories and permissions, refused
  * when the installation is suspended) and user-to-server tokens (`ghu_…`: the user's access
- * within the app's installations); and what each reaches: a private repository out of reach is
+ * within the app's installations), fine-grained personal access tokens (`github_pat_…`: one
+ * resource owner, all or selected repositories of it, their own permissions, an expiry); and what
+ * each reaches: a private repository out of reach is
  * 404, as GitHub answers; a permission not granted is 403.
  */
 import { createVerify } from 'node:crypto'
@@ -74,6 +76,7 @@ export function appFromJwt(gh: Gh, req: IncomingMessage): GhApp {
 export type Caller =
   | { kind: 'installation'; t: GhToken; installation: GhInstallation; app: GhApp }
   | { kind: 'user'; t: GhToken; username: string; app: GhApp }
+  | { kind: 'pat'; t: GhToken; username: string }
 
 /**
  * Who a token request comes from, undefined without a token. @throws 401 Bad credentials (unknown,
@@ -86,6 +89,10 @@ export function callerOf(
 ): Caller | undefined {
   if (!secret) return undefined
   const t = gh.state.liveToken(secret, gh.now())
+  if (t?.kind === 'pat') {
+    if (!t.username || !gh.state.userByLogin(t.username)) throw apiError(401, 'Bad credentials')
+    return { kind: 'pat', t, username: t.username }
+  }
   const app = t && gh.state.app(t.appId)
   if (!t || !app || t.kind === 'refresh') throw apiError(401, 'Bad credentials')
   if (t.kind === 'user') return { kind: 'user', t, username: t.username!, app }
@@ -122,6 +129,7 @@ export function reachable(gh: Gh, c: Caller): GhRepo[] {
     const only = c.t.repositoryIds
     return only ? repos.filter((r) => only.includes(r.id)) : repos
   }
+  if (c.kind === 'pat') return patRepos(gh, c.t)
   return userInstallations(gh, c.app.id, c.username)
     .filter((i) => !i.suspendedAt)
     .flatMap((i) => gh.state.installationRepos(i))
@@ -130,7 +138,7 @@ export function reachable(gh: Gh, c: Caller): GhRepo[] {
 
 /** The permissions a caller holds on repositories it reaches. */
 function permissionsOf(gh: Gh, c: Caller): Record<string, Level> {
-  if (c.kind === 'installation') return { metadata: 'read', ...(c.t.permissions ?? {}) }
+  if (c.kind !== 'user') return { metadata: 'read', ...(c.t.permissions ?? {}) }
   const i = userInstallations(gh, c.app.id, c.username)[0]
   return { metadata: 'read', ...(i?.permissions ?? c.app.permissions) }
 }
@@ -155,6 +163,26 @@ export function repoFor(
     throw apiError(404, 'Not Found')
   }
   if (!levelAtLeast(permissionsOf(gh, c!)[permission], level))
-    throw apiError(403, 'Resource not accessible by integration')
+    throw apiError(
+      403,
+      c!.kind === 'pat'
+        ? 'Resource not accessible by personal access token'
+        : 'Resource not accessible by integration',
+    )
   return r
+}
+
+/**
+ * The repositories a fine-grained personal access token reaches: its owner's (all, or the
+ * selected ones) that its user can still read.
+ */
+export function patRepos(gh: Gh, t: GhToken): GhRepo[] {
+  const owner = (t.owner ?? '').toLowerCase()
+  const user = t.username ?? ''
+  return gh.state.data.repositories.filter(
+    (r) =>
+      r.owner.toLowerCase() === owner &&
+      (t.repositorySelection === 'all' || (t.repositoryIds ?? []).includes(r.id)) &&
+      gh.state.canRead(user, r),
+  )
 }

@@ -5,7 +5,8 @@
  * authorization (install.ts, session.ts), the REST endpoints the adapter calls — app JWT ones
  * (apps-api.ts) and token ones (api.ts) — at the root (github.com mode, where api.github.com and
  * github.com share the sandbox's origin) or under `/api/v3` (enterprise), real Git over HTTP with
- * `x-access-token` (web.ts), archives on a second listener (codeload, another origin), app
+ * `x-access-token` or a fine-grained personal access token (web.ts, pat.ts), rate limits
+ * (rate-limit.ts), archives on a second listener (codeload, another origin), app
  * webhooks (deliver.ts, events.ts) and an admin API under `/_sandbox/` (admin.ts and the core's).
  */
 import { randomBytes } from 'node:crypto'
@@ -19,6 +20,8 @@ import { ghError, type Gh } from './context.js'
 import { deliveryOptions } from './deliver.js'
 import { accessTokenEndpoint, authorizePage, installPage } from './install.js'
 import { manifestPage } from './manifest.js'
+import { addPatEndpoints } from './pat.js'
+import { addRateLimitEndpoints } from './rate-limit.js'
 import { GitHubState } from './state.js'
 import { codeload, gitRoute } from './web.js'
 
@@ -90,6 +93,8 @@ export async function startGitHubSandbox(o: GitHubSandboxOptions): Promise<GitHu
 
   const admin = new AdminApi()
   addGitHubEndpoints(admin, gh)
+  addPatEndpoints(admin, gh)
+  addRateLimitEndpoints(admin, gh)
   addCommonEndpoints(admin, {
     service: enterprise ? 'github-enterprise-sandbox' : 'github-sandbox',
     about: () => ({ web: gh.urls.web, api: gh.urls.api, codeload: gh.urls.codeload, enterprise }),

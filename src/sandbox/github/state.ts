@@ -1,7 +1,8 @@
 /**
  * @module sandbox/github/state
  * The sandbox GitHub's accounts (users and organizations), repositories, GitHub Apps, their
- * installations, tokens (installation `ghs_…`, user `ghu_…`/`ghr_…`) and pull requests, kept in
+ * installations, tokens (installation `ghs_…`, user `ghu_…`/`ghr_…`, fine-grained personal access
+ * tokens `github_pat_…`) and pull requests, kept in
  * memory and written to `<data-dir>/github.json` after every change (repositories live beside it
  * as bare Git repositories; the core's JsonState does the keeping). Apps keep only their public
  * key, as GitHub does: the private key is shown once, when it is made.
@@ -91,13 +92,18 @@ export interface GhInstallation {
  * refresh token.
  */
 export interface GhToken {
-  kind: 'installation' | 'user' | 'refresh'
+  kind: 'installation' | 'user' | 'refresh' | 'pat'
+  /** The app (0 for a personal access token). */
   appId: number
   installationId?: number
   /** Repository ids an installation token is narrowed to (absent: all of the installation's). */
   repositoryIds?: number[]
   permissions?: Permissions
   username?: string
+  /** A fine-grained personal access token's resource owner (the user or one of their orgs). */
+  owner?: string
+  /** A personal access token's repository access: all of the owner's, or repositoryIds. */
+  repositorySelection?: 'all' | 'selected'
   grant?: string
   expiresAt?: number
   revoked: boolean

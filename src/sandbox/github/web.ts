@@ -1,7 +1,8 @@
 /**
  * @module sandbox/github/web
  * Git over HTTP at `/{owner}/{repo}.git/…` (the core's `git http-backend` bridge) with GitHub's
- * credentials: Basic `x-access-token:<installation or user token>` (any user name), refused for
+ * credentials: Basic `x-access-token:<installation, user or personal access token>` (any user
+ * name), refused for
  * repositories the token does not reach (404, as GitHub hides private ones) and for pushes without
  * `contents: write` (403); a push sends the app webhooks. And the codeload listener: archives at
  * `/{owner}/{repo}/legacy.zip|legacy.tar.gz/{sha}?token=…` (a short-lived signed link from the
@@ -51,7 +52,7 @@ export async function gitRoute(gh: Gh, r: SandboxRequest): Promise<boolean> {
           throw new HttpError(403, 'Write access to repository not granted.')
         throw new HttpError(404, 'Repository not found.')
       }
-      const username = caller?.kind === 'user' ? caller.username : undefined
+      const username = caller && caller.kind !== 'installation' ? caller.username : undefined
       return { remoteUser: username ?? 'x-access-token', username }
     },
     afterPush: (access, before) => notifyPush(gh, found, access.username, before),
