@@ -153,6 +153,7 @@ export async function startJunction(
       now,
     })
     const webhooks = new WebhookManager(store, keeper, currentPublicUrl, logger)
+    webhooks.hostArnById = (hostId) => apps.hostArnById(hostId)
     if (metrics) {
       webhooks.onOutcome = (provider, outcome) => metrics.webhook(provider, outcome)
       keeper.observe = {

@@ -50,6 +50,9 @@ interface Opened {
   updatedAt: number
 }
 
+/** A host's id in URLs: its ARN's last segment (`host/<name>-<hex>` → `<name>-<hex>`). */
+export const hostIdOf = (hostArn: string): string => hostArn.slice(hostArn.lastIndexOf('/') + 1)
+
 /** The map key of a stored application: the provider type, or the host's ARN for a host's own. */
 const keyOf = (providerType: string, hostArn: string) =>
   hostArn ? `host ${hostArn}` : providerType
@@ -145,6 +148,19 @@ export class ProviderApps {
         source: 'flags',
       }
     return { secretSet: false, source: 'none' }
+  }
+
+  /**
+   * The ARN of the set-up host whose id (the ARN's last segment, `<name>-<hex>`) is `hostId`:
+   * the host an app webhook at `/webhooks/github/<host-id>` belongs to (see hostIdOf).
+   */
+  hostArnById(hostId: string): string | undefined {
+    for (const key of this.#stored.keys()) {
+      if (!key.startsWith('host ')) continue
+      const arn = key.slice('host '.length)
+      if (hostIdOf(arn) === hostId) return arn
+    }
+    return undefined
   }
 
   /** What the console may show of a host's application: never a secret. */

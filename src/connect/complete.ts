@@ -34,7 +34,7 @@ export class Completion {
     // absent here and checked below once the provider has verified the token.
     await this.c.check(caller, 'UpdateConnectionInstallation', connectionArn)
     const conn = await this.c.connection(caller, connectionArn)
-    const provider = this.c.provider(conn.providerType)
+    const provider = await this.c.providerOf(conn)
     const descriptor = this.c.d.providers.descriptor(conn.providerType)!
     const r = descriptor.completion.parse(input, this.c.d.now())
     let target: InstallationTarget
@@ -56,6 +56,7 @@ export class Completion {
       r.credentials,
       caller.principal.arn,
       r.credentialKind,
+      conn.hostArn,
     )
     await this.c.install(conn, inst)
     return { connection: await this.c.connection(caller, conn.arn), installation: inst }
@@ -72,9 +73,9 @@ export class Completion {
       InstallationId: installationId,
     })
     const conn = await this.c.connection(caller, connectionArn)
-    this.c.provider(conn.providerType)
+    await this.c.providerOf(conn)
     const inst = await this.c.d.store.installations.get(conn.accountId, installationId)
-    if (!inst || inst.providerType !== conn.providerType)
+    if (!inst || inst.providerType !== conn.providerType || (inst.hostArn || null) !== conn.hostArn)
       throw new ResourceNotFoundException(
         `No ${conn.providerType} installation ${installationId} in this account`,
       )

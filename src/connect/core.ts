@@ -28,7 +28,7 @@ import type {
   InstallationTarget,
   ProviderCredentials,
 } from '../providers/provider.js'
-import { SUPPORTED_PROVIDERS, type ProviderRegistry } from '../providers/registry.js'
+import { ProviderRegistry, SUPPORTED_PROVIDERS } from '../providers/registry.js'
 import type { ConnectionRecord, InstallationRecord, Store } from '../store/store.js'
 import type { CredentialKeeper } from './credentials.js'
 import type { Signer } from './signed.js'
@@ -121,6 +121,21 @@ export class ConnectCore {
     return p
   }
 
+  /**
+   * The adapter of a connection: its host's (`ProviderRegistry.forHost`: the host's endpoints,
+   * app and TLS certificate) when it names a host, else its provider type's.
+   */
+  async providerOf(
+    conn: Pick<ConnectionRecord, 'accountId' | 'providerType' | 'hostArn'>,
+  ): Promise<GitProvider> {
+    if (!conn.hostArn || !ProviderRegistry.hosted(conn.providerType))
+      return this.provider(conn.providerType)
+    const host = await this.d.store.hosts.get(conn.accountId, conn.hostArn)
+    if (!host)
+      throw new ResourceNotFoundException(`Host ${conn.hostArn} of the connection does not exist`)
+    return this.d.keeper.forHost(host)
+  }
+
   newInstallation(
     accountId: string,
     providerType: string,
@@ -128,9 +143,12 @@ export class ConnectCore {
     c: ProviderCredentials,
     installedBy: string,
     kind?: string,
+    /** The host it is made on (a connection's HostArn), if any. */
+    hostArn?: string | null,
   ): InstallationRecord {
     const now = this.d.now()
     return {
+      ...(hostArn ? { hostArn } : {}),
       accountId,
       id: installationIdFor(target.id, c.reach),
       providerType,

@@ -11,7 +11,7 @@ import type { MasterKey } from '../crypto/master-key.js'
 import { ProviderAuthFailed } from '../providers/errors.js'
 import type { GitProvider, ProviderCredentials } from '../providers/provider.js'
 import type { ProviderRegistry } from '../providers/registry.js'
-import type { InstallationRecord, Store } from '../store/store.js'
+import type { HostRecord, InstallationRecord, Store } from '../store/store.js'
 
 /** Refresh when the access token has less than this left. */
 export const REFRESH_MARGIN_MS = 5 * 60 * 1000
@@ -49,12 +49,37 @@ export class CredentialKeeper {
   }
 
   /**
+   * The adapter an installation is used through: its host's (a GitHub Enterprise Server host's
+   * endpoints, app and TLS certificate) when it was made on a host, else its provider type's.
+   */
+  async adapterOf(
+    inst: Pick<InstallationRecord, 'accountId' | 'providerType' | 'hostArn'>,
+  ): Promise<GitProvider> {
+    if (!inst.hostArn) return this.provider(inst.providerType)
+    const host = await this.store.hosts.get(inst.accountId, inst.hostArn)
+    if (!host) throw new ProviderAuthFailed(`The host ${inst.hostArn} no longer exists`)
+    return this.forHost(host)
+  }
+
+  /** A host's adapter (see ProviderRegistry.forHost), with its TLS certificate trusted. */
+  forHost(host: HostRecord): GitProvider {
+    const p = this.providers.forHost({
+      arn: host.arn,
+      providerType: host.providerType,
+      providerEndpoint: host.providerEndpoint,
+      tlsCertificate: host.vpcConfiguration?.TlsCertificate ?? null,
+    })
+    if (!p) throw new Error(`No adapter for hosts of provider type ${host.providerType}`)
+    return p
+  }
+
+  /**
    * Runs `fn` with a working credential of the installation. A refused credential is refreshed
    * once and retried (OAuth); if it is still refused the installation goes to ERROR and the
    * ProviderAuthFailed propagates. Success on a failing installation brings it back.
    */
   async use<T>(inst: InstallationRecord, fn: (c: ProviderCredentials) => Promise<T>): Promise<T> {
-    const provider = this.provider(inst.providerType)
+    const provider = await this.adapterOf(inst)
     let c: ProviderCredentials
     try {
       c = await this.fresh(inst, false)
@@ -105,7 +130,7 @@ export class CredentialKeeper {
   }
 
   async #refresh(stale: InstallationRecord, force: boolean): Promise<ProviderCredentials> {
-    const provider = this.provider(stale.providerType)
+    const provider = await this.adapterOf(stale)
     const deadline = this.now() + REFRESH_WAIT_MS
     for (;;) {
       // Another request (or node) may have refreshed since `stale` was read.

@@ -10,8 +10,13 @@ import { randomBytes } from 'node:crypto'
 import { AccessDeniedException, InvalidInputException } from '../generated/errors.js'
 import type { InstallationTarget, ProviderCredentials } from '../providers/provider.js'
 import type { GitProvider } from '../providers/provider.js'
+import { descriptorFor } from '../providers/registry.js'
 import type { ConnectionRecord, HandshakeRecord, InstallationRecord } from '../store/store.js'
 import { providerErrorToAws, sha256, type Caller, type ConnectCore } from './core.js'
+
+/** Whether two provider types share browser routes (GitHub Enterprise Server uses GitHub's). */
+const sameRoute = (a: string, b: string) =>
+  a === b || (!!descriptorFor(a) && descriptorFor(a)?.path === descriptorFor(b)?.path)
 
 export const HANDSHAKE_TTL_MS = 10 * 60 * 1000
 
@@ -52,7 +57,7 @@ export class HandshakeFlow {
     const found = await this.d.store.connections.get(caller.principal.accountId, connectionArn)
     await this.c.check(caller, 'StartOAuthHandshake', '*', { ProviderType: found?.providerType })
     const conn = found ?? (await this.c.connection(caller, connectionArn))
-    const provider = this.c.provider(conn.providerType)
+    const provider = await this.c.providerOf(conn)
     if (conn.status === 'AVAILABLE')
       throw new InvalidInputException(
         `Connection ${conn.arn} is already AVAILABLE; only PENDING or ERROR connections are (re)authorized`,
@@ -83,7 +88,8 @@ export class HandshakeFlow {
       { h: id, c: conn.arn, ...(back ? { r: back } : {}) },
       HANDSHAKE_TTL_MS,
     )
-    const url = `${this.d.publicUrl()}/oauth/${conn.providerType.toLowerCase()}/begin?t=${link}`
+    const path = descriptorFor(conn.providerType)?.path ?? conn.providerType.toLowerCase()
+    const url = `${this.d.publicUrl()}/oauth/${path}/begin?t=${link}`
     return { AuthorizationUrl: url, ExpiresAt: Math.floor(expiresAt / 1000) }
   }
 
@@ -109,12 +115,12 @@ export class HandshakeFlow {
     const live = (x: HandshakeRecord | undefined): x is HandshakeRecord =>
       !!x &&
       x.connectionArn === v.c &&
-      x.providerType === providerType &&
+      sameRoute(x.providerType, providerType) &&
       x.stage !== 'done' &&
       x.expiresAt > this.d.now()
     if (!live(h))
       throw new InvalidInputException('This handshake was already used or has expired; start again')
-    const provider = this.c.provider(providerType)
+    const provider = await this.#providerOfHandshake(h)
     const consentUrl = () => {
       const state = this.d.signer.sign(
         'handshake',
@@ -192,7 +198,7 @@ export class HandshakeFlow {
     if (
       !h ||
       h.connectionArn !== signed.c ||
-      h.providerType !== providerType ||
+      !sameRoute(h.providerType, providerType) ||
       (h.stage !== 'started' && h.stage !== 'bound') ||
       h.expiresAt <= this.d.now()
     )
@@ -208,7 +214,7 @@ export class HandshakeFlow {
     // The starter's key must still be good before the provider is asked anything (a deactivation
     // after this deletes the handshake, so the advance below fails).
     const caller = await this.#handshakeCaller(h)
-    const provider = this.c.provider(providerType)
+    const provider = await this.#providerOfHandshake(h)
     const app = this.d.providers.descriptor(providerType)?.handshake === 'app-installation'
     if (app && callback['setup_action'] === 'request')
       throw new InvalidInputException(
@@ -259,7 +265,7 @@ export class HandshakeFlow {
     }
     return {
       handshake: advanced,
-      choice: await this.#choice(caller, provider, user),
+      choice: await this.#choice(caller, provider, user, conn.hostArn),
       connectionName: conn.name,
       ...back,
     }
@@ -277,7 +283,7 @@ export class HandshakeFlow {
     const user = this.d.keeper.unseal(h.userTokenCiphertext!)
     return {
       handshake: h,
-      choice: await this.#choice(caller, this.c.provider(h.providerType), user),
+      choice: await this.#choice(caller, await this.c.providerOf(conn), user, conn.hostArn),
       connectionName: conn.name,
     }
   }
@@ -306,10 +312,17 @@ export class HandshakeFlow {
     return { principal, service }
   }
 
+  /** The adapter of the handshake's connection (a host's for a connection with a HostArn). */
+  async #providerOfHandshake(h: HandshakeRecord): Promise<GitProvider> {
+    const conn = await this.d.store.connections.get(h.accountId, h.connectionArn)
+    return conn ? this.c.providerOf(conn) : this.c.provider(h.providerType)
+  }
+
   async #choice(
     caller: Caller,
     provider: GitProvider,
     user: ProviderCredentials,
+    hostArn: string | null,
   ): Promise<InstallationChoice> {
     let targets: InstallationTarget[]
     try {
@@ -317,10 +330,9 @@ export class HandshakeFlow {
     } catch (err) {
       throw providerErrorToAws(err, `Listing your ${this.#noun(provider.type)}s`)
     }
-    const existing = await this.d.store.installations.list(
-      caller.principal.accountId,
-      provider.type,
-    )
+    const existing = (
+      await this.d.store.installations.list(caller.principal.accountId, provider.type)
+    ).filter((i) => (i.hostArn || null) === hostArn)
     const ids = new Set(targets.map((t) => t.id))
     const installed = new Set(existing.map((i) => i.id))
     return {
@@ -344,7 +356,7 @@ export class HandshakeFlow {
     const h = await this.#boundHandshake(handshakeId, cookie)
     const caller = await this.#handshakeCaller(h)
     const conn = await this.c.connection(caller, h.connectionArn)
-    const provider = this.c.provider(h.providerType)
+    const provider = await this.c.providerOf(conn)
     const user = this.d.keeper.unseal(h.userTokenCiphertext!)
     return this.#complete(
       h,
@@ -403,6 +415,7 @@ export class HandshakeFlow {
       if (
         !found ||
         found.providerType !== conn.providerType ||
+        (found.hostArn || null) !== conn.hostArn ||
         !targets.some((t) => t.id === found.id)
       )
         throw new InvalidInputException(
@@ -423,6 +436,8 @@ export class HandshakeFlow {
         target,
         await this.#credential(provider, target, user),
         caller.principal.arn,
+        undefined,
+        conn.hostArn,
       )
       fresh = true
     }

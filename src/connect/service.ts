@@ -144,7 +144,7 @@ export class ConnectService {
       throw new AccessDeniedException(
         `Connection ${conn.arn} reaches only repositories of the ${conn.providerType} workspace ${inst.target}; ${repo.slice(0, 200)} is outside it`,
       )
-    const provider = this.#c.provider(conn.providerType)
+    const provider = await this.#c.providerOf(conn)
     const reach = this.#c.reachOf(inst)
     if (repo !== undefined && reach?.repository && name?.toLowerCase() !== reach.repository)
       throw new AccessDeniedException(
@@ -260,7 +260,7 @@ export class ConnectService {
     const inst = await this.d.store.installations.get(v.a, conn.installationId)
     if (!inst || v.r.split('/')[0]?.toLowerCase() !== inst.target.toLowerCase())
       throw new ResourceUnavailableException('The connection no longer reaches this repository')
-    const provider = this.#c.provider(conn.providerType)
+    const provider = await this.#c.providerOf(conn)
     const stream = await this.#c.run(inst, 'Downloading the archive', (c) =>
       provider.downloadArchive(c, v.r, v.x),
     )

@@ -14,8 +14,13 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import { WebhookRejected } from '../providers/errors.js'
-import type { InstallationChange, ProviderEvent, RawWebhook } from '../providers/provider.js'
-import { descriptorOf } from '../providers/registry.js'
+import type {
+  GitProvider,
+  InstallationChange,
+  ProviderEvent,
+  RawWebhook,
+} from '../providers/provider.js'
+import { descriptorFor } from '../providers/registry.js'
 import type { DeliveryRecord, InstallationRecord, Store, WebhookRecord } from '../store/store.js'
 import type { CredentialKeeper } from './credentials.js'
 
@@ -29,6 +34,8 @@ export class WebhookManager {
   onRecorded: (() => void) | undefined
   /** Told each delivery's outcome (the metrics); the provider is unknown for an unknown webhook. */
   onOutcome: ((provider: string | undefined, outcome: IngressResult['outcome']) => void) | undefined
+  /** The ARN of the set-up host with this id (`/webhooks/github/<host-id>`), if any. */
+  hostArnById: ((hostId: string) => string | undefined) | undefined
 
   constructor(
     private readonly store: Store,
@@ -61,11 +68,11 @@ export class WebhookManager {
       repository,
     )
     if (existing) return existing
-    if (descriptorOf(inst.providerType)?.webhooks === 'app')
+    if (descriptorFor(inst.providerType)?.webhooks === 'app')
       return this.#appRecord(accountId, inst, repository)
     const id = randomBytes(16).toString('hex')
     const secret = randomBytes(32).toString('base64url')
-    const provider = this.keeper.provider(inst.providerType)
+    const provider = await this.keeper.adapterOf(inst)
     const ref = await this.keeper.use(inst, (c) =>
       provider.registerWebhook(c, repository, {
         url: `${this.publicUrl()}/webhooks/${id}`,
@@ -146,7 +153,7 @@ export class WebhookManager {
     if (!w) return
     const inst = await this.store.installations.get(w.accountId, w.installationId)
     if (inst && w.providerHookId !== 'app') {
-      const provider = this.keeper.provider(inst.providerType)
+      const provider = await this.keeper.adapterOf(inst)
       await this.keeper.use(inst, (c) =>
         provider.deleteWebhook(c, w.repository, { id: w.providerHookId }),
       )
@@ -230,20 +237,42 @@ export class WebhookManager {
    * per-repository webhook). Installation changes move the accounts' installations and their
    * connections to ERROR or back to AVAILABLE.
    */
-  async receiveApp(providerType: string, req: RawWebhook): Promise<IngressResult> {
-    const app = descriptorOf(providerType)?.webhooks === 'app'
-    const secret = app ? this.keeper.provider(providerType).appWebhookSecret?.() : undefined
-    if (!secret) {
+  async receiveApp(
+    cloudType: string,
+    req: RawWebhook,
+    /** A host's id: the delivery comes from the app registered on that host (`/webhooks/github/<host-id>`). */
+    hostId?: string,
+  ): Promise<IngressResult> {
+    const app = descriptorFor(cloudType)?.webhooks === 'app'
+    let providerType = cloudType
+    let adapter: GitProvider | undefined
+    let hostArn: string | undefined
+    if (app && hostId === undefined) adapter = this.keeper.provider(cloudType)
+    else if (app && hostId !== undefined) {
+      hostArn = this.hostArnById?.(hostId)
+      const host = hostArn
+        ? await this.store.hosts.get(hostArn.split(':')[4] ?? '', hostArn)
+        : undefined
+      if (host && descriptorFor(host.providerType) === descriptorFor(cloudType)) {
+        providerType = host.providerType
+        adapter = this.keeper.forHost(host)
+      }
+    }
+    const secret = adapter?.appWebhookSecret?.()
+    if (!adapter || !secret) {
       this.onOutcome?.(providerType, 'rejected')
       return {
         status: 404,
         outcome: 'rejected',
-        reason: `No ${providerType} app webhook secret is configured on this Junction server`,
+        reason:
+          hostId === undefined
+            ? `No ${providerType} app webhook secret is configured on this Junction server`
+            : `No set-up host ${hostId.slice(0, 100)} has a ${cloudType} app on this Junction server`,
       }
     }
     let event
     try {
-      event = this.keeper.provider(providerType).parseWebhook(req, secret)
+      event = adapter.parseWebhook(req, secret)
     } catch (err) {
       if (err instanceof WebhookRejected) {
         this.logger.warn(
@@ -258,7 +287,8 @@ export class WebhookManager {
     }
     if (event.kind === 'ignored') {
       this.onOutcome?.(providerType, 'ignored')
-      if (event.installation) await this.#installationChanged(providerType, event.installation)
+      if (event.installation)
+        await this.#installationChanged(providerType, event.installation, hostArn)
       return { status: 200, outcome: 'ignored', reason: event.reason }
     }
     if (!event.installationId) {
@@ -268,7 +298,7 @@ export class WebhookManager {
     const repository = event.repository.fullName.toLowerCase()
     let recorded = false
     let last: IngressResult | undefined
-    for (const inst of await this.store.installations.withId(providerType, event.installationId)) {
+    for (const inst of await this.#ofHost(providerType, event.installationId, hostArn)) {
       const w = await this.store.webhooks.find(inst.accountId, providerType, inst.id, repository)
       if (!w) continue
       last = await this.#record(w, event, req)
@@ -295,9 +325,13 @@ export class WebhookManager {
    * AVAILABLE; repositories removed from it stop being routed (their pipelines' sources then fail
    * on use with GitHub's refusal, and the repositories are polled no more through it).
    */
-  async #installationChanged(providerType: string, change: InstallationChange): Promise<void> {
+  async #installationChanged(
+    providerType: string,
+    change: InstallationChange,
+    hostArn: string | undefined,
+  ): Promise<void> {
     if (!change.installationId) return
-    const insts = await this.store.installations.withId(providerType, change.installationId)
+    const insts = await this.#ofHost(providerType, change.installationId, hostArn)
     const on = (i: InstallationRecord) =>
       `${i.target}${change.account && change.account !== i.target ? ` (now ${change.account})` : ''}`
     for (const inst of insts) {
@@ -352,5 +386,19 @@ export class WebhookManager {
         )
       }
     }
+  }
+
+  /**
+   * The installations an app delivery may reach: those with its installation id made on the same
+   * host (a host's app speaks only for that host; the cloud app only for cloud installations).
+   */
+  async #ofHost(
+    providerType: string,
+    installationId: string,
+    hostArn: string | undefined,
+  ): Promise<InstallationRecord[]> {
+    return (await this.store.installations.withId(providerType, installationId)).filter(
+      (i) => (i.hostArn || undefined) === hostArn,
+    )
   }
 }

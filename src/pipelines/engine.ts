@@ -605,7 +605,7 @@ export class PipelineEngine {
     ) => {
       const i = await inst
       if (!i) throw new Error(`Installation ${d.installationId} is gone`)
-      const provider = keeper.provider(i.providerType)
+      const provider = await keeper.adapterOf(i)
       return keeper.use(i, (c) => fn(provider, c))
     }
     return {

@@ -253,7 +253,7 @@ export class Poller {
     if (!conn || conn.status !== 'AVAILABLE' || !conn.installationId) return undefined
     const inst = await this.#d.store.installations.get(t.accountId, conn.installationId)
     if (!inst) return undefined
-    const provider = this.#d.keeper.provider(inst.providerType)
+    const provider = await this.#d.keeper.adapterOf(inst)
     const answer = await this.#d.keeper.use(inst, async (c): Promise<BranchHeads> => {
       if (provider.branchHeads) return provider.branchHeads(c, t.repository, branches)
       // A provider without a filtered listing: one request per branch.

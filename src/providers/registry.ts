@@ -5,6 +5,7 @@
  * sandbox folder and the contract suite (STYLE §5.6, README "Adding a provider"); core code looks
  * descriptors and adapters up by the connection's `ProviderType` and never names a provider.
  */
+import { fetchTrusting } from '../connect/host-fetch.js'
 import { bitbucket } from './bitbucket/index.js'
 import type { ProviderDescriptor, ProviderSettings } from './descriptor.js'
 import { enterpriseEndpoints, github } from './github/index.js'
@@ -24,6 +25,11 @@ export function descriptorOf(type: string): ProviderDescriptor | undefined {
   return PROVIDERS.find((p) => p.type === type)
 }
 
+/** The descriptor connections of a type follow: its own, or a hosted type's cloud sibling's. */
+export function descriptorFor(type: string): ProviderDescriptor | undefined {
+  return descriptorOf(type) ?? HOSTED_LIKE[type]
+}
+
 /** The descriptor whose browser routes live under `/oauth/<path>/`. */
 export function descriptorByPath(path: string): ProviderDescriptor | undefined {
   return PROVIDERS.find((p) => p.path === path)
@@ -40,6 +46,9 @@ const HOSTED: Record<string, (endpoint: string, s: HostSettings) => GitProvider>
     }),
 }
 
+/** What a hosted provider type shares with its cloud sibling: completion, handshake, webhooks. */
+const HOSTED_LIKE: Record<string, ProviderDescriptor> = { GitHubEnterpriseServer: github }
+
 /** What a host's adapter gets besides the host: the application registered on that server. */
 export interface HostSettings {
   app: () => OAuthApp | undefined
@@ -52,11 +61,13 @@ export interface HostRef {
   providerType: string
   /** The server's URL (`https://HOST`). */
   providerEndpoint: string
+  /** The server's own TLS certificate (PEM, `VpcConfiguration.TlsCertificate`), trusted for calls to it. */
+  tlsCertificate?: string | null
 }
 
 export class ProviderRegistry {
   readonly #providers = new Map<string, GitProvider>()
-  readonly #hosts = new Map<string, { endpoint: string; adapter: GitProvider }>()
+  readonly #hosts = new Map<string, { key: string; adapter: GitProvider }>()
 
   constructor(
     settings: Record<string, ProviderSettings>,
@@ -73,16 +84,22 @@ export class ProviderRegistry {
 
   /**
    * The adapter of a host (`https://HOST`, `https://HOST/api/v3` for GitHub Enterprise Server),
-   * with the application registered on it; one per host, rebuilt when its endpoint changes.
-   * Undefined for a provider type that has no hosts.
+   * with the application registered on it and its own TLS certificate trusted; one per host,
+   * rebuilt when its endpoint or certificate changes. Undefined for a provider type that has no
+   * hosts.
    */
   forHost(host: HostRef): GitProvider | undefined {
     const make = HOSTED[host.providerType]
     if (!make) return undefined
+    const pem = host.tlsCertificate?.trim() ?? ''
+    const key = `${host.providerEndpoint}\n${pem}`
     const known = this.#hosts.get(host.arn)
-    if (known && known.endpoint === host.providerEndpoint) return known.adapter
-    const adapter = make(host.providerEndpoint, { app: () => this.hostApp(host.arn) })
-    this.#hosts.set(host.arn, { endpoint: host.providerEndpoint, adapter })
+    if (known && known.key === key) return known.adapter
+    const adapter = make(host.providerEndpoint, {
+      app: () => this.hostApp(host.arn),
+      http: { fetch: fetchTrusting(pem) },
+    })
+    this.#hosts.set(host.arn, { key, adapter })
     return adapter
   }
 
@@ -91,9 +108,12 @@ export class ProviderRegistry {
     return this.#providers.get(type)
   }
 
-  /** The descriptor of a provider type with an adapter here. */
+  /**
+   * The descriptor of a provider type with an adapter here; a hosted type (GitHub Enterprise
+   * Server) gets its cloud sibling's (GitHub's: completion, handshake and webhooks alike).
+   */
   descriptor(type: string): ProviderDescriptor | undefined {
-    return this.#providers.has(type) ? descriptorOf(type) : undefined
+    return this.#providers.has(type) ? descriptorOf(type) : HOSTED_LIKE[type]
   }
 
   /** Every descriptor, with its adapter. */

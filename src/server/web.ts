@@ -324,7 +324,8 @@ export async function handleWeb(
       return 'oauth'
     }
   }
-  const w = /^\/webhooks\/([^/]{1,100})$/.exec(path)
+  // `/webhooks/<id>`, `/webhooks/<app path>`, or `/webhooks/<app path>/<host-id>` (a host's app).
+  const w = /^\/webhooks\/([^/]{1,100})(?:\/([A-Za-z0-9_-]{1,100}))?$/.exec(path)
   if (w) {
     if (req.method !== 'POST') {
       sendJson(
@@ -338,6 +339,10 @@ export async function handleWeb(
     // `/webhooks/<path>` of a provider with one app-level webhook (GitHub Apps), else the id of
     // a webhook Junction registered on a repository.
     const app = PROVIDERS.find((p) => p.webhooks === 'app' && p.path === w[1])
+    if (w[2] !== undefined && !app) {
+      sendJson(res, 404, { status: 'rejected', reason: 'No such webhook' })
+      return 'webhook'
+    }
     const cap = app ? app.maxWebhookBytes : MAX_WEBHOOK_BYTES
     const body = await readBody(req, cap)
     if (body.tooLarge) {
@@ -351,7 +356,7 @@ export async function handleWeb(
     }
     const raw = { headers: req.headers, body: body.data }
     const r = app
-      ? await deps.webhooks.receiveApp(app.type, raw)
+      ? await deps.webhooks.receiveApp(app.type, raw, w[2])
       : await deps.webhooks.receive(w[1]!, raw)
     sendJson(res, r.status, {
       status: r.outcome,

@@ -210,6 +210,8 @@ export interface InstallationRecord {
   installedBy: string
   createdAt: number
   updatedAt: number
+  /** The host it was made on (a GitHub Enterprise Server host's ARN); absent or null otherwise. */
+  hostArn?: string | null
 }
 
 /** A provider webhook Junction registered for one repository of one installation. */

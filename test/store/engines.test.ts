@@ -72,6 +72,8 @@ if (engines.includes('postgres')) {
           '0004_pipelines',
           '0005_console_sessions',
           '0006_webhook_digests',
+          '0007_provider_app_github',
+          '0008_installation_host',
         ])
       } finally {
         await shared.drop()

@@ -497,6 +497,17 @@ function migrations(a: SqlDialectAdapter): Record<string, Migration> {
         await db.schema.alterTable('provider_apps_v2').renameTo('provider_apps').execute()
       },
     },
+    '0008_installation_host': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations predate the schema type
+      async up(db: Kysely<any>) {
+        // An installation made on a GitHub Enterprise Server host remembers the host's ARN (its
+        // adapter and app are the host's); '' for a provider-wide installation (every earlier row).
+        await db.schema
+          .alterTable('installations')
+          .addColumn('host_arn', 'text', (c) => c.notNull().defaultTo(''))
+          .execute()
+      },
+    },
   }
 }
 

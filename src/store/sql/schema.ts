@@ -116,6 +116,8 @@ export interface Database {
     installed_by: string
     created_at: number
     updated_at: number
+    /** The host's ARN for an installation on a GitHub Enterprise Server host, else ''. */
+    host_arn: Generated<string>
   }
   console_sessions: {
     id_hash: string

@@ -108,6 +108,7 @@ function toInstallation(r: Selectable<Database['installations']>): InstallationR
     installedBy: r.installed_by,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
+    hostArn: r.host_arn || null,
   }
 }
 
@@ -611,6 +612,7 @@ export class SqlStore implements Store {
         installed_by: i.installedBy,
         created_at: i.createdAt,
         updated_at: i.updatedAt,
+        host_arn: i.hostArn ?? '',
       }
       await this.#db
         .insertInto('installations')
