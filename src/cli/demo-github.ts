@@ -58,6 +58,26 @@ export async function demoGitHub(o: DemoOptions): Promise<number> {
   const installed = (await r.json()) as { id?: number; message?: string }
   if (!r.ok || !installed.id)
     throw new CliError(`installing the app in the sandbox failed: ${JSON.stringify(installed)}`)
+  // A fine-grained personal access token of the demo user with contents: write on the demo
+  // repository only, so that step 4 is a real `git push` (GitHub takes no passwords for Git).
+  const t = await fetch(`${sb.url}/_sandbox/users/${seeded.username}/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      owner: seeded.organization,
+      repositories: [seeded.repository.split('/')[1]],
+      permissions: { contents: 'write', metadata: 'read' },
+    }),
+  })
+  const pat = (await t.json()) as { token?: string; message?: string }
+  if (!t.ok || !pat.token)
+    throw new CliError(
+      `making the demo's access token in the sandbox failed: ${pat.message ?? t.status}`,
+    )
+  const pushUrl = new URL(`${sb.url}/${seeded.repository}.git`)
+  pushUrl.username = seeded.username
+  pushUrl.password = pat.token
+  const folder = seeded.repository.split('/')[1]!
   const setup = awsClientSetup({
     dataDir: o.dataDir,
     region: config.region,
@@ -85,9 +105,11 @@ ${setup.exports.map((l) => `   ${l}\n`).join('')}
    git -c credential.useHttpPath=true -c 'credential.helper=!node ${resolve('dist/cli/main.js')} git-credential --connection-arn <arn>' clone ${sb.url}/${seeded.repository}.git
 
 4. A pipeline that builds on every push (Commands actions are enabled in the demo): see docs/demo.md
-   and the README, "Pipelines: from a push to a finished run". Then push a commit as ${seeded.username} (GitHub
-   takes no passwords for Git, so the sandbox commits and sends the push webhook on the user's behalf):
-   curl -s -X POST ${sb.url}/_sandbox/repositories/${seeded.repository}/commits -H 'content-type: application/json' -d '{"author":"${seeded.username}","message":"Say more","files":{"NOTES.md":"more\\n"}}'
+   and the README, "Pipelines: from a push to a finished run". Then, in the clone of step 3, commit and
+   push as ${seeded.username} with the demo's fine-grained personal access token (contents: write on
+   ${seeded.repository} only; GitHub takes no passwords for Git):
+   git -C ${folder} -c user.name=${seeded.username} -c user.email=${seeded.username}@example.com commit --allow-empty -m 'Say more'
+   git -C ${folder} push ${pushUrl.toString()} HEAD:main
    Then watch it: ${junction.url}/console/pipelines
 `)
   await new Promise<void>((resolveStop) => {

@@ -297,10 +297,22 @@ describeWith(needs.aws)('npm run demo -- --provider github', () => {
     await run('aws', ['codepipeline', 'create-pipeline', '--cli-input-json', `file://${file}`], {
       env,
     })
+    // The printed commit and `git push` (with the demo's personal access token), in the clone.
     const lines = out.split('\n')
-    const push = lines[lines.findIndex((l) => l.startsWith('4. ')) + 3]!.trim()
-    expect(push).toMatch(/^curl -s -X POST \S+\/_sandbox\/repositories\/demo-team\/hello\/commits /)
-    const pushed = JSON.parse(await runPrinted(push)) as { sha: string }
+    const step4 = lines.slice(lines.findIndex((l) => l.startsWith('4. ')))
+    const gits = step4.map((l) => l.trim()).filter((l) => l.startsWith('git -C hello '))
+    expect(gits).toHaveLength(2)
+    expect(gits[0]).toMatch(/ commit --allow-empty -m 'Say more'$/)
+    expect(gits[1]).toMatch(
+      / push http:\/\/demo:github_pat_\w+@\S+\/demo-team\/hello\.git HEAD:main$/,
+    )
+    await runPrinted(gits[0]!, undefined, dir)
+    await runPrinted(gits[1]!, undefined, dir)
+    const pushed = {
+      sha: (
+        await run('git', ['-C', join(dir, 'hello'), 'rev-parse', 'HEAD'], { env })
+      ).stdout.trim(),
+    }
     type X = {
       pipelineExecutionId: string
       trigger: { triggerType: string }
