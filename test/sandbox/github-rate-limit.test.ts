@@ -3,7 +3,7 @@
  * `x-ratelimit-*` headers, its 403 "API rate limit exceeded" at 0 remaining, the secondary limit's
  * 403/429 with `Retry-After`; the adapter waits as long as the headers say when that is within its
  * bounds (never asking again earlier) and throws ProviderRateLimited at once when it is not.
- * Waits in this file are only the ones the headers ask for (1–3 s).
+ * Waits in this file are only the ones the headers ask for (1–4 s).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ProviderRateLimited } from '../../src/providers/errors.js'
@@ -98,7 +98,7 @@ describe('sandbox GitHub rate limits and the adapter', { timeout: 90_000 }, () =
   })
 
   it('the adapter waits for x-ratelimit-reset when it is near, never asking before', async () => {
-    await sb.admin('rate-limit', { limit: 2, windowSeconds: 2 }, 'PUT')
+    await sb.admin('rate-limit', { limit: 2, windowSeconds: 3 }, 'PUT')
     const p = provider()
     await p.getRepository(c, 'acme/app')
     await p.getRepository(c, 'acme/app')
