@@ -5,7 +5,8 @@
  * HTTP (Basic, any user name); the sandbox refuses expired ones (401), repositories outside them
  * (404) and writes without contents: write (403), and a push with one sends the app webhooks.
  * Answers in the OpenAPI subset (`/user`, `/repos/{owner}/{repo}`) are validated against it;
- * `/user/repos` and `/orgs/{org}` are not in the subset (../shared/spec/github).
+ * `/user/repos` and `/orgs/{org}` are not in the subset (../shared/spec/github): `/user/repos`'
+ * items are checked as the `repository` items of `/installation/repositories`.
  */
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -80,6 +81,12 @@ describe('sandbox GitHub fine-grained personal access tokens', { timeout: 90_000
     const page1 = (await repos.json()) as { full_name: string }[]
     const page2 = (await (await get('/user/repos?per_page=1&page=2', t)).json()) as typeof page1
     expect([...page1, ...page2].map((r) => r.full_name).sort()).toEqual(['acme/app', 'acme/lib'])
+    // GET /user/repos is not in the subset; its items are GitHub's `repository`, which the
+    // subset describes as the items of GET /installation/repositories: checked as those.
+    expectValid('/installation/repositories', 'get', 200, {
+      total_count: 2,
+      repositories: [...page1, ...page2],
+    })
     // All of acme's: secret too, never alice's own.
     const all = await pat('alice', { owner: 'acme' })
     const names = ((await (await get('/user/repos', all)).json()) as typeof page1).map(
