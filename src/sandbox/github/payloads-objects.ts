@@ -6,7 +6,12 @@
  * templates follow GitHub's published examples (`@octokit/webhooks-examples`) with
  * `https://github.com` → `urls.web` and `https://api.github.com` → `urls.api`.
  */
-import type { HookAccount, HookInstallationRef, HookRepository, HookUrls } from './payloads-types.js'
+import type {
+  HookAccount,
+  HookInstallationRef,
+  HookRepository,
+  HookUrls,
+} from './payloads-types.js'
 
 /**
  * A legacy (v1) GraphQL node id as GitHub sends in webhook examples: base64 of
