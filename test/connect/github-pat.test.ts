@@ -109,6 +109,23 @@ for (const engine of testEngines()) {
       expect((await status(arn)).ConnectionStatus).toBe('AVAILABLE')
     })
 
+    it('refuses an organization the token reaches no repository of (GitHub shows any organization)', async () => {
+      const arn = await connection('gh-pat-other-owner')
+      // Made for alice's own account: GET /orgs/acme answers 200 to it all the same.
+      const token = await pat({ owner: 'alice' })
+      const r = await ext('CompleteConnection', {
+        ConnectionArn: arn,
+        AccessToken: token,
+        Owner: 'acme',
+      })
+      expect(r.status, JSON.stringify(r.json)).toBe(400)
+      expect(String(r.json['Message'])).toMatch(
+        /reaches no repository of the GitHub organization acme/,
+      )
+      expect(JSON.stringify(r.json)).not.toContain(token)
+      expect((await status(arn)).ConnectionStatus).toBe('PENDING')
+    })
+
     it('refuses an expired token at completion', async () => {
       const arn = await connection('gh-pat-expired')
       const r = await ext('CompleteConnection', {

@@ -10,6 +10,7 @@ import type { InstallationTarget, Page, ProviderCredentials } from '../provider.
 import type { GitHubClient } from './client.js'
 import { toTarget, type GhAccount, type GhInstallation } from './convert.js'
 import { userToken } from './oauth.js'
+import { listRepositories } from './repositories.js'
 
 /**
  * Where to send the browser: the app's installation page (`/apps/{slug}/installations/new`;
@@ -102,7 +103,18 @@ export async function tokenTarget(
     await res.body?.cancel()
     throw new ProviderNotFound(`The token does not reach the GitHub account ${target}`, res.status)
   }
-  return accountTarget((await res.json()) as GhAccount)
+  const org = accountTarget((await res.json()) as GhAccount)
+  // GitHub shows any organization to any token: the token must reach one of its repositories
+  // (a fine-grained token made with the organization as its resource owner).
+  let next: string | undefined
+  for (let pages = 0; pages < 20; pages++) {
+    const page = await listRepositories(gh, c, target, next)
+    if (page.items.length > 0) return org
+    if (!(next = page.next)) break
+  }
+  throw new ProviderNotFound(
+    `The token reaches no repository of the GitHub organization ${target}: make a fine-grained token with ${target} as its resource owner and the repositories selected`,
+  )
 }
 
 /** The user a personal access token belongs to (`GET /user`). @throws ProviderAuthFailed */
