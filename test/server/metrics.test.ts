@@ -40,8 +40,12 @@ function parseExposition(text: string): Sample[] {
     }
     // Empty lines are allowed (and ignored) by the format.
     if (line === '' || /^# HELP [a-zA-Z_:][\w:]* .+$/.test(line)) continue
+    // Prometheus reads values with Go's ParseFloat, which takes NaN in any case: prom-client's
+    // Node.js default metrics print `Nan` until the event-loop histogram has a sample.
     const m =
-      /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|\+Inf|NaN))$/.exec(line)
+      /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|[+-]Inf|[Nn]a[Nn]))$/.exec(
+        line,
+      )
     expect(m, `not an exposition line: ${line}`).not.toBeNull()
     const labels: Record<string, string> = {}
     const body = m![2] ?? ''
