@@ -13,7 +13,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
-import { WebhookRejected } from '../providers/errors.js'
+import { ProviderAuthFailed, ProviderNotFound, WebhookRejected } from '../providers/errors.js'
 import type {
   GitProvider,
   InstallationChange,
@@ -288,7 +288,7 @@ export class WebhookManager {
     if (event.kind === 'ignored') {
       this.onOutcome?.(providerType, 'ignored')
       if (event.installation)
-        await this.#installationChanged(providerType, event.installation, hostArn)
+        await this.#installationChanged(providerType, event.installation, hostArn, adapter)
       return { status: 200, outcome: 'ignored', reason: event.reason }
     }
     if (!event.installationId) {
@@ -325,20 +325,61 @@ export class WebhookManager {
    * AVAILABLE; repositories removed from it stop being routed (their pipelines' sources then fail
    * on use with GitHub's refusal, and the repositories are polled no more through it).
    */
+  /**
+   * What GitHub says of an installation now (its app JWT), for an installation event: a signed
+   * delivery is genuine but may be old (a captured `unsuspend` resent after a suspension), so the
+   * event only says when to look. `unknown` when GitHub could not be asked.
+   */
+  async #installationNow(
+    adapter: GitProvider,
+    installationId: string,
+  ): Promise<{ state: 'ok' | 'suspended' | 'gone' | 'unknown'; message?: string }> {
+    if (!adapter.verifyInstallation) return { state: 'unknown' }
+    try {
+      await adapter.verifyInstallation(installationId)
+      return { state: 'ok' }
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err)
+      if (err instanceof ProviderNotFound) return { state: 'gone', message }
+      if (err instanceof ProviderAuthFailed) return { state: 'suspended', message }
+      return { state: 'unknown', message }
+    }
+  }
+
   async #installationChanged(
     providerType: string,
     change: InstallationChange,
     hostArn: string | undefined,
+    adapter: GitProvider,
   ): Promise<void> {
     if (!change.installationId) return
     const insts = await this.#ofHost(providerType, change.installationId, hostArn)
+    if (insts.length === 0) return
     const on = (i: InstallationRecord) =>
       `${i.target}${change.account && change.account !== i.target ? ` (now ${change.account})` : ''}`
+    const statusEvent = ['deleted', 'suspend', 'unsuspend', 'created', 'new_permissions_accepted']
+    const now = statusEvent.includes(change.action)
+      ? await this.#installationNow(adapter, change.installationId)
+      : { state: 'unknown' as const }
+    // GitHub's answer decides; only when it cannot be asked does a loss event count by itself
+    // (the safe direction: the periodic recheck brings a working installation back).
+    const gone = now.state === 'gone' || (now.state === 'unknown' && change.action === 'deleted')
+    const suspended =
+      now.state === 'suspended' || (now.state === 'unknown' && change.action === 'suspend')
+    if (
+      statusEvent.includes(change.action) &&
+      now.state === 'ok' &&
+      !['unsuspend', 'created', 'new_permissions_accepted'].includes(change.action)
+    )
+      this.logger.warn(
+        { installation: change.installationId, action: change.action },
+        'app installation event not confirmed by GitHub (the installation works): ignored',
+      )
     for (const inst of insts) {
       let reason: string | undefined
-      if (change.action === 'deleted')
+      if (gone)
         reason = `The ${providerType} App was uninstalled from ${on(inst)} (installation ${inst.id}): install it again and complete the connection with the new installation`
-      else if (change.action === 'suspend')
+      else if (suspended)
         reason = `The ${providerType} App installation on ${on(inst)} (installation ${inst.id}) is suspended: an owner of ${inst.target} can unsuspend it`
       if (reason !== undefined) {
         const changed = await this.store.installations.setStatus(
@@ -356,6 +397,7 @@ export class WebhookManager {
       }
       if (
         ['unsuspend', 'created', 'new_permissions_accepted'].includes(change.action) &&
+        now.state === 'ok' &&
         inst.status === 'ERROR'
       ) {
         const changed = await this.store.installations.setStatus(
