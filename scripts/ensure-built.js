@@ -16,7 +16,7 @@
  * `npm run build` then builds anyway.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import process from 'node:process'
@@ -74,6 +74,13 @@ function build(reason) {
     stdio: 'inherit',
   })
   if (r.status !== 0) process.exit(r.status ?? 1)
+  // tsc writes plain files; the package's bins must be executable for `npx junction` (npm marks
+  // them only when it links them, which `npm ci` does before `prepare` has built them).
+  const { bin = {} } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  for (const target of Object.values(bin)) {
+    const path = join(root, target)
+    if (existsSync(path)) chmodSync(path, statSync(path).mode | 0o111)
+  }
   writeFileSync(stampFile, JSON.stringify({ startedAt }) + '\n')
 }
 
