@@ -226,7 +226,7 @@ export class HandshakeFlow {
       )
     let user: ProviderCredentials
     try {
-      user = await provider.exchangeCode(code, callback)
+      user = await provider.exchangeCode(code, { ...callback, state })
     } catch (err) {
       throw providerErrorToAws(err, 'Exchanging the authorization code')
     }

@@ -20,6 +20,7 @@ import type { ConnectionRecord, InstallationRecord } from '../store/store.js'
 import { Completion } from './complete.js'
 import { ConnectCore, type Caller, type ConnectDeps } from './core.js'
 import { HandshakeFlow } from './handshake.js'
+import { pathInTarget, splitRepositoryId, withinTarget } from '../domain/repository-id.js'
 
 export { installationIdFor, providerErrorToAws, type Caller, type ConnectDeps } from './core.js'
 export { HANDSHAKE_TTL_MS, OTHER_BROWSER, type InstallationChoice } from './handshake.js'
@@ -117,7 +118,7 @@ export class ConnectService {
   ): Promise<{ conn: ConnectionRecord; inst: InstallationRecord; provider: GitProvider }> {
     // Authorized on the ARN as named before the connection is read: an unauthorized caller gets
     // AccessDeniedException whether or not the connection exists.
-    const [owner, name] = repo ? repo.split('/') : []
+    const { owner, name } = repo ? splitRepositoryId(repo) : { owner: undefined, name: undefined }
     await this.#c.check(caller, 'UseConnection', connectionArn, {
       ProviderAction: providerAction,
       FullRepositoryId: repo,
@@ -140,13 +141,17 @@ export class ConnectService {
       throw new ResourceUnavailableException(
         `Connection ${conn.arn} has no installation; complete it again`,
       )
-    if (repo !== undefined && owner?.toLowerCase() !== inst.target.toLowerCase())
+    if (repo !== undefined && !withinTarget(repo, inst.target))
       throw new AccessDeniedException(
         `Connection ${conn.arn} reaches only repositories of the ${conn.providerType} workspace ${inst.target}; ${repo.slice(0, 200)} is outside it`,
       )
     const provider = await this.#c.providerOf(conn)
     const reach = this.#c.reachOf(inst)
-    if (repo !== undefined && reach?.repository && name?.toLowerCase() !== reach.repository)
+    if (
+      repo !== undefined &&
+      reach?.repository &&
+      pathInTarget(repo, inst.target)?.toLowerCase() !== reach.repository.toLowerCase()
+    )
       throw new AccessDeniedException(
         `Connection ${conn.arn} reaches only the repository ${inst.target}/${reach.repository}; ${repo.slice(0, 200)} is outside it`,
       )
@@ -190,8 +195,10 @@ export class ConnectService {
     const reach = this.#c.reachOf(inst)
     const items = page.items.filter(
       (r) =>
-        r.owner.toLowerCase() === inst.target.toLowerCase() &&
-        (!reach?.repository || r.name.toLowerCase() === reach.repository) &&
+        withinTarget(r.fullName, inst.target) &&
+        (!reach?.repository ||
+          pathInTarget(r.fullName, inst.target)?.toLowerCase() ===
+            reach.repository.toLowerCase()) &&
         (!reach?.project || r.project === reach.project),
     )
     return { items, nextToken: this.#pageToken(scope, page.next) }
@@ -258,13 +265,13 @@ export class ConnectService {
     if (!conn || conn.status !== 'AVAILABLE' || !conn.installationId)
       throw new ResourceUnavailableException('The connection is no longer AVAILABLE')
     const inst = await this.d.store.installations.get(v.a, conn.installationId)
-    if (!inst || v.r.split('/')[0]?.toLowerCase() !== inst.target.toLowerCase())
+    if (!inst || !withinTarget(v.r, inst.target))
       throw new ResourceUnavailableException('The connection no longer reaches this repository')
     const provider = await this.#c.providerOf(conn)
     const stream = await this.#c.run(inst, 'Downloading the archive', (c) =>
       provider.downloadArchive(c, v.r, v.x),
     )
-    return { stream, fileName: `${v.r.replace('/', '-')}-${v.x.slice(0, 12)}.zip` }
+    return { stream, fileName: `${v.r.replaceAll('/', '-')}-${v.x.slice(0, 12)}.zip` }
   }
 
   /**

@@ -22,6 +22,7 @@ import type {
 } from '../providers/provider.js'
 import { descriptorFor } from '../providers/registry.js'
 import type { DeliveryRecord, InstallationRecord, Store, WebhookRecord } from '../store/store.js'
+import { withinTarget } from '../domain/repository-id.js'
 import type { CredentialKeeper } from './credentials.js'
 
 export type IngressResult =
@@ -59,7 +60,7 @@ export class WebhookManager {
       throw new Error(`Connection ${connectionArn} is not AVAILABLE`)
     const inst = await this.store.installations.get(accountId, conn.installationId)
     if (!inst) throw new Error(`Connection ${connectionArn} has no installation`)
-    if (repository.split('/')[0]?.toLowerCase() !== inst.target.toLowerCase())
+    if (!withinTarget(repository, inst.target))
       throw new Error(`${repository} is outside workspace ${inst.target}`)
     const existing = await this.store.webhooks.find(
       accountId,

@@ -18,6 +18,7 @@ import {
 import { GlobSyntaxError } from './glob.js'
 import { TriggerMatcher, type GitConfiguration } from './match-filters.js'
 import type { PipelineSourceRecord } from '../store/pipeline-store.js'
+import { isRepositoryId } from '../domain/repository-id.js'
 
 export const SOURCE_PROVIDER = 'CodeStarSourceConnection'
 export const COMMANDS_PROVIDER = 'Commands'
@@ -77,9 +78,9 @@ function checkSource(a: ActionDeclaration, where: string): void {
     throw new InvalidActionDeclarationException(
       `${where}: ConnectionArn '${c['ConnectionArn']!.slice(0, 200)}' is not a connection ARN`,
     )
-  if (!/^[^/\s]+\/[^/\s]+$/.test(c['FullRepositoryId']!))
+  if (!isRepositoryId(c['FullRepositoryId']!))
     throw new InvalidActionDeclarationException(
-      `${where}: FullRepositoryId must be 'owner/repository'`,
+      `${where}: FullRepositoryId must be 'owner/repository' (GitLab: 'group/subgroup/project')`,
     )
   const format = c['OutputArtifactFormat']
   if (format !== undefined && format !== 'CODE_ZIP' && format !== 'CODEBUILD_CLONE_REF')

@@ -14,7 +14,10 @@
 export interface CredentialReach {
   /** A project key (Bitbucket: upper-case, e.g. `CORE`): only repositories of that project. */
   project?: string
-  /** A repository slug within the target: only that repository. */
+  /**
+   * A repository within the target, as its path below the target (a Bitbucket slug; GitLab:
+   * `api`, or `tools/api` in a subgroup of the target group): only that repository.
+   */
   repository?: string
 }
 
@@ -271,7 +274,8 @@ export interface GitProvider {
   /**
    * Exchanges the callback's code for the user's credentials. `callback` holds the redirect's
    * other query parameters (an app installation's `installation_id` and `setup_action`), to be
-   * verified with the provider, never trusted as they are.
+   * verified with the provider, never trusted as they are, and `state`: the signed state the
+   * consent came back with, as `authorizationUrl` got it (a PKCE verifier derives from it).
    * @throws ProviderAuthFailed when the code is invalid, used or expired.
    */
   exchangeCode(code: string, callback?: Record<string, string>): Promise<ProviderCredentials>

@@ -20,6 +20,7 @@ import { parseJsonBody } from '../protocol/json-body.js'
 import { explainOperations } from './explain.js'
 import type { GitHubManifestFlow } from '../connect/github-manifest.js'
 import { githubManifestOperations } from '../connect/github-manifest-ops.js'
+import { REPOSITORY_ID_PATTERN } from '../domain/repository-id.js'
 
 export const EXTENSION_TARGET_PREFIX = 'JunctionConnections_20261128'
 const SHORT_PREFIX = 'JunctionConnections'
@@ -53,7 +54,7 @@ const ARN = {
   max: 256,
   pattern: /^arn:aws(-[\w]+)*:.+:.+:[0-9]{12}:.+$/,
 } as const
-const REPO = { type: 'string', required: true, max: 512, pattern: /^[^/\s]+\/[^/\s]+$/ } as const
+const REPO = { type: 'string', required: true, max: 512, pattern: REPOSITORY_ID_PATTERN } as const
 const COMMIT = { type: 'string', required: true, max: 64, pattern: /^[0-9a-fA-F]{4,64}$/ } as const
 const NEXT = { type: 'string', max: 8192 } as const
 
