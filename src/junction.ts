@@ -26,13 +26,14 @@ import { ConnectService } from './connect/service.js'
 import { Signer } from './connect/signed.js'
 import { WebhookManager } from './connect/webhooks.js'
 import {
-  descriptorOf,
+  descriptorFor,
   PROVIDERS,
   ProviderRegistry,
   SUPPORTED_PROVIDERS,
 } from './providers/registry.js'
 import { ProviderApps } from './connect/apps.js'
 import { GitHubManifestFlow, GITHUB_COM } from './connect/github-manifest.js'
+import { HostSetup } from './connect/host-setup.js'
 import { PipelineEngine } from './pipelines/engine.js'
 import { CommandsSandbox } from './pipelines/isolation/sandbox.js'
 import { ensureRootCredentials, type RootCredentials } from './bootstrap/root-credentials.js'
@@ -120,7 +121,7 @@ export async function startJunction(
       store,
       masterKey,
       Object.fromEntries(PROVIDERS.map((p) => [p.type, config.providers[p.type]?.app ?? {}])),
-      (type) => `${publicUrl}/oauth/${descriptorOf(type)?.path ?? type.toLowerCase()}/callback`,
+      (type) => `${publicUrl}/oauth/${descriptorFor(type)?.path ?? type.toLowerCase()}/callback`,
     )
     await apps.load(SUPPORTED_PROVIDERS)
     const providers = new ProviderRegistry(
@@ -216,6 +217,8 @@ export async function startJunction(
       logger,
       secure: secure(),
     })
+    // Hosts whose servers register Junction's OAuth application from an admin token (GitLab).
+    const hostSetup = new HostSetup({ apps, store, publicUrl: currentPublicUrl, now, logger })
     const pipelineApi = {
       verifier,
       authorizer,
@@ -239,6 +242,7 @@ export async function startJunction(
       sessionTtlMs: config.consoleSessionTtlMs,
       apps,
       githubApps,
+      hostSetup,
       providerApps: () =>
         PROVIDERS.map((p) => ({
           providerType: p.type,
@@ -262,6 +266,7 @@ export async function startJunction(
         store,
         region: config.region,
         githubApps,
+        hostSetup,
       },
       web: {
         connect,

@@ -46,7 +46,11 @@ function providerOf(values: Record<string, unknown>): ProviderDescriptor {
   )
 }
 
-function readSecret(file: string | undefined, envName: string | undefined, what: string): string {
+export function readSecret(
+  file: string | undefined,
+  envName: string | undefined,
+  what: string,
+): string {
   let v: string
   if (file) v = readFileSync(file, 'utf8')
   else if (envName) {

@@ -1,12 +1,12 @@
 /**
  * @module cli/github
- * `junction github app create` and `junction hosts setup`: the one-time link that registers
- * Junction's GitHub App from a manifest (connect/github-manifest), on github.com or on a GitHub
- * Enterprise Server host. The manifest must be POSTed by a browser, so the command prints a link
+ * `junction github app create`: the one-time link that registers Junction's GitHub App from a
+ * manifest (connect/github-manifest) on github.com (`junction hosts setup` uses it for a GitHub
+ * Enterprise Server host, cli/hosts.ts). The manifest must be POSTed by a browser, so the command prints a link
  * to a Junction page that does it, as `junction connections handshake` does for consent.
  */
 import { parseArgs } from 'node:util'
-import { callJunction, CliError, clientOptions, CLIENT_FLAGS_HELP } from './api-client.js'
+import { callJunction, clientOptions, CLIENT_FLAGS_HELP } from './api-client.js'
 
 export const GITHUB_USAGE = `Usage:
   junction github app create [--org <organization>] [--name <app name>] [client flags]
@@ -22,28 +22,14 @@ Client flags:
 ${CLIENT_FLAGS_HELP}
 `
 
-export const HOSTS_USAGE = `Usage:
-  junction hosts setup --host-arn <arn> [--org <organization>] [--name <app name>] [client flags]
-
-Prints a one-time link (valid 10 minutes) that sets up a GitHub Enterprise Server host: open it in
-your browser, confirm on the server, and Junction stores the app it registered there for that host
-and moves the host from PENDING to AVAILABLE. Only the account root may do it.
-  --host-arn <arn>       The host (CreateHost with ProviderType GitHubEnterpriseServer)
-  --org <organization>   Register the app for this organization on the server
-  --name <app name>      The app's name on the server (at most 34 characters)
-
-Client flags:
-${CLIENT_FLAGS_HELP}
-`
-
-const options = {
+export const options = {
   ...clientOptions,
   org: { type: 'string' },
   name: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
-async function printLink(
+export async function printLink(
   values: Record<string, string | boolean | undefined>,
   input: Record<string, unknown>,
   arn: string,
@@ -83,29 +69,4 @@ export async function github(args: string[]): Promise<number> {
     return 0
   }
   return printLink(values, {}, '')
-}
-
-/** `junction hosts …` */
-export async function hosts(args: string[]): Promise<number> {
-  const [sub, ...rest] = args
-  if (sub !== 'setup') {
-    const asked = sub === undefined || sub === '--help' || sub === 'help' || sub === '-h'
-    process.stderr.write(
-      asked ? HOSTS_USAGE : `junction: unknown command 'hosts ${sub}'\n\n${HOSTS_USAGE}`,
-    )
-    return asked ? 0 : 2
-  }
-  const { values } = parseArgs({
-    args: rest,
-    options: { ...options, 'host-arn': { type: 'string' } },
-    strict: true,
-    allowPositionals: false,
-  })
-  if (values.help) {
-    process.stdout.write(HOSTS_USAGE)
-    return 0
-  }
-  const arn = values['host-arn']
-  if (!arn) throw new CliError('--host-arn is required')
-  return printLink(values, { HostArn: arn }, arn)
 }

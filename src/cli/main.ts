@@ -16,7 +16,8 @@ import { CliError } from './api-client.js'
 import { connections } from './connections.js'
 import { demo } from './demo.js'
 import { gitCredential } from './git-credential.js'
-import { github, hosts } from './github.js'
+import { github } from './github.js'
+import { hosts } from './hosts.js'
 import { sandbox } from './sandbox.js'
 
 const USAGE = `Usage: junction <command> [flags]
@@ -29,7 +30,7 @@ Commands:
               Complete a connection without a browser, or print its consent URL
   github app create
               Print a one-time link that registers Junction's GitHub App (see junction github --help)
-  hosts setup Print a one-time link that sets up a GitHub Enterprise Server host (see junction hosts --help)
+  hosts setup Set up a host: GitLab self-managed with an admin token, GitHub Enterprise Server by a link (see junction hosts --help)
   git-credential
               Git credential helper: clone through a connection (see junction git-credential --help)
   sandbox bitbucket

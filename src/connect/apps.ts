@@ -228,6 +228,33 @@ export class ProviderApps {
   }
 
   /**
+   * Stores a host's own OAuth application (registered on a GitLab self-managed server when the
+   * host was set up): its client id, and its secret sealed under the master key.
+   */
+  async setHostApp(
+    providerType: string,
+    hostArn: string,
+    app: { clientId: string; clientSecret: string },
+    by: string,
+    now: number,
+  ): Promise<void> {
+    const record: ProviderAppRecord = {
+      providerType,
+      hostArn,
+      clientId: app.clientId,
+      secretCiphertext: this.masterKey.encrypt(app.clientSecret),
+      appId: null,
+      slug: null,
+      privateKeyCiphertext: null,
+      webhookSecretCiphertext: null,
+      updatedBy: by,
+      updatedAt: now,
+    }
+    await this.store.providerApps.put(record)
+    this.#stored.set(keyOf(providerType, hostArn), this.#open(record))
+  }
+
+  /**
    * Forgets a host's application (here at once, on other nodes at their next load). Deleting the
    * host (`store.hosts.delete`) removes it from the store too.
    */

@@ -170,6 +170,15 @@ export class CredentialKeeper {
       } catch (err) {
         await this.store.installations.releaseRefresh(inst.accountId, inst.id)
         this.observe?.refresh(inst.providerType, false)
+        // Rotating refresh tokens (GitLab): a refresh token refused because another node used it
+        // (its lease lapsed mid-refresh) is no failure when that node stored what it got.
+        const latest = await this.store.installations.get(inst.accountId, inst.id)
+        if (
+          err instanceof ProviderAuthFailed &&
+          latest &&
+          latest.credentialVersion !== inst.credentialVersion
+        )
+          return this.unseal(latest.credentialCiphertext)
         throw err
       }
       this.observe?.refresh(inst.providerType, true)

@@ -35,6 +35,7 @@ import {
 } from '../generated/errors.js'
 import type { Principal } from '../iam/principal.js'
 import { HttpClient } from '../providers/http-client.js'
+import { hostSetupOf } from '../providers/registry.js'
 import type { ProviderEndpoints } from '../providers/provider.js'
 import type { HostRecord, Store } from '../store/store.js'
 import { esc, page } from '../console/html.js'
@@ -186,7 +187,9 @@ export class GitHubManifestFlow {
     if (!host) throw new ResourceNotFoundException(`Host ${arn} does not exist`)
     if (host.providerType !== GHES)
       throw new InvalidInputException(
-        `Host ${arn} is a ${host.providerType} host: only GitHub Enterprise Server hosts register a GitHub App`,
+        hostSetupOf(host.providerType)
+          ? `Host ${arn} is a ${host.providerType} host, set up with an administrator's token instead: junction hosts setup --host-arn <arn> --token-file <file> (or SetUpHost)`
+          : `Host ${arn} is a ${host.providerType} host: only GitHub Enterprise Server hosts register a GitHub App`,
       )
     const status = effectiveHostStatus(host, this.d.now())
     if (isVpcStatus(status))

@@ -17,6 +17,7 @@ import { invokeAs, type ApiDeps } from '../server/api.js'
 import { readBody } from '../server/read-body.js'
 import type { ProviderApps } from '../connect/apps.js'
 import type { GitHubManifestFlow } from '../connect/github-manifest.js'
+import type { HostSetup } from '../connect/host-setup.js'
 import { APP_JS, esc, hidden, page, type Shell } from './html.js'
 import { pipelineRoutes } from './pipelines.js'
 import { ConnectionPages } from './connections.js'
@@ -56,6 +57,8 @@ export interface ConsoleDeps {
   providerApps(): ProviderAppInfo[]
   /** GitHub's manifest flow: its two browser pages under /console/github-app/ (no session). */
   githubApps?: GitHubManifestFlow
+  /** Hosts set up with an administrator's token (GitLab self-managed). */
+  hostSetup?: HostSetup
   /** The CodePipeline subset (the pipeline pages). */
   pipelines?: PipelineApiDeps
   /** Throttles failed sign-ins per source address and per access key. */

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { AwsError } from '../errors/aws-error.js'
+import { hostSetupOf } from '../providers/registry.js'
 import { badge, copyable, esc, hidden, page } from './html.js'
 import { HOST_PROVIDERS, label, redirect, send, type ConsoleKit, type Session } from './kit.js'
 
@@ -155,32 +156,70 @@ ${this.#setup(s, arn, h)}<h2>Update endpoint</h2><div class="card">${action('upd
     send(res, 200, page(this.k.shell(s, h.Name, 'hosts', this.k.flashOf(u)), body))
   }
 
-  /** "Set up host" for a GitHub Enterprise Server: its own GitHub App, from a manifest. */
+  /**
+   * "Set up host": a GitHub Enterprise Server registers Junction's GitHub App from a manifest; a
+   * GitLab self-managed server gets Junction's OAuth application from an administrator's token,
+   * used once and not kept (connect/host-setup.ts).
+   */
   #setup(
     s: Session,
     arn: string,
     h: { Status: string; ProviderType: string; ProviderEndpoint: string },
   ): string {
-    if (h.ProviderType !== 'GitHubEnterpriseServer' || !this.k.d.githubApps) return ''
+    const byToken = hostSetupOf(h.ProviderType)
+    if (!byToken && (h.ProviderType !== 'GitHubEnterpriseServer' || !this.k.d.githubApps)) return ''
     const a = this.k.d.apps.hostInfo(arn)
+    const settling = h.Status.startsWith('VPC_CONFIG_') ? ' disabled' : ''
+    const again = a.clientId || a.appId ? 'Set up host again' : 'Set up host'
     const app = a.appId
       ? `<p>GitHub App <code>${esc(a.slug ?? '')}</code> <span class="muted">(app id ${esc(a.appId)}; its private key and secrets are sealed and never shown)</span>.</p>`
-      : ''
+      : a.clientId
+        ? `<p>OAuth application <code>${esc(a.clientId)}</code> <span class="muted">(its secret is sealed and never shown)</span>.</p>`
+        : ''
+    const fields = byToken
+      ? `<label for="setup-token">${esc(byToken.tokenNoun)} <span class="muted">(${esc(byToken.tokenScopes)}; used once, never stored)</span></label><input type="password" id="setup-token" name="token" value="" autocomplete="off" required maxlength="1024">`
+      : `<label for="setup-org">Organization on the server <span class="muted">(optional)</span></label><input type="text" id="setup-org" name="organization" value="" autocomplete="off" maxlength="39">`
     const form = s.principal.isRoot
       ? `<form method="post" action="/console/host/setup">${hidden('csrf', s.csrf)}${hidden('arn', arn)}
-<label for="setup-org">Organization on the server <span class="muted">(optional)</span></label><input type="text" id="setup-org" name="organization" value="" autocomplete="off" maxlength="39">
-<div class="actions"><button type="submit" id="setup-host"${h.Status.startsWith('VPC_CONFIG_') ? ' disabled' : ''}>${a.appId ? 'Set up host again' : 'Set up host'}</button></div></form>`
+${fields}
+<div class="actions"><button type="submit" id="setup-host"${settling}>${again}</button></div></form>`
       : '<p class="muted">Only the account root sets up hosts.</p>'
     const create =
       h.Status === 'AVAILABLE'
         ? `<p><a class="button secondary" href="/console/connections/new?provider=${encodeURIComponent(h.ProviderType)}&amp;host=${encodeURIComponent(arn)}">Create a connection on this host</a></p>`
         : ''
-    return `<h2>Set up host</h2><div class="card" id="host-setup">${app}${create}<p>Junction registers its GitHub App on <code>${esc(h.ProviderEndpoint)}</code> from a manifest (contents, metadata and pull requests read; push and pull_request events). Once the server sends you back, the host is AVAILABLE and connections on it can complete.</p>${form}</div>`
+    const what = byToken
+      ? `<p>Junction registers its OAuth application on <code>${esc(h.ProviderEndpoint)}</code> with an administrator's token: the token is sent to the server once and then dropped; only the application's id and secret are kept, sealed. The host is then AVAILABLE and connections on it can complete.</p>`
+      : `<p>Junction registers its GitHub App on <code>${esc(h.ProviderEndpoint)}</code> from a manifest (contents, metadata and pull requests read; push and pull_request events). Once the server sends you back, the host is AVAILABLE and connections on it can complete.</p>`
+    return `<h2>Set up host</h2><div class="card" id="host-setup">${app}${create}${what}${form}</div>`
   }
 
-  /** Starts the manifest flow against the host's server (root only; the flow checks it too). */
+  /**
+   * Sets the host up (root only; the flows check it too): with the administrator's token at once
+   * (GitLab), or by starting the manifest flow against the host's server (GitHub Enterprise Server).
+   */
   async setupHost(res: ServerResponse, s: Session, form: URLSearchParams) {
     const arn = form.get('arn') ?? ''
+    const token = form.get('token')
+    if (token !== null) {
+      const back = (kind: 'ok' | 'bad', text: string) =>
+        `/console/host?arn=${encodeURIComponent(arn)}&${this.k.flashParam(kind, text)}`
+      if (!this.k.d.hostSetup)
+        throw new AwsError('InvalidInputException', 'This server does not set up hosts', 400)
+      try {
+        await this.k.d.hostSetup.setUp(s.principal, arn, token)
+        return redirect(
+          res,
+          back(
+            'ok',
+            'Host set up: Junction registered its OAuth application; the token was not kept.',
+          ),
+        )
+      } catch (err) {
+        if (!(err instanceof AwsError) || err.code === 'AccessDeniedException') throw err
+        return redirect(res, back('bad', err.message))
+      }
+    }
     const org = (form.get('organization') ?? '').trim()
     if (!this.k.d.githubApps)
       throw new AwsError('InvalidInputException', 'This server does not register GitHub Apps', 400)

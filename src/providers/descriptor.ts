@@ -112,6 +112,32 @@ export interface CompletionSpec {
   cli: CompletionCli
 }
 
+/**
+ * How a self-managed server of a hosted provider type is set up with an administrator's token
+ * (GitLab self-managed): the token registers Junction's OAuth application on the server in one
+ * call and is then dropped (connect/host-setup.ts).
+ */
+export interface AdminTokenHostSetup {
+  /** The path of the browser routes the registered application redirects to (`gitlab`). */
+  path: string
+  /** What the token is, in the provider's words (`GitLab personal access token of an administrator`). */
+  tokenNoun: string
+  /** The scopes it needs, for forms, help and errors (`api`, and `admin_mode` where …). */
+  tokenScopes: string
+  /**
+   * Registers an instance-level OAuth application for Junction on the server at `endpoint`
+   * (the host's URL) with `token`, through `fetch` (which trusts the host's certificate).
+   * @throws ProviderError subclasses whose message says what is missing (scope, role, admin mode).
+   */
+  registerApplication(o: {
+    endpoint: string
+    token: string
+    name: string
+    redirectUri: string
+    fetch: typeof fetch
+  }): Promise<{ clientId: string; clientSecret: string }>
+}
+
 export interface ProviderDescriptor {
   /** The `ProviderType` of the AWS API (`Bitbucket`, `GitHub`, …). */
   readonly type: string

@@ -7,15 +7,17 @@
  */
 import { fetchTrusting } from '../connect/host-fetch.js'
 import { bitbucket } from './bitbucket/index.js'
-import type { ProviderDescriptor, ProviderSettings } from './descriptor.js'
+import type { AdminTokenHostSetup, ProviderDescriptor, ProviderSettings } from './descriptor.js'
 import { enterpriseEndpoints, github } from './github/index.js'
 import { GitHubProvider } from './github/github-provider.js'
+import { gitlab, selfManagedEndpoints } from './gitlab/index.js'
+import { GitLabProvider } from './gitlab/gitlab-provider.js'
 import type { GitProvider, OAuthApp } from './provider.js'
 
 export type { ProviderSettings } from './descriptor.js'
 
 /** Every provider with an adapter, in the order the console lists them. */
-export const PROVIDERS: readonly ProviderDescriptor[] = [bitbucket, github]
+export const PROVIDERS: readonly ProviderDescriptor[] = [bitbucket, github, gitlab]
 
 /** Provider types with an adapter (the console lists the others as not yet available). */
 export const SUPPORTED_PROVIDERS = PROVIDERS.map((p) => p.type)
@@ -44,10 +46,28 @@ const HOSTED: Record<string, (endpoint: string, s: HostSettings) => GitProvider>
       app: s.app,
       ...(s.http ? { http: s.http } : {}),
     }),
+  GitLabSelfManaged: (endpoint, s) =>
+    new GitLabProvider({
+      type: 'GitLabSelfManaged',
+      endpoints: selfManagedEndpoints(endpoint),
+      app: s.app,
+      ...(s.http ? { http: s.http } : {}),
+    }),
 }
 
 /** What a hosted provider type shares with its cloud sibling: completion, handshake, webhooks. */
-const HOSTED_LIKE: Record<string, ProviderDescriptor> = { GitHubEnterpriseServer: github }
+const HOSTED_LIKE: Record<string, ProviderDescriptor> = {
+  GitHubEnterpriseServer: github,
+  GitLabSelfManaged: gitlab,
+}
+
+/** Hosted provider types set up with an administrator's token (connect/host-setup.ts). */
+const HOST_SETUP: Record<string, AdminTokenHostSetup> = {}
+
+/** How hosts of a provider type are set up with an administrator's token, if they are. */
+export function hostSetupOf(type: string): AdminTokenHostSetup | undefined {
+  return HOST_SETUP[type]
+}
 
 /** What a host's adapter gets besides the host: the application registered on that server. */
 export interface HostSettings {

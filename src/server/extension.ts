@@ -20,6 +20,7 @@ import { parseJsonBody } from '../protocol/json-body.js'
 import { explainOperations } from './explain.js'
 import type { GitHubManifestFlow } from '../connect/github-manifest.js'
 import { githubManifestOperations } from '../connect/github-manifest-ops.js'
+import { hostSetupOperations, type HostSetup } from '../connect/host-setup.js'
 import { REPOSITORY_ID_PATTERN } from '../domain/repository-id.js'
 
 export const EXTENSION_TARGET_PREFIX = 'JunctionConnections_20261128'
@@ -34,6 +35,8 @@ export interface ExtensionDeps {
   region: string
   /** GitHub's manifest flow (`StartGitHubAppRegistration`, connect/github-manifest-ops). */
   githubApps?: GitHubManifestFlow
+  /** Hosts set up with an administrator's token (`SetUpHost`, connect/host-setup). */
+  hostSetup?: HostSetup
 }
 
 export type FieldSpec =
@@ -285,7 +288,7 @@ export const extensionOperations: Record<string, ExtensionOperation> = {
   },
 }
 
-Object.assign(extensionOperations, explainOperations, githubManifestOperations)
+Object.assign(extensionOperations, explainOperations, githubManifestOperations, hostSetupOperations)
 
 export function isExtensionTarget(target: string | undefined): boolean {
   return (
