@@ -12,6 +12,7 @@ import { enterpriseEndpoints, github } from './github/index.js'
 import { GitHubProvider } from './github/github-provider.js'
 import { gitlab, selfManagedEndpoints } from './gitlab/index.js'
 import { GitLabProvider } from './gitlab/gitlab-provider.js'
+import { createInstanceApplication } from './gitlab/applications.js'
 import type { GitProvider, OAuthApp } from './provider.js'
 
 export type { ProviderSettings } from './descriptor.js'
@@ -62,7 +63,23 @@ const HOSTED_LIKE: Record<string, ProviderDescriptor> = {
 }
 
 /** Hosted provider types set up with an administrator's token (connect/host-setup.ts). */
-const HOST_SETUP: Record<string, AdminTokenHostSetup> = {}
+const HOST_SETUP: Record<string, AdminTokenHostSetup> = {
+  GitLabSelfManaged: {
+    path: gitlab.path,
+    tokenNoun: "GitLab administrator's personal access token",
+    tokenScopes: 'scope api, and admin_mode where Admin Mode is on',
+    async registerApplication(o) {
+      const app = await createInstanceApplication({
+        apiUrl: selfManagedEndpoints(o.endpoint).apiUrl,
+        adminToken: o.token,
+        name: o.name,
+        redirectUri: o.redirectUri,
+        fetch: o.fetch,
+      })
+      return { clientId: app.applicationId, clientSecret: app.clientSecret }
+    },
+  },
+}
 
 /** How hosts of a provider type are set up with an administrator's token, if they are. */
 export function hostSetupOf(type: string): AdminTokenHostSetup | undefined {
