@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util'
 import { startBitbucketSandbox, type BitbucketSandbox } from '../sandbox/bitbucket/server.js'
 import { CliError } from './api-client.js'
 import { GITHUB_SANDBOX_USAGE, githubSandbox } from './sandbox-github.js'
+import { GITLAB_SANDBOX_USAGE, gitlabSandbox } from './sandbox-gitlab.js'
 
 export const SANDBOX_USAGE = `Usage: junction sandbox bitbucket [--host 127.0.0.1] [--port 7990] [--data-dir .junction-sandbox]
                                  [--junction-url http://127.0.0.1:4599] [--seed]
@@ -92,8 +93,9 @@ export async function startSandboxFromFlags(flags: {
 export async function sandbox(args: string[]): Promise<number> {
   const [kind, ...rest] = args
   if (kind === 'github') return githubCommand(rest)
+  if (kind === 'gitlab') return gitlabSandbox(rest)
   if (kind !== 'bitbucket') {
-    process.stderr.write(`${SANDBOX_USAGE}\n${GITHUB_SANDBOX_USAGE}`)
+    process.stderr.write(`${SANDBOX_USAGE}\n${GITHUB_SANDBOX_USAGE}\n${GITLAB_SANDBOX_USAGE}`)
     return kind === undefined || kind === '--help' ? 0 : 2
   }
   const { values } = parseArgs({
