@@ -38,6 +38,9 @@ Commands:
   sandbox github
               Run the local GitHub stand-in, --enterprise for GitHub Enterprise Server
               (see junction sandbox github --help)
+  sandbox gitlab
+              Run the local GitLab stand-in, --self-managed for self-managed GitLab
+              (see junction sandbox gitlab --help)
   demo        A seeded sandbox (Bitbucket, or --provider github) and a Junction wired to it
               (npm run demo)
   version     Print the version
