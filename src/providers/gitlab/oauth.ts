@@ -88,7 +88,7 @@ async function token(gl: GitLabClient, form: Record<string, string>): Promise<Pr
  * The callback's code for the user's tokens; `callback.state` (the handshake's state) gives the
  * PKCE verifier back.
  */
-export function exchangeCode(
+export async function exchangeCode(
   gl: GitLabClient,
   code: string,
   callback: Record<string, string> | undefined,
