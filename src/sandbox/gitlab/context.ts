@@ -94,9 +94,12 @@ export function pageOf<T>(gl: Gl, u: URL, items: T[]) {
   const { page, perPage } = paging(gl, u)
   const pages = Math.max(1, Math.ceil(items.length / perPage))
   const at = (p: number) => {
+    // GitLab's links keep the request's parameters and end with page and per_page.
     const x = new URL(`${gl.url}${u.pathname}${u.search}`)
-    x.searchParams.set('page', String(p))
-    x.searchParams.set('per_page', String(perPage))
+    x.searchParams.delete('page')
+    x.searchParams.delete('per_page')
+    x.searchParams.append('page', String(p))
+    x.searchParams.append('per_page', String(perPage))
     return x.toString()
   }
   const links: string[] = []
