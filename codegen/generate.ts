@@ -1,8 +1,9 @@
 /**
  * @module codegen/generate
- * Reads the botocore service models in `../shared/spec/aws-models` and writes the wire types,
- * error classes, operation map and validation tables into `src/generated/`. Documentation text is
- * left out. `--check` compares instead of writing and exits 1 on drift (CI runs it).
+ * Reads the botocore service models in `../shared/spec/aws-models` (and CloudTrail's, for the
+ * audit trail's LookupEvents, from botocore's own data) and writes the wire types, error classes,
+ * operation map and validation tables into `src/generated/`. Documentation text is left out.
+ * `--check` compares instead of writing and exits 1 on drift (CI runs it).
  */
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
 import { join, dirname, resolve } from 'node:path'
@@ -90,9 +91,12 @@ function tsType(name: string, model: Model): string {
   }
 }
 
-function genShapes(model: Model = typesModel, withHeader = true): string {
+function genShapes(
+  model: Model = typesModel,
+  withHeader = true,
+  names: string[] = Object.keys(model.shapes).sort(),
+): string {
   const out: string[] = withHeader ? [header] : []
-  const names = Object.keys(model.shapes).sort()
   for (const name of names) {
     const s = model.shapes[name]!
     if (s.type === 'string' && s.enum) {
@@ -271,6 +275,67 @@ function genCodePipeline(): string {
   return out.join('\n')
 }
 
+/**
+ * Where botocore's data is (CloudTrail's model is not among the shared specs): the Debian
+ * python3-botocore the AWS CLI brings, or `JUNCTION_BOTOCORE_DATA` (as the model-shape tests).
+ */
+function botocoreModel(service: string, version: string): Model {
+  const dirs = [
+    process.env['JUNCTION_BOTOCORE_DATA'],
+    '/usr/lib/python3/dist-packages/botocore/data',
+    '/usr/lib/python3/dist-packages/awscli/botocore/data',
+  ].filter((d): d is string => !!d)
+  const dir = dirs.find((d) => existsSync(join(d, service, version, 'service-2.json')))
+  if (!dir)
+    throw new Error(
+      `botocore's ${service} model is not on this machine: install the AWS CLI or python3-botocore, or set JUNCTION_BOTOCORE_DATA`,
+    )
+  return JSON.parse(readFileSync(join(dir, service, version, 'service-2.json'), 'utf8')) as Model
+}
+
+/** The CloudTrail operations Junction serves (the audit trail's reader). */
+const CLOUDTRAIL_OPERATIONS = ['LookupEvents']
+
+/** Every shape an operation's input, output and errors reach. */
+function reachable(model: Model, operations: string[]): string[] {
+  const seen = new Set<string>()
+  const visit = (name: string): void => {
+    if (seen.has(name)) return
+    seen.add(name)
+    const sh = model.shapes[name]!
+    for (const ref of [sh.member, sh.key, sh.value, ...Object.values(sh.members ?? {})])
+      if (ref) visit(ref.shape)
+  }
+  for (const op of operations) {
+    const o = model.operations[op]!
+    for (const ref of [o.input, o.output, ...(o.errors ?? [])]) if (ref) visit(ref.shape)
+  }
+  return [...seen].sort()
+}
+
+function genCloudTrail(): string {
+  const model = botocoreModel('cloudtrail', '2013-11-01')
+  const md = model.metadata
+  const names = reachable(model, CLOUDTRAIL_OPERATIONS)
+  const out: string[] = [
+    header.replace('../shared/spec/aws-models', "botocore's data (cloudtrail/2013-11-01)"),
+    "import { AwsError } from '../errors/aws-error.js'",
+    "import type { ValidationTable } from '../protocol/validation-types.js'\n",
+    genShapes(model, false, names),
+  ]
+  for (const name of names.filter((n) => model.shapes[n]!.exception))
+    out.push(
+      `export class ${name} extends AwsError {\n  constructor(message: string) {\n    super('${name}', message, 400)\n  }\n}\n`,
+    )
+  out.push(
+    `export const cloudtrailMetadata = { signingName: '${md['signingName'] ?? md['endpointPrefix']}', apiVersion: '${md['apiVersion']}', jsonVersion: '${md['jsonVersion']}', targetPrefix: '${md['targetPrefix']}', shortTargetPrefix: '${md['targetPrefix']!.split('.').pop()}' } as const\n`,
+  )
+  out.push(
+    `export const cloudtrailValidation: ValidationTable = ${validationTable(model, CLOUDTRAIL_OPERATIONS)}\n`,
+  )
+  return out.join('\n')
+}
+
 function genValidation(): string {
   const out: string[] = [
     header,
@@ -313,6 +378,7 @@ async function main(): Promise<void> {
     'operations.ts': genOperations(),
     'validation-table.ts': genValidation(),
     'codepipeline.ts': genCodePipeline(),
+    'cloudtrail.ts': genCloudTrail(),
   }
   mkdirSync(outDir, { recursive: true })
   let drift = false

@@ -34,6 +34,8 @@ export interface Config {
    * else on a listener of their own at `host:port` (`--metrics-port`, loopback by default).
    */
   metrics: { port?: number; host: string } | undefined
+  /** The audit trail (docs/audit.md): `--audit on|off` and `--audit-retention <days>`. */
+  audit: { enabled: boolean; retentionMs: number }
   /**
    * Each provider's endpoints and application, by `ProviderType` (read by its descriptor from its
    * own flags; an application absent: handshakes are refused with a reason).
@@ -102,6 +104,8 @@ export const defaults = {
   pollBudgetPerHour: 800,
   workLeaseSeconds: 15,
   artifactRetentionDays: 30,
+  /** CloudTrail's event history keeps 90 days. */
+  auditRetentionDays: 90,
   maxArtifactMib: 1024,
   maxSourceArchiveMib: 1024,
 } as const
@@ -128,6 +132,8 @@ export interface ServeFlags {
   metrics?: boolean
   'metrics-port'?: string
   'metrics-host'?: string
+  audit?: string
+  'audit-retention'?: string
   'credential-recheck-interval'?: string
   'console-session-ttl'?: string
   'enable-commands'?: boolean
@@ -270,6 +276,7 @@ export function configFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = proc
     logLevel,
     logFormat,
     metrics: metricsFrom(flags, port),
+    audit: auditFrom(flags),
     providers: Object.fromEntries(
       PROVIDERS.map((p) => [
         p.type,
@@ -390,6 +397,19 @@ function commandsIsolation(flags: ServeFlags): Config['pipelines']['commandsIsol
     diskBytes:
       integer('commands-disk', flags['commands-disk'], defaults.commandsDiskMib, 1, 1 << 24) * MiB,
   }
+}
+
+function auditFrom(flags: ServeFlags): Config['audit'] {
+  const on = flags.audit ?? 'on'
+  if (on !== 'on' && on !== 'off') throw new ConfigError(`--audit must be on or off, got '${on}'`)
+  const days = integer(
+    'audit-retention',
+    flags['audit-retention'],
+    defaults.auditRetentionDays,
+    1,
+    3650,
+  )
+  return { enabled: on === 'on', retentionMs: days * 86_400_000 }
 }
 
 function metricsFrom(flags: ServeFlags, port: number): Config['metrics'] {

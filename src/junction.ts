@@ -37,6 +37,7 @@ import { HostSetup } from './connect/host-setup.js'
 import { PipelineEngine } from './pipelines/engine.js'
 import { CommandsSandbox } from './pipelines/isolation/sandbox.js'
 import { ensureRootCredentials, type RootCredentials } from './bootstrap/root-credentials.js'
+import { startAudit, type AuditLog } from './audit/index.js'
 
 export interface RunningJunction {
   url: string
@@ -52,6 +53,8 @@ export interface RunningJunction {
   metrics: Metrics | undefined
   /** `http://host:port/metrics` of the `--metrics-port` listener, when there is one. */
   metricsUrl: string | undefined
+  /** The audit trail's writer (`--audit on`, the default); `flush()` writes what is buffered. */
+  audit: AuditLog | undefined
   /** Writes buffered log lines out synchronously (before the process exits). */
   flushLogs(): void
   /** Graceful stop: stop accepting, finish in-flight requests, close the store. */
@@ -141,12 +144,13 @@ export async function startJunction(
       (hostArn) => apps.appForHost(hostArn),
     )
     const keeper = new CredentialKeeper(store, masterKey, providers, logger)
+    const connectSigner = new Signer(masterKey.derive('connect-tokens'), now)
     const connect = new ConnectService({
       store,
       keeper,
       providers,
       authorizer,
-      signer: new Signer(masterKey.derive('connect-tokens'), now),
+      signer: connectSigner,
       principalOf: async (accessKeyId) => (await credentials.lookup(accessKeyId))?.record,
       publicUrl: currentPublicUrl,
       region: config.region,
@@ -186,6 +190,22 @@ export async function startJunction(
     // Failed sign-ins and wrong signatures, counted in this node's memory (server/throttle.ts).
     const throttle = new AuthThrottle({ logger, now })
     const verifier = new SigV4Verifier<Principal>(credentials.lookup, throttle, now)
+    // Every API call and connection use (audit/, docs/audit.md), unless --audit off.
+    const audit = config.audit.enabled
+      ? startAudit({
+          repository: store.audit,
+          logger,
+          partition: config.partition,
+          region: config.region,
+          now,
+          retentionMs: config.audit.retentionMs,
+          verifier,
+          authorizer,
+          connect,
+          connectSigner,
+          pageSigner: new Signer(masterKey.derive('audit-pages'), now),
+        })
+      : undefined
     const apiDeps = {
       verifier,
       authorizer,
@@ -204,6 +224,8 @@ export async function startJunction(
         now,
         onConnectionDeleted: () => engine.pipelinesChanged(),
       },
+      audit: audit?.recorder,
+      cloudtrail: audit?.cloudtrail,
     }
     const secure = () => publicUrl.startsWith('https:')
     // Junction's GitHub App in one click (and each GitHub Enterprise Server host's own).
@@ -376,6 +398,7 @@ export async function startJunction(
       metricsUrl,
       webhooks,
       pipelines: engine,
+      audit: audit?.log,
       flushLogs,
       close: () =>
         (closing ??= (async () => {
@@ -386,6 +409,8 @@ export async function startJunction(
           await engine.stop()
           commandsSandbox?.close()
           await http.drain()
+          // Buffered audit events are written before the store closes.
+          await audit?.log.close()
           if (metricsServer) {
             const ms = metricsServer
             const closed = new Promise<void>((r) => ms.close(() => r()))

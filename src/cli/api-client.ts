@@ -133,6 +133,8 @@ export async function callJunction<T>(
     {
       'content-type': 'application/x-amz-json-1.0',
       'x-amz-target': `${EXTENSION_TARGET_PREFIX}.${operation}`,
+      // Names the command in the audit trail (`junction-cli git-credential` marks clone uses).
+      'user-agent': `junction-cli ${process.argv[2] ?? ''}`.trim(),
     },
     loadCredentials(flags, env),
     service,

@@ -12,6 +12,7 @@ import { awsClientSetup } from '../bootstrap/aws-config.js'
 import { hasPassword } from '../store/database-url.js'
 import { explain, EXPLAIN_USAGE } from './explain.js'
 import { keys } from './keys.js'
+import { audit } from './audit.js'
 import { CliError } from './api-client.js'
 import { connections } from './connections.js'
 import { demo } from './demo.js'
@@ -31,6 +32,8 @@ Commands:
   github app create
               Print a one-time link that registers Junction's GitHub App (see junction github --help)
   hosts setup Set up a host: GitLab self-managed with an admin token, GitHub Enterprise Server by a link (see junction hosts --help)
+  audit export
+              Print the audit trail as JSON lines, CloudTrail records (see junction audit --help)
   git-credential
               Git credential helper: clone through a connection (see junction git-credential --help)
   sandbox bitbucket
@@ -93,6 +96,8 @@ ${PROVIDERS.flatMap((p) => p.configFlags.map((f) => f.help)).join('\n')}
                              other nodes (PostgreSQL)
   --work-lease <s>           Seconds a node holds an event or execution between renewals: how long a
                              dead node's work waits before another node takes it (default ${defaults.workLeaseSeconds})
+  --audit <on|off>           Record every API call and connection use in the audit trail (default on)
+  --audit-retention <days>   Days audit events are kept (default ${defaults.auditRetentionDays}; docs/audit.md)
 
 Environment:
   JUNCTION_MASTER_KEY                 32-byte master key (base64 or hex) instead of <data-dir>/master.key
@@ -123,6 +128,8 @@ const serveOptions = {
   metrics: { type: 'boolean' },
   'metrics-port': { type: 'string' },
   'metrics-host': { type: 'string' },
+  audit: { type: 'string' },
+  'audit-retention': { type: 'string' },
   ...Object.fromEntries(
     PROVIDERS.flatMap((p) => p.configFlags.map((f) => [f.name, { type: 'string' } as const])),
   ),
@@ -225,6 +232,9 @@ async function main(argv: string[]): Promise<void> {
       return
     case 'hosts':
       process.exitCode = await hosts(rest)
+      return
+    case 'audit':
+      process.exitCode = await audit(rest)
       return
     case 'git-credential':
       process.exitCode = await gitCredential(rest)

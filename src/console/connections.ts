@@ -2,12 +2,14 @@
  * @module console/connections
  * The console's connection pages: the list (filter by provider or host, search, pages), the
  * create form that goes straight into the provider's handshake, a connection's detail with its
- * installation and tags, and its actions (authorize again, tag, untag, delete).
+ * installation, tags and recent use (the audit trail), and its actions (authorize again, tag,
+ * untag, delete).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { AwsError } from '../errors/aws-error.js'
 import { SUPPORTED_PROVIDERS } from '../providers/registry.js'
 import { badge, copyable, esc, hidden, page, type Shell } from './html.js'
+import { recentUseCard } from './recent-use.js'
 import {
   HOST_PROVIDERS,
   label,
@@ -353,6 +355,7 @@ ${hostField}
           `<tr><td data-label="Key">${esc(t.Key)}</td><td data-label="Value">${esc(t.Value)}</td><td>${action('untag', `${hidden('key', t.Key)}<button type="submit" class="secondary" aria-label="Remove tag ${esc(t.Key)}">Remove</button>`)}</td></tr>`,
       )
       .join('')
+    const recentUse = await recentUseCard(this.k.d.api.cloudtrail, req, s.principal, conn.arn)
     const body = `<h1>${esc(c.ConnectionName)} ${badge(c.ConnectionStatus)}</h1>
 ${c.ConnectionStatus === 'ERROR' ? `<p class="flash bad" role="alert">${esc(reason ?? 'The connection needs to be re-authorized.')}</p>` : ''}
 ${c.ConnectionStatus === 'PENDING' ? `<p class="muted">This connection is PENDING: authorize the provider and choose what it reaches to complete it.</p>` : ''}
@@ -368,6 +371,7 @@ ${canAuthorize ? `<div class="actions">${action('authorize', `<button type="subm
 </div>
 <h2>Tags</h2><div class="card">${tagsError ? `<p class="error" role="alert">${esc(tagsError)}</p>` : tags && tags.length ? `<table class="list"><thead><tr><th scope="col">Key</th><th scope="col">Value</th><th scope="col"><span class="muted">Action</span></th></tr></thead><tbody>${tagRows}</tbody></table>` : '<p class="muted">No tags.</p>'}
 ${action('tag', `<div class="filters"><div><label for="tag-key">Key</label><input type="text" id="tag-key" name="key" maxlength="128" required></div><div><label for="tag-value">Value</label><input type="text" id="tag-value" name="value" maxlength="256"></div><div><button type="submit" class="secondary">Add tag</button></div></div>`)}</div>
+${recentUse}
 <h2>Delete</h2><div class="card">${action('delete', `<p>Deleting a connection cannot be undone; pipelines using it stop working. Type <strong>delete</strong> to confirm.</p><label for="confirm">Confirmation</label><input type="text" id="confirm" name="confirm" autocomplete="off" data-confirm="delete" aria-describedby="confirm-help"><p class="muted" id="confirm-help">Type the word delete.</p><div class="actions"><button type="submit" class="danger">Delete connection</button></div>`)}</div>`
     send(res, 200, page(this.k.shell(s, c.ConnectionName, 'connections', this.k.flashOf(u)), body))
   }

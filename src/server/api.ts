@@ -23,6 +23,8 @@ import { operations, type Operation, type OperationContext } from '../operations
 import { notSupportedError } from '../operations/operation.js'
 import type { ArnService } from '../domain/arn.js'
 import { parseJsonBody } from '../protocol/json-body.js'
+import type { AuditRecorder } from '../audit/recorder.js'
+import type { CloudTrailDeps } from '../audit/cloudtrail-api.js'
 
 const validationTables: Record<ServiceName, ValidationTable> = {
   codeconnections: codeconnectionsValidation,
@@ -46,6 +48,10 @@ export interface ApiDeps {
   logger: Logger
   /** Everything an operation needs except the caller and endpoint, which the chain adds. */
   context: Omit<OperationContext, 'service' | 'principalArn' | 'accountId'>
+  /** Records every authenticated call in the audit trail (audit/), when it is on. */
+  audit?: AuditRecorder | undefined
+  /** CloudTrail's LookupEvents over the audit trail (the API, and the console's recent use). */
+  cloudtrail?: CloudTrailDeps | undefined
 }
 
 type Step = (r: ApiRequest, deps: ApiDeps) => void | Promise<void>
@@ -170,15 +176,21 @@ export async function invokeAs(
     input: undefined,
     output: undefined,
   }
-  // parseJson is skipped: the input is already an object.
-  for (const step of afterAuthentication) {
-    if (step.name === 'parseJson') {
-      r.input = input
-      continue
+  try {
+    // parseJson is skipped: the input is already an object.
+    for (const step of afterAuthentication) {
+      if (step.name === 'parseJson') {
+        r.input = input
+        continue
+      }
+      const pending = step(r, deps)
+      if (pending) await pending
     }
-    const pending = step(r, deps)
-    if (pending) await pending
+  } catch (err) {
+    deps.audit?.consoleAction(req, service, operation, principal, input, undefined, err)
+    throw err
   }
+  deps.audit?.consoleAction(req, service, operation, principal, input, r.output, undefined)
   return r.output
 }
 

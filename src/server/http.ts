@@ -39,6 +39,12 @@ import {
   type PipelineApiDeps,
 } from '../pipelines/api.js'
 import type { ConsoleApp } from '../console/console.js'
+import {
+  CLOUDTRAIL_CONTENT_TYPE,
+  CLOUDTRAIL_EVENT_SOURCE,
+  isCloudTrailTarget,
+  runCloudTrailChain,
+} from '../audit/cloudtrail-api.js'
 import { writeQueryError, writeQueryResult, type QueryService } from '../protocol/query/xml.js'
 
 export interface HttpDeps extends QueryDeps {
@@ -94,6 +100,9 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
     let queryService: QueryService | undefined
     let contentType: string | undefined
     let messageMember: 'Message' | 'message' = 'Message'
+    let eventSource: string | undefined
+    let failure: AwsError | undefined
+    deps.audit?.enter(requestId, req)
     if (draining) res.setHeader('Connection', 'close')
     try {
       const url = req.url ?? '/'
@@ -160,6 +169,7 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
       }
       if (isQueryRequest(req)) {
         queryService = queryServiceOf(req)
+        eventSource = `${queryService}.amazonaws.com`
         const q = api as QueryRequest
         q.queryService = queryService
         await runQueryChain(q, deps)
@@ -168,6 +178,7 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
         deps.extension &&
         isExtensionTarget(req.headers['x-amz-target'] as string | undefined)
       ) {
+        eventSource = 'junction'
         await runExtensionChain(api, deps.extension)
         writeResult(res, requestId, api.output)
       } else if (
@@ -175,12 +186,22 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
         isPipelineTarget(req.headers['x-amz-target'] as string | undefined)
       ) {
         contentType = PIPELINE_CONTENT_TYPE
+        eventSource = 'codepipeline.amazonaws.com'
         // CodePipeline's error shapes name it `message` (the connections services' `Message`).
         messageMember = 'message'
         await runPipelineChain(api, deps.pipelines)
         writeResult(res, requestId, api.output, contentType)
+      } else if (
+        deps.cloudtrail &&
+        isCloudTrailTarget(req.headers['x-amz-target'] as string | undefined)
+      ) {
+        contentType = CLOUDTRAIL_CONTENT_TYPE
+        eventSource = CLOUDTRAIL_EVENT_SOURCE
+        await runCloudTrailChain(api, deps.cloudtrail)
+        writeResult(res, requestId, api.output, contentType)
       } else {
         await runApiChain(api, deps)
+        eventSource = `${api.service!}.amazonaws.com`
         writeResult(res, requestId, api.output)
       }
     } catch (err) {
@@ -200,11 +221,23 @@ export function createHttpServer(deps: HttpDeps): JunctionServer {
       }
       status = awsError.statusCode
       errorCode = awsError.code
+      failure = awsError
       if (res.headersSent) res.destroy()
       else if (queryService) writeQueryError(res, requestId, queryService, awsError)
       else writeError(res, requestId, awsError, contentType, messageMember)
     } finally {
       const ms = performance.now() - started
+      deps.audit?.call(
+        requestId,
+        req,
+        eventSource ?? (api.service && `${api.service}.amazonaws.com`),
+        api.operation ?? (api as Partial<QueryRequest>).action,
+        api.principal,
+        api.input,
+        api.output,
+        failure,
+        api.body,
+      )
       deps.metrics?.request(
         queryService ?? api.service,
         api.operation ?? (api as Partial<QueryRequest>).action,

@@ -9,6 +9,7 @@ import { openPostgresStore } from './postgres.js'
 
 export type { Store } from './store.js'
 export * from './store.js'
+export type * from './audit-store.js'
 
 export function isPostgresUrl(database: string): boolean {
   return /^postgres(ql)?:\/\//i.test(database)

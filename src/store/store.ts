@@ -7,6 +7,7 @@
  * Every method that changes several rows is atomic. Quotas and per-resource limits are enforced
  * inside the store's transactions so that concurrent callers on several nodes cannot exceed them.
  */
+import type { AuditRepository } from './audit-store.js'
 import type { PipelineRepository } from './pipeline-store.js'
 
 export interface AccessKeyRecord {
@@ -486,6 +487,9 @@ export interface Store {
   }
 
   pipelines: PipelineRepository
+
+  /** The audit trail (store/audit-store.ts). */
+  audit: AuditRepository
 
   providerApps: {
     /** The provider-wide application (`hostArn` omitted or '') or a host's own. */

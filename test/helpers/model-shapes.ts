@@ -104,8 +104,8 @@ function botocoreData(): string | undefined {
   return candidates.find((d) => existsSync(join(d, 'iam')) && existsSync(join(d, 'sts')))
 }
 
-/** botocore's own IAM or STS model (the newest API version it has); throws when missing. */
-export function botocoreModel(service: 'iam' | 'sts'): Model {
+/** botocore's own IAM, STS or CloudTrail model (the newest API version it has); throws when missing. */
+export function botocoreModel(service: 'iam' | 'sts' | 'cloudtrail'): Model {
   const data = botocoreData()
   if (!data)
     throw new Error(

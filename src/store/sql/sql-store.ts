@@ -29,6 +29,7 @@ import { migrate } from './migrations.js'
 import { RowCache } from './row-cache.js'
 import { SqlIamRepository } from './iam-repository.js'
 import { SqlPipelineRepository } from './pipeline-repository.js'
+import { SqlAuditRepository } from './audit-repository.js'
 
 type Tx = Transaction<Database>
 
@@ -204,6 +205,7 @@ export class SqlStore implements Store {
     this.#connectionCache = adapter.exclusiveAccess ? new RowCache(20_000) : undefined
     this.iam = new SqlIamRepository(db, adapter)
     this.pipelines = new SqlPipelineRepository(db, adapter)
+    this.audit = new SqlAuditRepository(db)
   }
 
   /** Runs a write to a connection and drops its cached row, whatever the outcome. */
@@ -345,6 +347,7 @@ export class SqlStore implements Store {
 
   readonly iam: SqlIamRepository
   readonly pipelines: SqlPipelineRepository
+  readonly audit: SqlAuditRepository
 
   resealSecrets(reseal: (ciphertext: string) => string): Promise<number> {
     return this.#db.transaction().execute(async (tx) => {
