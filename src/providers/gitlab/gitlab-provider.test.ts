@@ -90,11 +90,16 @@ describe('GitLab adapter against a loopback GitLab', () => {
         if (path === '/user') return json(200, { id: 1, username: 'alice', name: 'Alice A' })
         if (path === '/personal_access_tokens/self')
           return TOKENS[token] ? json(200, { ...TOKENS[token], active: true }) : json(404, {})
-        if (path === '/groups' && q.get('min_access_level') === '40')
-          return page([
+        if (path === '/groups') {
+          // alice: Owner of acme (and so of acme/platform), Developer of devs.
+          const maintained = [
             { id: 10, full_path: 'acme', full_name: 'Acme', name: 'Acme' },
             { id: 11, full_path: 'acme/platform', full_name: 'Acme / Platform', name: 'Platform' },
-          ])
+          ]
+          const min = Number(q.get('min_access_level'))
+          if (min === 40) return page(maintained)
+          if (min === 10) return page([...maintained, { id: 12, full_path: 'devs', name: 'Devs' }])
+        }
         if ((m = /^\/groups\/([^/]+)$/.exec(path))) {
           const groups: Record<string, number> = {
             acme: 10,
@@ -107,10 +112,6 @@ describe('GitLab adapter against a loopback GitLab', () => {
             ? json(200, { id, full_path: decodeURIComponent(m[1]!), name: 'G' })
             : json(404, { message: '404 Group Not Found' })
         }
-        if ((m = /^\/groups\/(\d+)\/members\/all\/1$/.exec(path))) {
-          const level: Record<string, number> = { '10': 50, '11': 50, '12': 30 }
-          return level[m[1]!] ? json(200, { id: 1, access_level: level[m[1]!] }) : json(404, {})
-        }
         if ((m = /^\/groups\/([^/]+)\/projects$/.exec(path))) {
           const g = decodeURIComponent(m[1]!)
           if (g !== 'acme') return json(404, { message: '404 Group Not Found' })
@@ -120,7 +121,7 @@ describe('GitLab adapter against a loopback GitLab', () => {
             ),
           )
         }
-        if (/^\/users\/[^/]+\/projects$/.test(path))
+        if (path === '/projects' && q.get('owned') === 'true')
           return page([project(200, 'alice/own', { id: 1, kind: 'user' })])
         if ((m = /^\/projects\/([^/]+)(\/.*)?$/.exec(path))) {
           const p = byId(m[1]!)
@@ -243,7 +244,6 @@ describe('GitLab adapter against a loopback GitLab', () => {
     })
   const pat: ProviderCredentials = { kind: 'access-token', accessToken: 'alice-pat' }
   const oauth: ProviderCredentials = { kind: 'oauth', accessToken: 'alice-oauth' }
-  const last = (re: RegExp) => seen.filter((s) => re.test(s.url)).at(-1)!
 
   it('authenticates OAuth tokens as Bearer and access tokens as PRIVATE-TOKEN', async () => {
     await gl().getRepository(oauth, 'acme/app')
@@ -270,9 +270,6 @@ describe('GitLab adapter against a loopback GitLab', () => {
       id: 'group:11',
       slug: 'acme/platform',
     })
-    expect(last(/^\/api\/v4\/groups\/acme%2Fplatform/).url).toMatch(
-      /^\/api\/v4\/groups\/acme%2Fplatform\?/,
-    )
     expect(await gl().verifyTarget(pat, 'devs')).toMatchObject({ administrator: false })
     expect(await gl().verifyTarget(pat, 'alice')).toEqual({
       id: 'user:1',

@@ -73,22 +73,33 @@ export async function listInstallationTargets(
   return [userTarget(user), ...groups]
 }
 
-/** The user's role in a group, inherited ones included (0: not a member). */
+/**
+ * The groups the credential's user is a member of with at least `min` (inherited memberships
+ * included, as GitLab's `min_access_level` counts them), every page.
+ */
+function groupsWith(gl: GitLabClient, c: ProviderCredentials, min: number): Promise<GlGroup[]> {
+  return gl.all<GlGroup, GlGroup>(
+    c,
+    `${gl.apiUrl}/groups?min_access_level=${min}&per_page=100&order_by=id&sort=asc`,
+    (g) => g,
+  )
+}
+
+/**
+ * The group at `path` and the user's role there: Maintainer or more, a lesser member, or none
+ * (GitLab's group listings by `min_access_level`, which also name groups reached only through a
+ * parent's membership).
+ */
 async function groupRole(
   gl: GitLabClient,
   c: ProviderCredentials,
-  group: GlGroup,
-  user: GlUser,
-): Promise<number> {
-  const res = await gl.call(c, `${gl.apiUrl}/groups/${group.id}/members/all/${user.id}`, {
-    accept: [404],
-  })
-  if (res.status === 404) {
-    await res.body?.cancel()
-    return 0
-  }
-  const m = (await res.json()) as { access_level?: number }
-  return typeof m.access_level === 'number' ? m.access_level : 0
+  path: string,
+): Promise<{ group: GlGroup; administrator: boolean } | undefined> {
+  const same = (g: GlGroup) => lower(g.full_path) === lower(path)
+  const maintained = (await groupsWith(gl, c, MAINTAINER)).find(same)
+  if (maintained) return { group: maintained, administrator: true }
+  const member = (await groupsWith(gl, c, 10)).find(same)
+  return member ? { group: member, administrator: false } : undefined
 }
 
 /** A group by full path, or undefined when the credential cannot see it. */
@@ -134,22 +145,24 @@ export async function verifyTarget(
       )
   }
   if (lower(target) === lower(user.username)) return userTarget(user)
+  namespaceId(target)
+  const found = await groupRole(gl, c, target)
+  if (found) return groupTarget(found.group, found.administrator)
+  if (repo === undefined)
+    throw new ProviderNotFound(
+      `The token's user is not a member of a GitLab group ${target.slice(0, 100)}`,
+    )
+  // Narrowed to a project the user reaches without a group membership (or a project token's bot,
+  // which may not see a private group above its project).
   const group = await findGroup(gl, c, target)
-  if (!group) {
-    // A project token's bot may see its project but not a private group above it.
-    if (repo !== undefined)
-      return { id: `group-path:${lower(target)}`, slug: target, name: target, administrator: false }
-    throw new ProviderNotFound(`GitLab has no group ${target.slice(0, 100)} this token can see`)
-  }
-  const role = await groupRole(gl, c, group, user)
-  if (role === 0 && repo === undefined)
-    throw new ProviderNotFound(`The token's user is not a member of group ${group.full_path}`)
-  return groupTarget({ ...group, full_path: group.full_path || target }, role >= MAINTAINER)
+  return group
+    ? groupTarget(group, false)
+    : { id: `group-path:${lower(target)}`, slug: target, name: target, administrator: false }
 }
 
 /**
  * The target's projects reached with at least Maintainer, subgroups included: a group's
- * (`/groups/:id/projects`), else a user's own (`/users/:id/projects`); one project for a narrowed
+ * (`/groups/:id/projects`), else the user's own (`/projects?owned=true`); one project for a narrowed
  * credential. `next` is the next page's URL (opaque to callers).
  */
 export async function listRepositories(
@@ -173,9 +186,9 @@ export async function listRepositories(
     let url = `${gl.apiUrl}/groups/${ns}/projects?include_subgroups=true&with_shared=false&${query}`
     let res = await gl.call(c, url, { accept: [404] })
     if (res.status === 404) {
-      // Not a group: a user's own namespace.
+      // Not a group: the user's own namespace (verifyTarget admits no other user's).
       await res.body?.cancel()
-      url = `${gl.apiUrl}/users/${ns}/projects?${query}`
+      url = `${gl.apiUrl}/projects?owned=true&${query}`
       res = await gl.call(c, url)
     }
     page = await gl.pageOf(res, url, map)
