@@ -205,7 +205,11 @@ describe('sandbox GitLab project webhooks', { timeout: 120_000 }, () => {
       refs: { 'refs/heads/a': null, 'refs/heads/b': null, 'refs/tags/t4': null },
     })
     await sb.settled()
-    expect(bodies(n, 'Push Hook').map((b) => [b['ref'], b['after']])).toEqual([
+    expect(
+      bodies(n, 'Push Hook')
+        .map((b) => [b['ref'], b['after']])
+        .sort(),
+    ).toEqual([
       ['refs/heads/a', '0'.repeat(40)],
       ['refs/heads/b', '0'.repeat(40)],
     ])
@@ -214,16 +218,22 @@ describe('sandbox GitLab project webhooks', { timeout: 120_000 }, () => {
 
   it('merge request events replay merge-request.json; oldrev only when commits were pushed', async () => {
     const n = rx.got.length
-    await sb.admin(`projects/${API}/push`, {
+    // Each step's deliveries arrive before the next step starts: the order is the events' order.
+    const step = async <T>(path: string, body: unknown, method?: string) => {
+      const out = await sb.admin<T>(path, body, method)
+      await sb.settled()
+      return out
+    }
+    await step(`projects/${API}/push`, {
       refs: { 'refs/heads/feature/mr': 'main' },
       user: 'alice',
     })
-    await sb.admin(`projects/${API}/commits`, {
+    await step(`projects/${API}/commits`, {
       branch: 'feature/mr',
       files: { 'mr.txt': '1' },
       author: 'alice',
     })
-    const { iid } = await sb.admin<{ iid: number }>(`projects/${API}/merge_requests`, {
+    const { iid } = await step<{ iid: number }>(`projects/${API}/merge_requests`, {
       source: 'feature/mr',
       title: 'MR one',
       author: 'alice',
@@ -232,16 +242,23 @@ describe('sandbox GitLab project webhooks', { timeout: 120_000 }, () => {
       labels: ['API'],
     })
     const mr = `projects/${API}/merge_requests/${iid}`
-    await sb.admin(mr, { user: 'alice', title: 'MR one, edited' }, 'PUT')
-    await sb.admin(`projects/${API}/commits`, {
+    await step(mr, { user: 'alice', title: 'MR one, edited' }, 'PUT')
+    await step(`projects/${API}/commits`, {
       branch: 'feature/mr',
       files: { 'mr.txt': '2' },
       author: 'alice',
     })
-    await sb.admin(`${mr}/close`, { user: 'alice' })
-    await sb.admin(`${mr}/reopen`, { user: 'alice' })
-    await sb.admin(`${mr}/merge`, { user: 'alice' })
+    await step(`${mr}/close`, { user: 'alice' })
+    await step(`${mr}/reopen`, { user: 'alice' })
+    await step(`${mr}/merge`, { user: 'alice' })
     await sb.settled()
+    const created = bodies(n, 'Push Hook').find((b) => b['ref'] === 'refs/heads/feature/mr')
+    // A branch pushed with no new commits lists none (webhook_events.md, Push events).
+    expect(created).toMatchObject({
+      ref: 'refs/heads/feature/mr',
+      commits: [],
+      total_commits_count: 0,
+    })
     const events = bodies(n, 'Merge Request Hook')
     const attrs = events.map((e) => e['object_attributes'] as Record<string, unknown>)
     expect(attrs.map((a) => a['action'])).toEqual([

@@ -112,7 +112,14 @@ async function route(
     if (caller) requireScope(caller, READ)
     if (!b) return listGroups(gl, u, caller, send)
     const g = groupFor(gl, caller, b)
-    if (!c) return send(200, { ...group(gl, g), projects: [], shared_projects: [] })
+    if (!c) {
+      // GitLab's single group answer lists its projects (those the caller sees) too.
+      const rows = []
+      for (const p of gl.state.data.projects)
+        if (p.groupId === g.id && canSeeProject(gl, caller, p))
+          rows.push(project(gl, p, await defaultBranchOf(gl, p), caller))
+      return send(200, { ...group(gl, g), projects: rows, shared_projects: [] })
+    }
     if (c === 'projects' && !d) {
       const scope = flag(u, 'include_subgroups') ? gl.state.descendants(g) : [g]
       const list = gl.state.data.projects.filter(

@@ -6,6 +6,7 @@
  * setting says so) and Merge Request Hook (`object_attributes` with `action`, `oldrev` only on
  * an update that brought commits, `changes` with what changed).
  */
+import { resolveRef } from '../core/git.js'
 import type { Gl } from './context.js'
 import { countOf, logOf, touched, type GlCommit } from './gitdata.js'
 import { avatar } from './render.js'
@@ -83,10 +84,11 @@ export async function pushPayload(gl: Gl, i: PushInput) {
   let commits: Awaited<ReturnType<typeof pushCommit>>[] = []
   let total = 0
   if (!tag && i.after !== ZERO) {
+    // A new branch lists what it adds to the default branch (none when it adds nothing).
     const range =
       i.before !== ZERO
         ? [`${i.before}..${i.after}`]
-        : i.baseTip && i.baseTip !== i.after
+        : i.baseTip
           ? [i.after, `^${i.baseTip}`]
           : [i.after]
     total = await countOf(i.dir, range)
@@ -103,7 +105,8 @@ export async function pushPayload(gl: Gl, i: PushInput) {
     after: i.after,
     ref: i.ref,
     ref_protected: !tag && i.ref === `refs/heads/${i.defaultBranch}`,
-    checkout_sha: i.after === ZERO ? null : i.after,
+    // An annotated tag's checkout_sha is the commit it points at.
+    checkout_sha: i.after === ZERO ? null : ((await resolveRef(i.dir, i.after)) ?? i.after),
     message: null,
     user_id: u.id,
     user_name: u.displayName,
