@@ -50,6 +50,7 @@ import {
   sourceConfig,
   sourceRecords,
 } from './definition.js'
+import { watchedSources } from './watches.js'
 import type { PipelineEngine } from './engine.js'
 import { actionExecutionToWire, executionSummary, executionToWire, pipelineState } from './wire.js'
 
@@ -201,7 +202,8 @@ async function admit(ctx: Ctx, p: PipelineDeclaration) {
         `Action '${a.name}': connection ${arn} does not exist in account ${ctx.principal.accountId}`,
       )
   }
-  return sourceRecords(ctx.principal.accountId, p, sources)
+  // With what each source watches: the index an event looks its candidates up by.
+  return watchedSources(p, sourceRecords(ctx.principal.accountId, p, sources))
 }
 
 function metadata(ctx: Ctx, p: PipelineRecord) {

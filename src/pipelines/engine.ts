@@ -35,16 +35,19 @@ import type { ProviderEvent, WebLinks } from '../providers/provider.js'
 import { SUPPORTED_PROVIDERS } from '../providers/registry.js'
 import { ProviderNotFound } from '../providers/errors.js'
 import type { ConnectionRecord, Store } from '../store/store.js'
-import type {
-  ActionExecutionRecord,
-  ExecutionRecord,
-  PendingDelivery,
-  PipelineRecord,
-  PipelineSourceRecord,
+import {
+  declarationDigest,
+  type ActionExecutionRecord,
+  type ExecutionRecord,
+  type PendingDelivery,
+  type PipelineRecord,
+  type PipelineSourceRecord,
+  type WatchedSourceRecord,
 } from '../store/pipeline-store.js'
-import { isCommands, isSource, sourceConfig, triggerOf } from './definition.js'
+import { isCommands, isSource, sourceRecords } from './definition.js'
 import { sourceChanges, type SourceChange } from './events.js'
-import { TriggerMatcher } from './match-filters.js'
+import { eventKeys, watchedSources } from './watches.js'
+import { compilePipeline, TriggerCache, type CompiledPipeline } from './trigger-cache.js'
 import { emptyState, parseState, type ActionDetail, type ExecutionState } from './wire.js'
 import { rolePrincipal } from './roles.js'
 import { resolveVariables, UnresolvedVariable } from './variables.js'
@@ -93,6 +96,8 @@ export interface EngineDeps {
 export interface StartRequest {
   accountId: string
   pipeline: PipelineRecord
+  /** The pipeline's declaration already parsed (else parsed from the record). */
+  decl?: PipelineDeclaration
   triggerType: string
   triggerDetail: string
   sourceRevisions: Record<string, { revisionType: string; revisionValue: string; ref?: string }>
@@ -134,6 +139,8 @@ export class PipelineEngine {
   readonly #poller: Poller
   /** Processing failures per event on this node (an event is given up after a few). */
   readonly #failures = new Map<number, number>()
+  /** Parsed declarations and compiled trigger filters, per pipeline and declaration digest. */
+  readonly #triggers = new TriggerCache()
 
   constructor(d: EngineDeps) {
     this.#d = d
@@ -257,7 +264,7 @@ export class PipelineEngine {
 
   /** Starts an execution (or returns the one an identical dedupe key started). */
   async startExecution(req: StartRequest): Promise<{ id: string; created: boolean }> {
-    const decl = JSON.parse(req.pipeline.declaration) as PipelineDeclaration
+    const decl = req.decl ?? (JSON.parse(req.pipeline.declaration) as PipelineDeclaration)
     const now = this.#now()
     const id = randomUUID()
     const r = await this.#d.store.pipelines.executions.create({
@@ -304,6 +311,7 @@ export class PipelineEngine {
 
   /** Removes a deleted pipeline's artifacts and logs. */
   forgetPipeline(accountId: string, name: string): void {
+    this.#triggers.forget(accountId, name)
     rmSync(inside(this.#d.artifactDir, segment(accountId), segment(name)), {
       recursive: true,
       force: true,
@@ -378,11 +386,15 @@ export class PipelineEngine {
     const sources = await this.#d.store.pipelines.allSources()
     const conns = new Map<string, ConnectionRecord | undefined>()
     const wanted = new Set<string>()
+    // Many pipelines on one repository share its webhook: each repository once.
+    const seen = new Set<string>()
     for (const s of sources) {
+      const key = `${s.accountId}|${s.connectionArn}|${s.repository}`
+      if (seen.has(key)) continue
+      seen.add(key)
       const conn = await this.#connection(conns, s.accountId, s.connectionArn)
       if (!conn || conn.status !== 'AVAILABLE' || !conn.installationId) continue
       wanted.add(`${s.accountId}|${conn.installationId}|${s.repository.toLowerCase()}`)
-      const key = `${s.accountId}|${s.connectionArn}|${s.repository}`
       // A polled repository tries for a webhook again now and then (each try is a request).
       if (!remove && !this.#poller.hookRetryDue(key)) continue
       try {
@@ -466,14 +478,13 @@ export class PipelineEngine {
   async #processEvent(d: PendingDelivery): Promise<EventOutcome[]> {
     const event = JSON.parse(d.event) as ProviderEvent
     if (event.kind !== 'push' && event.kind !== 'pull_request') return []
-    const sources = await this.#d.store.pipelines.sourcesFor(d.accountId, d.repository)
+    // Only the sources whose watch keys the event carries (pipelines/watches): the others cannot
+    // match it, whatever their filters say.
+    const store = this.#d.store.pipelines
+    const sources = await store.candidates(d.accountId, d.repository, eventKeys(event))
     const conns = new Map<string, ConnectionRecord | undefined>()
-    const pipelines = new Map<string, { record: PipelineRecord; decl: PipelineDeclaration }>()
-    const candidates: {
-      s: PipelineSourceRecord
-      decl: PipelineDeclaration
-      record: PipelineRecord
-    }[] = []
+    const pipelines = new Map<string, CompiledPipeline | null>()
+    const candidates: { s: WatchedSourceRecord; p: CompiledPipeline }[] = []
     const outcomes: EventOutcome[] = []
     for (const s of sources) {
       const conn = await this.#connection(conns, s.accountId, s.connectionArn)
@@ -488,24 +499,25 @@ export class PipelineEngine {
         continue
       }
       let p = pipelines.get(s.pipelineName)
-      if (!p) {
-        const record = await this.#d.store.pipelines.get(s.accountId, s.pipelineName)
-        if (!record) continue
-        p = { record, decl: JSON.parse(record.declaration) as PipelineDeclaration }
+      if (p === undefined) {
+        p = await this.#compiled(s)
         pipelines.set(s.pipelineName, p)
       }
-      candidates.push({ s, decl: p.decl, record: p.record })
+      if (p) candidates.push({ s, p })
     }
     if (candidates.length === 0) return outcomes
-    // Changed files are fetched once per event, and only when a filter's branches (or events)
-    // pass and its file paths decide: most events need no diff at all.
+    // Each candidate is matched once; changed files are fetched once per event, and only when a
+    // filter's branches (or events) pass and its file paths decide: most events need no diff.
     let changes = await sourceChanges(event, this.#lookups(d), false)
-    const needFiles = candidates.some(
-      (c) => this.#decide(c.decl, c.s, changes, event).needsFiles === true,
-    )
-    if (needFiles) changes = await sourceChanges(event, this.#lookups(d), true)
+    let decisions = candidates.map((c) => this.#decide(c.p, c.s, changes, event))
+    if (decisions.some((x) => x.needsFiles)) {
+      changes = await sourceChanges(event, this.#lookups(d), true)
+      decisions = decisions.map((x, i) =>
+        x.needsFiles ? this.#decide(candidates[i]!.p, candidates[i]!.s, changes, event) : x,
+      )
+    }
     const startedPipelines = new Set<string>()
-    for (const c of candidates) {
+    for (const [i, c] of candidates.entries()) {
       if (startedPipelines.has(c.s.pipelineName)) {
         outcomes.push({
           pipeline: c.s.pipelineName,
@@ -514,7 +526,7 @@ export class PipelineEngine {
         })
         continue
       }
-      const decision = this.#decide(c.decl, c.s, changes, event)
+      const decision = decisions[i]!
       if (!decision.change) {
         outcomes.push({
           pipeline: c.s.pipelineName,
@@ -532,7 +544,8 @@ export class PipelineEngine {
             : 'Webhook'
       const started = await this.startExecution({
         accountId: d.accountId,
-        pipeline: c.record,
+        pipeline: c.p.record,
+        decl: c.p.decl,
         triggerType,
         triggerDetail: `${d.repository} ${change.event.kind === 'push' ? change.event.ref.type : 'pull request'} ${change.ref} at ${change.commit}`,
         sourceRevisions: {
@@ -542,9 +555,7 @@ export class PipelineEngine {
             ref: change.ref,
           },
         },
-        variables: Object.fromEntries(
-          (c.decl.variables ?? []).map((v) => [v.name, v.defaultValue ?? '']),
-        ),
+        variables: c.p.variables,
         dedupeKey: `event:${d.seq}:${c.s.pipelineName}`,
       })
       startedPipelines.add(c.s.pipelineName)
@@ -558,27 +569,48 @@ export class PipelineEngine {
     return outcomes
   }
 
+  /**
+   * The pipeline of a candidate source, parsed and compiled: from this node's cache while the
+   * index names the same declaration digest, else read from the store (null: deleted meanwhile).
+   * A pipeline indexed before the index knew its keys (digest '') is indexed by them now.
+   */
+  async #compiled(s: WatchedSourceRecord): Promise<CompiledPipeline | null> {
+    const cached = this.#triggers.get(s.accountId, s.pipelineName, s.declarationDigest)
+    if (cached) return cached
+    const record = await this.#d.store.pipelines.get(s.accountId, s.pipelineName)
+    if (!record) return null
+    const digest = declarationDigest(record.declaration)
+    const p = compilePipeline(record, digest)
+    this.#triggers.set(p)
+    if (s.declarationDigest === '') {
+      const actions = p.decl.stages.flatMap((x) => x.actions.filter(isSource))
+      const sources = watchedSources(p.decl, sourceRecords(s.accountId, p.decl, actions))
+      await this.#d.store.pipelines.rewatch(s.accountId, s.pipelineName, digest, sources)
+    }
+    return p
+  }
+
   #decide(
-    decl: PipelineDeclaration,
+    p: CompiledPipeline,
     s: PipelineSourceRecord,
     changes: SourceChange[],
     event: ProviderEvent,
   ): { change?: SourceChange; reason: string; filtered?: boolean; needsFiles?: boolean } {
-    const trigger = triggerOf(decl, s.actionName)
-    if (trigger) {
-      const matcher = new TriggerMatcher(trigger)
+    const compiled = p.source(s.actionName)
+    if (compiled.matcher) {
       const reasons: string[] = []
       let needsFiles = false
       for (const change of changes) {
-        const m = matcher.match(change.event)
-        if (m.matched) return { change, reason: m.reason, filtered: true }
+        const m = compiled.matcher.match(change.event)
+        // A match after a filter that lacked the changed files is decided again with them (as
+        // that filter may match an earlier change).
+        needsFiles ||= m.needsFiles
+        if (m.matched) return { change, reason: m.reason, filtered: true, needsFiles }
         reasons.push(m.reason)
-        needsFiles ||= m.needsFiles === true
       }
       return { reason: reasons.join('; ') || 'the event changes no ref', needsFiles }
     }
-    const source = findSource(decl, s.actionName)
-    if (source && !sourceConfig(source).detectChanges)
+    if (compiled.declared && !compiled.detectChanges)
       return { reason: 'DetectChanges is false and the action has no trigger' }
     if (event.kind === 'pull_request')
       return { reason: 'without a trigger only pushes to BranchName start the pipeline' }
@@ -1049,7 +1081,3 @@ type SaveAction = (
   record: ActionExecutionRecord,
   result?: ActionResult,
 ) => Promise<boolean>
-
-function findSource(decl: PipelineDeclaration, name: string): ActionDeclaration | undefined {
-  return decl.stages[0]?.actions.find((a) => a.name === name && isSource(a))
-}

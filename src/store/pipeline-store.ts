@@ -6,6 +6,7 @@
  * leases: a row is taken with a compare-and-set on its lease, so exactly one live node holds it,
  * and a lease that runs out (the node died) lets another node take it.
  */
+import { createHash } from 'node:crypto'
 import type { DeliveryRecord, TagRecord } from './store.js'
 
 export interface PipelineRecord {
@@ -28,6 +29,22 @@ export interface PipelineSourceRecord {
   connectionArn: string
   repository: string
   branch: string
+  /**
+   * The event keys it watches (pipelines/watches): an event considers only sources watching one
+   * of its keys. Absent when written: `*` (every event).
+   */
+  watches?: string[]
+}
+
+/** A source an event may concern (the watched-source index), with its declaration's digest. */
+export interface WatchedSourceRecord extends PipelineSourceRecord {
+  /** declarationDigest() of the declaration the index rows were written for ('' when unknown). */
+  declarationDigest: string
+}
+
+/** The digest the watched-source index keeps of a declaration (a cached parse is checked by it). */
+export function declarationDigest(declaration: string): string {
+  return createHash('sha256').update(declaration).digest('base64url')
 }
 
 export interface ExecutionRecord {
@@ -108,6 +125,22 @@ export interface PipelineRepository {
   sourcesFor(accountId: string, repository: string): Promise<PipelineSourceRecord[]>
   /** Every source of every pipeline (webhook reconciliation and polling), in key order. */
   allSources(): Promise<PipelineSourceRecord[]>
+  /**
+   * Sources of a repository (case-insensitive) in an account watching one of an event's `keys`
+   * (pipelines/watches), once each, in pipeline and action order: what one event considers.
+   */
+  candidates(accountId: string, repository: string, keys: string[]): Promise<WatchedSourceRecord[]>
+  /**
+   * Replaces what the pipeline's sources watch if its declaration's digest is still `digest`
+   * (rows indexed before the index knew their keys); false when it changed or another node did
+   * the same at that moment.
+   */
+  rewatch(
+    accountId: string,
+    name: string,
+    digest: string,
+    sources: PipelineSourceRecord[],
+  ): Promise<boolean>
 
   executions: {
     /** `duplicate` when an execution with the same dedupe key exists. */

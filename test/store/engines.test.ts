@@ -74,6 +74,8 @@ if (engines.includes('postgres')) {
           '0006_webhook_digests',
           '0007_provider_app_github',
           '0008_installation_host',
+          '0009_audit_events',
+          '0010_pipeline_watches',
         ])
       } finally {
         await shared.drop()

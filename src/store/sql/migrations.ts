@@ -8,6 +8,7 @@
 import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely'
 import type { SqlDialectAdapter } from './dialect-adapter.js'
 import type { Database } from './schema.js'
+import { pipelineWatchesMigration } from './migration-pipeline-watches.js'
 
 function migrations(a: SqlDialectAdapter): Record<string, Migration> {
   // The keyset for pagination: an auto-incrementing integer primary key on either engine.
@@ -572,6 +573,7 @@ function migrations(a: SqlDialectAdapter): Record<string, Migration> {
         await index('audit_resources_expiry', 'audit_resources', ['event_time'])
       },
     },
+    '0010_pipeline_watches': pipelineWatchesMigration,
   }
 }
 

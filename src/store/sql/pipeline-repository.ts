@@ -14,7 +14,9 @@ import type {
   PipelineRecord,
   PipelineRepository,
   PipelineSourceRecord,
+  WatchedSourceRecord,
 } from '../pipeline-store.js'
+import { candidateSources, deleteWatches, insertWatches, rewatch } from './pipeline-watches.js'
 import type { TagRecord } from '../store.js'
 import type { SqlDialectAdapter } from './dialect-adapter.js'
 import type { Database } from './schema.js'
@@ -132,6 +134,7 @@ export class SqlPipelineRepository implements PipelineRepository {
           .execute()
         if (sources.length > 0)
           await tx.insertInto('pipeline_sources').values(this.#sourceRows(sources)).execute()
+        await insertWatches(tx, p.declaration, sources)
       })
       return 'created'
     } catch (err) {
@@ -183,6 +186,8 @@ export class SqlPipelineRepository implements PipelineRepository {
         .execute()
       if (sources.length > 0)
         await tx.insertInto('pipeline_sources').values(this.#sourceRows(sources)).execute()
+      await deleteWatches(tx, p.accountId, p.name)
+      await insertWatches(tx, p.declaration, sources)
       return true
     })
   }
@@ -204,6 +209,7 @@ export class SqlPipelineRepository implements PipelineRepository {
         .where('account_id', '=', accountId)
         .where('pipeline_name', '=', name)
         .execute()
+      await deleteWatches(tx, accountId, name)
       await tx
         .deleteFrom('stage_locks')
         .where('account_id', '=', accountId)
@@ -251,6 +257,28 @@ export class SqlPipelineRepository implements PipelineRepository {
       .orderBy('action_name')
       .execute()
     return rows.map(toSource)
+  }
+
+  candidates(
+    accountId: string,
+    repository: string,
+    keys: string[],
+  ): Promise<WatchedSourceRecord[]> {
+    return candidateSources(this.db, accountId, repository, keys)
+  }
+
+  async rewatch(
+    accountId: string,
+    name: string,
+    digest: string,
+    sources: PipelineSourceRecord[],
+  ): Promise<boolean> {
+    try {
+      return await rewatch(this.db, accountId, name, digest, sources)
+    } catch (err) {
+      if (this.adapter.constraintKind(err) === 'unique') return false
+      throw err
+    }
   }
 
   executions = {

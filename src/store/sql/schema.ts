@@ -185,6 +185,19 @@ export interface Database {
     repository_key: string
     branch: string
   }
+  /** What each source action watches, one row per event key (pipelines/watches). */
+  pipeline_watches: {
+    account_id: string
+    repository_key: string
+    watch_key: string
+    pipeline_name: string
+    action_name: string
+    connection_arn: string
+    repository: string
+    branch: string
+    /** The SHA-256 of the pipeline's declaration when written ('' for rows from migration 0010). */
+    declaration_digest: string
+  }
   pipeline_executions: {
     seq: Generated<number>
     id: string
