@@ -175,7 +175,8 @@ export class WebhookManager {
     } catch (err) {
       if (err instanceof WebhookRejected) {
         this.logger.warn({ webhook: id, reason: err.message }, 'webhook delivery rejected')
-        const signature = /signature/i.test(err.message)
+        // Not authenticated (a signature or GitLab's secret token missing or wrong): 401.
+        const signature = err.status === 401 || /signature/i.test(err.message)
         this.onOutcome?.(w.providerType, 'rejected')
         return { status: signature ? 401 : 400, outcome: 'rejected', reason: err.message }
       }

@@ -48,9 +48,9 @@ const digest = (s: string | Buffer) => createHash('sha256').update(s).digest()
 function verifyToken(req: RawWebhook, secret: string): void {
   const given = header(req.headers, 'x-gitlab-token')
   if (given === undefined || given === '')
-    throw new WebhookRejected('The delivery carries no X-Gitlab-Token')
+    throw new WebhookRejected('The delivery carries no X-Gitlab-Token', 401)
   if (!timingSafeEqual(digest(given), digest(secret)))
-    throw new WebhookRejected('X-Gitlab-Token does not match the webhook secret')
+    throw new WebhookRejected('X-Gitlab-Token does not match the webhook secret', 401)
 }
 
 function repositoryOf(body: Record<string, unknown>) {
