@@ -134,6 +134,17 @@ describe('sandbox GitLab access, paging and Git', { timeout: 120_000 }, () => {
     expect([h(r2, 'x-next-page'), h(r2, 'x-prev-page')]).toEqual(['', '1'])
     expect(h(r2, 'link')).toContain('rel="prev"')
     expect(((await r2.json()) as unknown[]).length).toBe(1)
+    const ids = (rows: { id: number }[]) => rows.map((r) => r.id)
+    const asc = ids(await json('/groups?min_access_level=40&order_by=id&sort=asc', alice))
+    expect(asc).toEqual([...asc].sort((a, b) => a - b))
+    const desc = ids(await json('/projects?membership=true&order_by=id&sort=desc', alice))
+    expect(desc).toEqual([...desc].sort((a, b) => b - a))
+    expect(await json('/groups/acme?with_projects=false', alice)).not.toHaveProperty('projects')
+    const withProjects = await json<{ projects: { path_with_namespace: string }[] }>(
+      '/groups/acme',
+      alice,
+    )
+    expect(paths(withProjects.projects)).toEqual(['acme/website'])
     const big = await sb.get('/projects?per_page=500', alice)
     expect(h(big, 'x-per-page')).toBe('100')
     const found = await sb.get(`/projects/${API}/repository/branches?search=^release`, alice)

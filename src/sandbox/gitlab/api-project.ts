@@ -173,7 +173,16 @@ async function mergeRequests(
   const st = u.searchParams.get('state') ?? 'all'
   if (!['opened', 'closed', 'merged', 'locked', 'all'].includes(st))
     throw glError(400, { error: 'state does not have a valid value' })
-  const chosen = all.filter((m) => st === 'all' || m.state === st).sort((x, y) => y.id - x.id)
+  // Newest first by default; order_by created_at|updated_at, sort asc|desc.
+  const key = u.searchParams.get('order_by') ?? 'created_at'
+  const sort = u.searchParams.get('sort') ?? 'desc'
+  if (!['created_at', 'updated_at'].includes(key) || !['asc', 'desc'].includes(sort))
+    throw glError(400, { error: 'order_by or sort does not have a valid value' })
+  const at = (m: (typeof all)[number]) => (key === 'updated_at' ? m.updatedAt : m.createdAt)
+  const chosen = all
+    .filter((m) => st === 'all' || m.state === st)
+    .sort((x, y) => at(x).localeCompare(at(y)) || x.id - y.id)
+  if (sort === 'desc') chosen.reverse()
   const page = pageOf(gl, u, chosen)
   const rows = []
   for (const mr of page.items)

@@ -113,6 +113,7 @@ async function route(
     if (!b) return listGroups(gl, u, caller, send)
     const g = groupFor(gl, caller, b)
     if (!c) {
+      if (flag(u, 'with_projects') === false) return send(200, group(gl, g))
       // GitLab's single group answer lists its projects (those the caller sees) too.
       const rows = []
       for (const p of gl.state.data.projects)
@@ -151,6 +152,15 @@ async function route(
   throw notFound()
 }
 
+const compare = (a: string | number, b: string | number) =>
+  typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b))
+
+function direction(u: URL, d: 'asc' | 'desc'): 'asc' | 'desc' {
+  const v = u.searchParams.get('sort') ?? d
+  if (v !== 'asc' && v !== 'desc') throw badRequest('sort does not have a valid value')
+  return v
+}
+
 function minLevel(u: URL): number | undefined {
   const v = u.searchParams.get('min_access_level')
   if (v === null) return undefined
@@ -175,7 +185,14 @@ function listGroups(gl: Gl, u: URL, caller: Caller | undefined, send: Send) {
   if (flag(u, 'top_level_only')) list = list.filter((g) => g.parentId === null)
   const search = u.searchParams.get('search')?.toLowerCase()
   if (search) list = list.filter((g) => g.fullPath.toLowerCase().includes(search))
-  list.sort((x, y) => x.name.localeCompare(y.name) || x.id - y.id)
+  // GitLab's default order: by name, ascending; order_by id|name|path, sort asc|desc.
+  const key = u.searchParams.get('order_by') ?? 'name'
+  if (!['id', 'name', 'path', 'similarity'].includes(key))
+    throw badRequest('order_by does not have a valid value')
+  const by = (g: (typeof list)[number]) =>
+    key === 'id' ? g.id : key === 'path' ? g.fullPath : g.name
+  list.sort((x, y) => compare(by(x), by(y)) || x.id - y.id)
+  if (direction(u, 'asc') === 'desc') list.reverse()
   const page = pageOf(gl, u, list)
   send(
     200,
@@ -203,7 +220,19 @@ async function listProjects(
   const search = u.searchParams.get('search')?.toLowerCase()
   if (search) list = list.filter((p) => p.name.toLowerCase().includes(search))
   // GitLab's default order: created_at descending (newest first); ids break ties.
-  list = [...list].sort((x, y) => y.id - x.id)
+  const key = u.searchParams.get('order_by') ?? 'created_at'
+  const keys: Record<string, (p: GlProject) => string | number> = {
+    id: (p) => p.id,
+    created_at: (p) => p.createdAt,
+    name: (p) => p.name,
+    path: (p) => gl.state.fullPath(p),
+    updated_at: (p) => p.lastActivityAt,
+    last_activity_at: (p) => p.lastActivityAt,
+  }
+  const by = keys[key]
+  if (!by) throw badRequest('order_by does not have a valid value')
+  list = [...list].sort((x, y) => compare(by(x), by(y)) || x.id - y.id)
+  if (direction(u, 'desc') === 'desc') list.reverse()
   const page = pageOf(gl, u, list)
   const simple = flag(u, 'simple') ?? false
   const rows = []
