@@ -7,6 +7,7 @@
  * mode), refused on gitlab.com.
  */
 import { createHash } from 'node:crypto'
+import { banner } from '../../src/cli/sandbox-gitlab.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   authorize,
@@ -242,5 +243,15 @@ describe('sandbox GitLab in gitlab.com mode', { timeout: 60_000 }, () => {
     expect(
       (await sb.get('/projects/acme%2Fplatform%2Fapi', t.access_token, { bearer: true })).status,
     ).toBe(200)
+  })
+
+  it("prints the seeded users, tokens and the application's client id at start", () => {
+    const text = banner(sb)
+    expect(text).toContain('GitLab sandbox (gitlab.com mode)')
+    for (const u of ['root', 'alice', 'bob', 'carol', 'dave'])
+      expect(text).toMatch(new RegExp(`^  ${u} `, 'm'))
+    expect(text).toContain(sb.token('alice-api'))
+    expect(text).toContain(`client id ${sb.world.app.clientId}`)
+    expect(text).toContain(`--gitlab-client-id ${sb.world.app.clientId}`)
   })
 })

@@ -281,6 +281,31 @@ describe('sandbox GitLab project webhooks', { timeout: 120_000 }, () => {
     expect(await merged.json()).toMatchObject({ state: 'merged', iid })
   })
 
+  it('filters push hooks by branch (wildcard) and leaves tag pushes to tag_push_events', async () => {
+    const rx2 = await glReceiver()
+    try {
+      const made = await sb.get(`/projects/${API}/hooks`, alice, {
+        method: 'POST',
+        body: { url: rx2.url, push_events_branch_filter: 'release/*' },
+      })
+      expect(made.status).toBe(201)
+      await sb.admin(`projects/${API}/commits`, { files: { 'f.txt': 'main' }, author: 'alice' })
+      await sb.admin(`projects/${API}/commits`, {
+        branch: 'release/1.0',
+        files: { 'f.txt': 'release' },
+        author: 'alice',
+      })
+      await sb.admin(`projects/${API}/push`, { refs: { 'refs/tags/v9': 'main' } })
+      await sb.settled()
+      expect(rx2.gitlab('Push Hook').map((d) => d.body['ref'])).toEqual(['refs/heads/release/1.0'])
+      expect(rx2.gitlab('Tag Push Hook')).toEqual([])
+      const id = ((await made.json()) as { id: number }).id
+      await sb.get(`/projects/${API}/hooks/${id}`, alice, { method: 'DELETE' })
+    } finally {
+      await rx2.close()
+    }
+  })
+
   it('redacts author emails when the setting is on', async () => {
     await sb.admin('settings', { redactAuthorEmails: true }, 'PUT')
     const n = rx.got.length
