@@ -14,6 +14,7 @@ const TOKENS: Record<string, { admin: boolean; scopes: string[] }> = {
   'root-no-admin-mode': { admin: true, scopes: ['api'] },
   'root-read': { admin: true, scopes: ['read_api'] },
   alice: { admin: false, scopes: ['api'] },
+  'alice-admin-mode': { admin: false, scopes: ['api', 'admin_mode'] },
 }
 
 describe('createInstanceApplication', () => {
@@ -33,7 +34,12 @@ describe('createInstanceApplication', () => {
         if (req.url === '/api/v4/personal_access_tokens/self')
           return json(200, { scopes: t.scopes, active: true })
         if (req.url === '/api/v4/user')
-          return json(200, { id: 1, username: t.admin ? 'root' : 'alice', is_admin: t.admin })
+          // is_admin only for a caller acting as administrator (Admin Mode on: with admin_mode).
+          return json(200, {
+            id: 1,
+            username: t.admin ? 'root' : 'alice',
+            ...(t.admin && t.scopes.includes('admin_mode') ? { is_admin: true } : {}),
+          })
         if (req.url === '/api/v4/applications' && req.method === 'POST') {
           if (!t.scopes.includes('api'))
             return json(403, {
@@ -86,8 +92,9 @@ describe('createInstanceApplication', () => {
 
   it.each([
     ['root-read', ProviderRequestFailed, /lacks the api scope/],
-    ['alice', ProviderRequestFailed, /alice is not an administrator/],
-    ['root-no-admin-mode', ProviderRequestFailed, /Admin Mode.*admin_mode scope/],
+    ['alice-admin-mode', ProviderRequestFailed, /^alice is not an administrator/],
+    ['alice', ProviderRequestFailed, /alice is not an administrator.*or.*Admin Mode.*admin_mode/],
+    ['root-no-admin-mode', ProviderRequestFailed, /root is not .*Admin Mode.*admin_mode scope/],
     ['nobody', ProviderAuthFailed, /refused the administrator token/],
   ])('explains a refusal for %s', async (token, type, message) => {
     const err = await create(token).then(

@@ -65,6 +65,7 @@ export async function createInstanceApplication(
       `The administrator token lacks the api scope, which creating an application needs (it has: ${scopes.join(', ') || 'none'})`,
     )
 
+  // `is_admin` is answered only to a caller acting as administrator (Admin Mode satisfied).
   const user = await http.request(`${api}/user`, { headers, accept: [401, 403] })
   if (!user.ok) {
     await user.body?.cancel()
@@ -74,11 +75,7 @@ export async function createInstanceApplication(
     )
   }
   const me = await body(user)
-  if (me['is_admin'] !== true)
-    throw fail(
-      `${typeof me['username'] === 'string' ? me['username'] : 'The token\u2019s user'} is not an administrator of this GitLab instance: instance applications need one`,
-      403,
-    )
+  const who = typeof me['username'] === 'string' ? me['username'] : "The token's user"
 
   const res = await http.request(`${api}/applications`, {
     method: 'POST',
@@ -98,12 +95,17 @@ export async function createInstanceApplication(
         `The administrator token lacks the ${typeof b['scope'] === 'string' ? b['scope'] : 'api'} scope`,
         403,
       )
-    if (scopes === undefined || !scopes.includes('admin_mode'))
+    // An administrator whose token has admin_mode is never refused: the user is not one. Without
+    // admin_mode, GitLab answers an administrator under Admin Mode as it answers anyone else.
+    if (scopes?.includes('admin_mode') || me['is_admin'] === true)
       throw fail(
-        'GitLab refused: with Admin Mode on, the administrator token needs the admin_mode scope',
+        `${who} is not an administrator of this GitLab instance: instance applications need one`,
         403,
       )
-    throw fail('GitLab refused to create the application (403)', 403)
+    throw fail(
+      `GitLab refused: ${who} is not an administrator of this instance, or the instance is in Admin Mode and the token lacks the admin_mode scope (instance applications need an administrator acting in Admin Mode)`,
+      403,
+    )
   }
   if (res.status === 401)
     throw new ProviderAuthFailed('GitLab refused the administrator token', 401)

@@ -3,9 +3,11 @@
  * Changed files and archives, and the Git credentials both fall back on. Changed files come from
  * the compare API (`straight=true`: `base..commit`; `straight=false`: from the merge base,
  * `base...commit`; a commit alone against its first parent), over Git instead when GitLab cannot
- * list them all: the comparison timed out (`compare_timeout`), or it reached GitLab's diff limit
- * (an instance's `diff_max_files`, never below 500, cuts the list silently), or the commit has no
- * parent. Archives are `GET …/repository/archive.zip?sha=` streamed (one top folder), or over
+ * list them all: the comparison timed out (`compare_timeout`), or it may have reached GitLab's
+ * diff limits, which cut the list silently (docs.gitlab.com/administration/diff_limits: at most
+ * 1000 files and 50,000 changed lines by default, lower on instances that set them so): from a
+ * tenth of those defaults (100 files or 5,000 lines, where GitLab itself starts collapsing) Git
+ * answers instead; or the commit has no parent. Archives are `GET …/repository/archive.zip?sha=` streamed (one top folder), or over
  * Git when the zip must have none (a CODE_ZIP artifact).
  */
 import { ProviderNotFound, ProviderRequestFailed } from '../errors.js'
@@ -18,8 +20,9 @@ import { inReach } from './namespaces.js'
 import { getCommit } from './repositories.js'
 import { commitId, FULL_ID, NUMERIC_ID, projectId } from './urls.js'
 
-/** The lowest `diff_max_files` an instance can set: a list this long may have been cut. */
-export const COMPARE_FILES_CAP = 500
+export { COMPARE_FILES_CAP } from './client.js'
+/** A compare answer with this many changed lines may have been cut by GitLab's diff limits with this many changed lines (the diffs' lines, counted). */
+export const COMPARE_LINES_CAP = 5000
 
 /** `oauth2` and the token: GitLab takes any user name with an access token, `oauth2` for OAuth. */
 export function cloneCredentials(gl: GitLabClient, c: ProviderCredentials, fullName: string) {
@@ -89,7 +92,13 @@ export async function changedFiles(
     `${gl.project(fullName, 'repository', 'compare')}?${q.toString()}`,
   )
   const diffs = cmp.diffs ?? []
-  if (cmp.compare_timeout !== true && diffs.length < COMPARE_FILES_CAP)
+  let lines = 0
+  for (const d of diffs) if (typeof d.diff === 'string') lines += d.diff.split('\n').length - 1
+  if (
+    cmp.compare_timeout !== true &&
+    diffs.length < gl.compareFilesCap &&
+    lines < COMPARE_LINES_CAP
+  )
     return diffs.map(toChangedFile)
   // `from` is the given base or the first parent: `git diff from to` either way.
   const o: { commit: string; base?: string; fromMergeBase?: boolean } = { commit: to, base: from }

@@ -17,6 +17,9 @@ export const GITLAB_DEFAULTS: ProviderEndpoints = {
 /** GitLab's role levels (`access_level`): Maintainer may manage a project's webhooks. */
 export const MAINTAINER = 40
 
+/** A compare answer with this many files may have been cut by GitLab's diff limits (changes.ts). */
+export const COMPARE_FILES_CAP = 100
+
 export type GitLabType = 'GitLab' | 'GitLabSelfManaged'
 
 /** A self-managed instance's endpoints from its host URL: `https://HOST`, `https://HOST/api/v4`. */
@@ -30,6 +33,8 @@ export interface GitLabClientOptions {
   endpoints?: ProviderEndpoints
   app?: OAuthApp | (() => OAuthApp | undefined)
   http?: HttpClientOptions
+  /** Compare answers with this many files are read over Git instead (see changes.ts). */
+  compareFilesCap?: number
 }
 
 export class GitLabClient {
@@ -37,6 +42,7 @@ export class GitLabClient {
   readonly endpoints: ProviderEndpoints
   readonly app: () => OAuthApp | undefined
   readonly http: HttpClient
+  readonly compareFilesCap: number
 
   constructor(o: GitLabClientOptions = {}) {
     this.type = o.type ?? 'GitLab'
@@ -45,6 +51,7 @@ export class GitLabClient {
     const app = o.app
     this.app = typeof app === 'function' ? app : () => app
     this.http = new HttpClient('GitLab', o.http)
+    this.compareFilesCap = o.compareFilesCap ?? COMPARE_FILES_CAP
   }
 
   get apiUrl(): string {

@@ -83,6 +83,8 @@ export interface GlDiff {
   new_file?: boolean
   renamed_file?: boolean
   deleted_file?: boolean
+  /** The patch (empty when collapsed or too large). */
+  diff?: string
 }
 
 /** `GET /projects/:id/repository/compare`. */

@@ -49,6 +49,8 @@ export interface GitLabProviderOptions {
   /** The OAuth application, or a function giving the current one. */
   app?: OAuthApp | (() => OAuthApp | undefined)
   http?: HttpClientOptions
+  /** Compare answers with this many files are read over Git instead (default 100; tests lower it). */
+  compareFilesCap?: number
 }
 
 export class GitLabProvider implements GitProvider {

@@ -26,6 +26,8 @@ export const gitlab: ProviderDescriptor = {
   path: 'gitlab',
   handshake: 'oauth',
   webhooks: 'per-repository',
+  // No hook at all for a push moving more than three refs (push_event_activities_limit).
+  pollBehindWebhooks: true,
   maxWebhookBytes: MAX_WEBHOOK_BYTES,
   targetNoun: 'group or namespace',
   app: { label: 'GitLab (OAuth application)', idLabel: 'Application ID' },
