@@ -74,6 +74,17 @@ describe('sandbox GitLab access, paging and Git', { timeout: 120_000 }, () => {
     ])
   })
 
+  it('answers anonymous callers: public projects readable, private ones 404, /user 401', async () => {
+    const anon = (path: string) => fetch(`${sb.apiUrl}${path}`)
+    expect((await anon('/projects/acme%2Fwebsite/repository/branches')).status).toBe(200)
+    expect((await anon(`/projects/${API}`)).status).toBe(404)
+    const me = await anon('/user')
+    expect(me.status).toBe(401)
+    expect(await me.json()).toEqual({ message: '401 Unauthorized' })
+    const listed = (await (await anon('/projects')).json()) as { path_with_namespace: string }[]
+    expect(paths(listed)).toEqual(['acme/website'])
+  })
+
   it('applies roles: a Guest reads no code, a Developer manages no hooks', async () => {
     const dave = sb.token('dave-api')
     expect(await status(`/projects/${API}`, dave)).toBe(200)
