@@ -29,12 +29,22 @@ const PROVIDER_OPTIONS = Object.assign(
   ...PROVIDERS.map((p) => p.completion.cli.options),
 ) as Record<string, { type: 'string' | 'boolean' }>
 
-/** The provider whose flags were given (the only one when Junction knows one). */
+/**
+ * The provider whose flags were given (the only one when Junction knows one). Flags several
+ * providers share (`--token-type`, `--repository`) do not decide: one only that provider has
+ * (`--namespace`, `--workspace`) does.
+ */
 function providerOf(values: Record<string, unknown>): ProviderDescriptor {
   const given = PROVIDERS.filter((p) =>
     Object.keys(p.completion.cli.options).some((f) => values[f] !== undefined),
   )
   if (given.length === 1) return given[0]!
+  const own = (p: ProviderDescriptor, f: string) =>
+    PROVIDERS.every((q) => q === p || !(f in q.completion.cli.options))
+  const distinct = given.filter((p) =>
+    Object.keys(p.completion.cli.options).some((f) => values[f] !== undefined && own(p, f)),
+  )
+  if (distinct.length === 1) return distinct[0]!
   if (PROVIDERS.length === 1) return PROVIDERS[0]!
   throw new CliError(
     `Give the flags of one provider: ${PROVIDERS.map(

@@ -7,6 +7,7 @@
  */
 import { AwsError } from '../errors/aws-error.js'
 import { AccessDeniedException, ResourceNotFoundException } from '../generated/errors.js'
+import type { CompletionSpec } from '../providers/descriptor.js'
 import type { InstallationTarget } from '../providers/provider.js'
 import { SUPPORTED_PROVIDERS } from '../providers/registry.js'
 import type { ConnectionRecord, InstallationRecord } from '../store/store.js'
@@ -27,6 +28,8 @@ export class Completion {
     caller: Caller,
     connectionArn: string,
     input: Record<string, unknown>,
+    /** Checks the input against the connection's provider's own members (its patterns, enums). */
+    check?: (fields: CompletionSpec['fields']) => void,
   ): Promise<Completed> {
     // Authorized on the ARN as named before anything is read or sent to the provider: an
     // unauthorized caller learns neither whether the connection exists nor whether the token is
@@ -36,6 +39,7 @@ export class Completion {
     const conn = await this.c.connection(caller, connectionArn)
     const provider = await this.c.providerOf(conn)
     const descriptor = this.c.d.providers.descriptor(conn.providerType)!
+    check?.(descriptor.completion.fields)
     const r = descriptor.completion.parse(input, this.c.d.now())
     let target: InstallationTarget
     try {

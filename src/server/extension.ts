@@ -65,16 +65,37 @@ const s = (v: unknown) => v as string
 
 /**
  * `CompleteConnection`'s members: every provider's (providers/<name>/completion.ts), a member
- * required only where every provider requires it (the connection's provider checks the rest).
+ * required only where every provider requires it, and a member several providers name admitting
+ * any of their values (GitLab's `Workspace` is a path, Bitbucket's is not). The connection's own
+ * provider's fields are checked once it is known (Completion.complete's `check`).
  */
 function completionFields(): Record<string, FieldSpec> {
   const out: Record<string, FieldSpec> = {}
   for (const p of PROVIDERS)
     for (const [name, spec] of Object.entries(p.completion.fields)) {
       const required = PROVIDERS.every((q) => q.completion.fields[name]?.required)
-      out[name] ??= { ...spec, required }
+      const seen = out[name]
+      out[name] = seen ? loosest(seen, spec) : { ...spec, required }
     }
   return out
+}
+
+/** A field spec admitting what either admits (same type; otherwise the first stays). */
+function loosest(a: FieldSpec, b: FieldSpec): FieldSpec {
+  if (a.type === 'string' && b.type === 'string')
+    return {
+      ...a,
+      max: Math.max(a.max, b.max),
+      ...(a.pattern && b.pattern && a.pattern.source !== b.pattern.source
+        ? { pattern: new RegExp(`(?:${a.pattern.source})|(?:${b.pattern.source})`) }
+        : !a.pattern || !b.pattern
+          ? { pattern: undefined }
+          : {}),
+      ...(a.enum && b.enum ? { enum: [...new Set([...a.enum, ...b.enum])] } : { enum: undefined }),
+    }
+  if (a.type === 'integer' && b.type === 'integer')
+    return { ...a, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) }
+  return a
 }
 
 /** The installation as Junction's operations show it: `Project`/`Repository` when narrowed. */
@@ -140,7 +161,12 @@ export const extensionOperations: Record<string, ExtensionOperation> = {
     fields: { ConnectionArn: ARN, ...completionFields() },
     handle: async (c, i, d) => {
       const { ConnectionArn, ...input } = i
-      return completed(await d.connect.complete(c, s(ConnectionArn), input), d.connect)
+      return completed(
+        await d.connect.complete(c, s(ConnectionArn), input, (fields) =>
+          validate('CompleteConnection', { ConnectionArn: ARN, ...fields }, i),
+        ),
+        d.connect,
+      )
     },
   },
   UpdateConnectionInstallation: {
