@@ -51,6 +51,16 @@ const ALLOWED = new Set([
 ])
 const MAX_TEXT = 256
 
+/**
+ * A UUIDv7 (RFC 9562): the event time in its first 48 bits, then random bits. The store finds an
+ * event by id on its time index.
+ */
+export function uuidV7(time: number): string {
+  const h = Math.max(0, Math.floor(time)).toString(16).padStart(12, '0').slice(-12)
+  const r = randomUUID()
+  return `${h.slice(0, 8)}-${h.slice(8)}-7${r.slice(15, 18)}-${r.slice(19)}`
+}
+
 /** `Get…`, `List…`, `Describe…`, `Lookup…` and the like change nothing. */
 export const isReadOnly = (operation: string): boolean =>
   /^(Get|List|Describe|Lookup|Simulate|Explain|BatchGet)/.test(operation)
@@ -148,22 +158,22 @@ export function resourcesOf(
   naming: Naming,
 ): AuditResource[] {
   const out: AuditResource[] = []
-  const seen = new Set<string>()
   const add = (r: AuditResource) => {
-    if (!seen.has(r.name)) {
-      seen.add(r.name)
-      out.push(r)
-    }
+    for (const x of out) if (x.name === r.name) return
+    out.push(r)
   }
-  const fromArns = (o: unknown) => {
+  const arnsOf = (o: unknown) => {
     if (!o || typeof o !== 'object') return
     for (const m of ARN_MEMBERS) {
       const v = (o as Record<string, unknown>)[m]
       if (typeof v === 'string' && v.startsWith('arn:')) add(resourceOfArn(v))
     }
   }
-  fromArns(input)
-  fromArns(output)
+  // The connection first (the store filters on an event's first resource), from the input or as
+  // created; then every other ARN the call names (ARN_MEMBERS starts with ConnectionArn).
+  const created = (output as Record<string, unknown> | undefined)?.['ConnectionArn']
+  if (input?.['ConnectionArn'] === undefined && typeof created === 'string') arnsOf(output)
+  arnsOf(input)
   if (input) {
     const pipeline =
       input['pipelineName'] ??
@@ -175,14 +185,12 @@ export function resourcesOf(
           `arn:${naming.partition}:codepipeline:${naming.region}:${accountId}:${pipeline}`,
         ),
       )
-    for (const [member, type] of [
-      ['UserName', 'AWS::IAM::User'],
-      ['RoleName', 'AWS::IAM::Role'],
-    ] as const) {
-      const v = input[member]
-      if (typeof v === 'string') add({ type, name: clean(v, 128) })
-    }
+    const user = input['UserName']
+    if (typeof user === 'string') add({ type: 'AWS::IAM::User', name: clean(user, 128) })
+    const role = input['RoleName']
+    if (typeof role === 'string') add({ type: 'AWS::IAM::Role', name: clean(role, 128) })
   }
+  arnsOf(output)
   return out
 }
 
@@ -224,7 +232,7 @@ export function buildEvent(f: CallFacts, naming: Naming): AuditEventRecord {
   const denied = e !== undefined && /^AccessDenied/.test(e.code)
   const message = e ? scrubMessage(e.message, f.input) : null
   return {
-    id: randomUUID(),
+    id: uuidV7(f.time),
     time: f.time,
     accountId: p.accountId,
     eventName: f.eventName,

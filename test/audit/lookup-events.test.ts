@@ -16,6 +16,7 @@ import { botocoreModel, validateJson } from '../helpers/model-shapes.js'
 import { itWith, needs } from '../helpers/requirements.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 import { writeAwsConfig } from '../helpers/aws-cli.js'
+import { uuidV7 } from '../../src/audit/events.js'
 
 const run = promisify(execFile)
 const model = botocoreModel('cloudtrail')
@@ -215,10 +216,12 @@ describe.each(testEngines())('LookupEvents (%s)', (engine) => {
 
   it('shows an account only its own events', async () => {
     const foreignArn = arns[0]!.replace(':000000000000:', ':111111111111:')
+    const foreignAt = Date.now()
+    const foreignId = uuidV7(foreignAt)
     await server.store.audit.append([
       {
-        id: '00000000-1111-4111-8111-000000000001',
-        time: Date.now(),
+        id: foreignId,
+        time: foreignAt,
         accountId: '111111111111',
         eventName: 'CreateConnection',
         eventSource: 'codestar-connections.amazonaws.com',
@@ -243,21 +246,21 @@ describe.each(testEngines())('LookupEvents (%s)', (engine) => {
     ])
     for (const [AttributeKey, AttributeValue] of [
       ['ResourceName', foreignArn],
-      ['EventId', '00000000-1111-4111-8111-000000000001'],
+      ['EventId', foreignId],
       ['AccessKeyId', 'AKIAOTHERACCOUNT0001'],
     ] as const)
       expect(
         events(await lookup({ LookupAttributes: [{ AttributeKey, AttributeValue }] })),
       ).toEqual([])
     const everything = events(await lookup({ MaxResults: 50 }))
-    expect(everything.some((e) => e.EventId === '00000000-1111-4111-8111-000000000001')).toBe(false)
+    expect(everything.some((e) => e.EventId === foreignId)).toBe(false)
     const theirs = await server.store.audit.lookup({
       accountId: '111111111111',
       from: 0,
       until: Date.now() + 1000,
       limit: 10,
     })
-    expect(theirs.map((e) => e.id)).toEqual(['00000000-1111-4111-8111-000000000001'])
+    expect(theirs.map((e) => e.id)).toEqual([foreignId])
   })
 
   itWith(needs.aws)(

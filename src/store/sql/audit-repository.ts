@@ -1,11 +1,13 @@
 /**
  * @module store/sql/audit-repository
- * The audit trail over Kysely: a batch is one transaction of multi-row inserts (the events, then
- * their resources); lookups read newest first on the `(account_id, …, event_time)` indexes with a
- * keyset `(event_time, seq)`, so every page costs the same; resource filters go through
- * `audit_resources`.
+ * The audit trail over Kysely, built to cost little per event (it is written for every call):
+ * compact rows (the filtered members as columns, the rest as one JSON text), multi-row inserts of
+ * fixed sizes compiled once and reused (no query building per batch; SQLite keeps the prepared
+ * statements), one transaction per batch. Lookups read newest first on the
+ * `(account_id, …, event_time)` indexes with a keyset `(event_time, seq)`; an EventId is a UUIDv7
+ * whose time prefix finds its row on the time index.
  */
-import type { Kysely, Selectable } from 'kysely'
+import { CompiledQuery, type Kysely, type Selectable } from 'kysely'
 import type {
   AuditEventRecord,
   AuditQuery,
@@ -14,123 +16,177 @@ import type {
 } from '../audit-store.js'
 import type { Database } from './schema.js'
 
-/** Rows per insert statement: far below SQLite's and PostgreSQL's bound-parameter limits. */
-const CHUNK = 200
+/** Rows per insert statement, largest first: a batch is cut greedily into these. */
+const SIZES = [64, 16, 4, 1]
+const COLUMNS = [
+  'event_id',
+  'event_time',
+  'account_id',
+  'event_name',
+  'event_source',
+  'read_only',
+  'user_name',
+  'access_key_id',
+  'resource_type',
+  'resource_name',
+  'data',
+] as const
 
 const COLUMN: Record<
   string,
-  'event_id' | 'event_name' | 'user_name' | 'access_key_id' | 'event_source'
+  'event_name' | 'user_name' | 'access_key_id' | 'event_source' | 'resource_name' | 'resource_type'
 > = {
-  EventId: 'event_id',
   EventName: 'event_name',
   Username: 'user_name',
   AccessKeyId: 'access_key_id',
   EventSource: 'event_source',
+  ResourceName: 'resource_name',
+  ResourceType: 'resource_type',
 }
 
-const toRecord = (r: Selectable<Database['audit_events']>): AuditEventRecord & { seq: number } => ({
-  seq: Number(r.seq),
-  id: r.event_id,
-  time: Number(r.event_time),
-  accountId: r.account_id,
-  eventName: r.event_name,
-  eventSource: r.event_source,
-  eventType: r.event_type,
-  readOnly: Number(r.read_only) === 1,
-  principalArn: r.principal_arn,
-  principalType: r.principal_type,
-  accessKeyId: r.access_key_id,
-  userName: r.user_name,
-  sourceIp: r.source_ip,
-  userAgent: r.user_agent,
-  outcome: r.outcome as AuditEventRecord['outcome'],
-  errorCode: r.error_code,
-  errorMessage: r.error_message,
-  decidingStatement: r.deciding_statement,
-  requestId: r.request_id,
-  region: r.region,
-  requestParameters: r.request_parameters,
-  additional: r.additional,
-  resources: JSON.parse(r.resources) as AuditResource[],
-})
+/** The record's members kept in the JSON text (short keys: they are written for every call). */
+interface Data {
+  p: string
+  pt: string
+  et: string
+  ip: string
+  ua: string
+  o: AuditEventRecord['outcome']
+  ec?: string
+  em?: string
+  ds?: string
+  r: string
+  rg: string
+  rp?: string
+  ad?: string
+  /** Resources after the first, as [type, name]. */
+  mr?: [string, string][]
+}
+
+/** The epoch milliseconds in a UUIDv7's first 48 bits, or undefined. */
+export function uuidV7Time(id: string): number | undefined {
+  const m = /^([0-9a-f]{8})-([0-9a-f]{4})-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i.exec(id)
+  return m ? Number.parseInt(m[1]! + m[2]!, 16) : undefined
+}
+
+function params(e: AuditEventRecord, out: unknown[]): void {
+  const d: Data = {
+    p: e.principalArn,
+    pt: e.principalType,
+    et: e.eventType,
+    ip: e.sourceIp,
+    ua: e.userAgent,
+    o: e.outcome,
+    r: e.requestId,
+    rg: e.region,
+  }
+  if (e.errorCode !== null) d.ec = e.errorCode
+  if (e.errorMessage !== null) d.em = e.errorMessage
+  if (e.decidingStatement !== null) d.ds = e.decidingStatement
+  if (e.requestParameters !== null) d.rp = e.requestParameters
+  if (e.additional !== null) d.ad = e.additional
+  if (e.resources.length > 1) d.mr = e.resources.slice(1).map((r) => [r.type, r.name])
+  const first = e.resources[0]
+  out.push(
+    e.id,
+    e.time,
+    e.accountId,
+    e.eventName,
+    e.eventSource,
+    e.readOnly ? 1 : 0,
+    e.userName,
+    e.accessKeyId,
+    first ? first.type : null,
+    first ? first.name : null,
+    JSON.stringify(d),
+  )
+}
+
+const toRecord = (r: Selectable<Database['audit_events']>): AuditEventRecord & { seq: number } => {
+  const d = JSON.parse(r.data) as Data
+  const resources: AuditResource[] =
+    r.resource_name !== null ? [{ type: r.resource_type ?? '', name: r.resource_name }] : []
+  for (const [type, name] of d.mr ?? []) resources.push({ type, name })
+  return {
+    seq: Number(r.seq),
+    id: r.event_id,
+    time: Number(r.event_time),
+    accountId: r.account_id,
+    eventName: r.event_name,
+    eventSource: r.event_source,
+    eventType: d.et,
+    readOnly: Number(r.read_only) === 1,
+    principalArn: d.p,
+    principalType: d.pt,
+    accessKeyId: r.access_key_id,
+    userName: r.user_name,
+    sourceIp: d.ip,
+    userAgent: d.ua,
+    outcome: d.o,
+    errorCode: d.ec ?? null,
+    errorMessage: d.em ?? null,
+    decidingStatement: d.ds ?? null,
+    requestId: d.r,
+    region: d.rg,
+    requestParameters: d.rp ?? null,
+    additional: d.ad ?? null,
+    resources,
+  }
+}
 
 export class SqlAuditRepository implements AuditRepository {
+  /** The insert statement of each size, compiled on first use. */
+  readonly #inserts = new Map<number, string>()
+
   constructor(private readonly db: Kysely<Database>) {}
+
+  #insertSql(rows: number): string {
+    let text = this.#inserts.get(rows)
+    if (text === undefined) {
+      const row = Object.fromEntries(COLUMNS.map((c) => [c, ''])) as never
+      text = this.db
+        .insertInto('audit_events')
+        .values(Array.from({ length: rows }, () => row))
+        .compile().sql
+      this.#inserts.set(rows, text)
+    }
+    return text
+  }
 
   async append(events: AuditEventRecord[]): Promise<void> {
     if (events.length === 0) return
     await this.db.transaction().execute(async (tx) => {
-      for (let i = 0; i < events.length; i += CHUNK) {
-        const chunk = events.slice(i, i + CHUNK)
-        await tx
-          .insertInto('audit_events')
-          .values(
-            chunk.map((e) => ({
-              event_id: e.id,
-              event_time: e.time,
-              account_id: e.accountId,
-              event_name: e.eventName,
-              event_source: e.eventSource,
-              event_type: e.eventType,
-              read_only: e.readOnly ? 1 : 0,
-              principal_arn: e.principalArn,
-              principal_type: e.principalType,
-              access_key_id: e.accessKeyId,
-              user_name: e.userName,
-              source_ip: e.sourceIp,
-              user_agent: e.userAgent,
-              outcome: e.outcome,
-              error_code: e.errorCode,
-              error_message: e.errorMessage,
-              deciding_statement: e.decidingStatement,
-              request_id: e.requestId,
-              region: e.region,
-              request_parameters: e.requestParameters,
-              additional: e.additional,
-              resources: JSON.stringify(e.resources),
-            })),
-          )
-          .execute()
-        const resources = chunk.flatMap((e) =>
-          e.resources.map((r) => ({
-            event_id: e.id,
-            account_id: e.accountId,
-            event_time: e.time,
-            resource_type: r.type,
-            resource_name: r.name,
-          })),
-        )
-        if (resources.length > 0) await tx.insertInto('audit_resources').values(resources).execute()
-      }
+      let i = 0
+      for (const size of SIZES)
+        for (; events.length - i >= size; i += size) {
+          const values: unknown[] = []
+          for (let j = i; j < i + size; j++) params(events[j]!, values)
+          await tx.executeQuery(CompiledQuery.raw(this.#insertSql(size), values))
+        }
     })
   }
 
   async lookup(q: AuditQuery): Promise<(AuditEventRecord & { seq: number })[]> {
-    let query = this.db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('account_id', '=', q.accountId)
-      .where('event_time', '>=', q.from)
-      .where('event_time', '<=', q.until)
+    let from = q.from
+    let until = q.until
+    let query = this.db.selectFrom('audit_events').selectAll().where('account_id', '=', q.accountId)
     const a = q.attribute
     if (a) {
       const column = COLUMN[a.key]
       if (column) query = query.where(column, '=', a.value)
       else if (a.key === 'ReadOnly')
         query = query.where('read_only', '=', a.value === 'true' ? 1 : 0)
-      else {
-        const byName = a.key === 'ResourceName'
-        query = query.where('event_id', 'in', (sub) =>
-          sub
-            .selectFrom('audit_resources')
-            .select('event_id')
-            .where('account_id', '=', q.accountId)
-            .where(byName ? 'resource_name' : 'resource_type', '=', a.value)
-            .where('event_time', '>=', q.from)
-            .where('event_time', '<=', q.until),
-        )
+      else if (a.key === 'EventId') {
+        // The id's own time narrows the search to one millisecond of the time index.
+        const t = uuidV7Time(a.value)
+        if (t === undefined) return []
+        from = Math.max(from, t)
+        until = Math.min(until, t)
+        query = query.where('event_id', '=', a.value.toLowerCase())
       }
     }
+    if (from > until) return []
+    query = query.where('event_time', '>=', from).where('event_time', '<=', until)
     const after = q.after
     if (after)
       query = query.where((eb) =>
@@ -148,13 +204,10 @@ export class SqlAuditRepository implements AuditRepository {
   }
 
   async deleteBefore(before: number): Promise<number> {
-    return this.db.transaction().execute(async (tx) => {
-      await tx.deleteFrom('audit_resources').where('event_time', '<', before).execute()
-      const r = await tx
-        .deleteFrom('audit_events')
-        .where('event_time', '<', before)
-        .executeTakeFirst()
-      return Number(r.numDeletedRows)
-    })
+    const r = await this.db
+      .deleteFrom('audit_events')
+      .where('event_time', '<', before)
+      .executeTakeFirst()
+    return Number(r.numDeletedRows)
   }
 }

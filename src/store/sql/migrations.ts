@@ -512,65 +512,34 @@ function migrations(a: SqlDialectAdapter): Record<string, Migration> {
     '0009_audit_events': {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations predate the schema type
       async up(db: Kysely<any>) {
-        // The audit trail (audit/): one row per API call or connection use, read newest first per
-        // account with at most one LookupEvents attribute; its resources one row each beside it.
+        // The audit trail (audit/): one compact row per API call or connection use, read newest
+        // first per account with at most one LookupEvents attribute. Only what a filter reads is a
+        // column; the rest of the record is one JSON text (every index and byte is paid on each
+        // call: see docs/audit.md, Cost). EventId is a UUIDv7 whose time finds its row.
         await db.schema
           .createTable('audit_events')
           .addColumn('seq', a.serialType, serialPrimaryKey)
-          .addColumn('event_id', 'text', (c) => c.notNull().unique())
+          .addColumn('event_id', 'text', (c) => c.notNull())
           .addColumn('event_time', a.bigIntType, (c) => c.notNull())
           .addColumn('account_id', 'text', (c) => c.notNull())
           .addColumn('event_name', 'text', (c) => c.notNull())
           .addColumn('event_source', 'text', (c) => c.notNull())
-          .addColumn('event_type', 'text', (c) => c.notNull())
           .addColumn('read_only', 'integer', (c) => c.notNull())
-          .addColumn('principal_arn', 'text', (c) => c.notNull())
-          .addColumn('principal_type', 'text', (c) => c.notNull())
-          .addColumn('access_key_id', 'text', (c) => c.notNull())
           .addColumn('user_name', 'text', (c) => c.notNull())
-          .addColumn('source_ip', 'text', (c) => c.notNull())
-          .addColumn('user_agent', 'text', (c) => c.notNull())
-          .addColumn('outcome', 'text', (c) => c.notNull())
-          .addColumn('error_code', 'text')
-          .addColumn('error_message', 'text')
-          .addColumn('deciding_statement', 'text')
-          .addColumn('request_id', 'text', (c) => c.notNull())
-          .addColumn('region', 'text', (c) => c.notNull())
-          .addColumn('request_parameters', 'text')
-          .addColumn('additional', 'text')
-          .addColumn('resources', 'text', (c) => c.notNull())
+          .addColumn('access_key_id', 'text', (c) => c.notNull())
+          .addColumn('resource_type', 'text')
+          .addColumn('resource_name', 'text')
+          .addColumn('data', 'text', (c) => c.notNull())
           .execute()
-        const index = (name: string, table: string, columns: string[]) =>
-          db.schema.createIndex(name).on(table).columns(columns).execute()
-        await index('audit_events_time', 'audit_events', ['account_id', 'event_time'])
-        await index('audit_events_name', 'audit_events', ['account_id', 'event_name', 'event_time'])
-        await index('audit_events_user', 'audit_events', ['account_id', 'user_name', 'event_time'])
-        await index('audit_events_key', 'audit_events', [
-          'account_id',
-          'access_key_id',
-          'event_time',
-        ])
+        const index = (name: string, columns: string[]) =>
+          db.schema.createIndex(name).on('audit_events').columns(columns).execute()
+        await index('audit_events_time', ['account_id', 'event_time'])
+        await index('audit_events_name', ['account_id', 'event_name', 'event_time'])
+        await index('audit_events_user', ['account_id', 'user_name', 'event_time'])
+        await index('audit_events_key', ['account_id', 'access_key_id', 'event_time'])
+        await index('audit_events_resource', ['account_id', 'resource_name', 'event_time'])
         // The retention sweep deletes by time across accounts.
-        await index('audit_events_expiry', 'audit_events', ['event_time'])
-        await db.schema
-          .createTable('audit_resources')
-          .addColumn('event_id', 'text', (c) => c.notNull())
-          .addColumn('account_id', 'text', (c) => c.notNull())
-          .addColumn('event_time', a.bigIntType, (c) => c.notNull())
-          .addColumn('resource_type', 'text', (c) => c.notNull())
-          .addColumn('resource_name', 'text', (c) => c.notNull())
-          .execute()
-        await index('audit_resources_name', 'audit_resources', [
-          'account_id',
-          'resource_name',
-          'event_time',
-        ])
-        await index('audit_resources_type', 'audit_resources', [
-          'account_id',
-          'resource_type',
-          'event_time',
-        ])
-        await index('audit_resources_expiry', 'audit_resources', ['event_time'])
+        await index('audit_events_expiry', ['event_time'])
       },
     },
     '0010_pipeline_watches': pipelineWatchesMigration,

@@ -267,31 +267,14 @@ export interface Database {
     account_id: string
     event_name: string
     event_source: string
-    event_type: string
     /** 1: a read-only call. */
     read_only: number
-    principal_arn: string
-    principal_type: string
-    access_key_id: string
     user_name: string
-    source_ip: string
-    user_agent: string
-    outcome: string
-    error_code: string | null
-    error_message: string | null
-    deciding_statement: string | null
-    request_id: string
-    region: string
-    request_parameters: string | null
-    additional: string | null
-    /** JSON: `[{ type, name }]` (also one row each in audit_resources, for the filters). */
-    resources: string
-  }
-  audit_resources: {
-    event_id: string
-    account_id: string
-    event_time: number
-    resource_type: string
-    resource_name: string
+    access_key_id: string
+    /** The event's first resource (the one the call names), for the resource filters. */
+    resource_type: string | null
+    resource_name: string | null
+    /** JSON: the rest of the record (store/sql/audit-repository.ts). */
+    data: string
   }
 }
