@@ -4,13 +4,15 @@
  * started on a port chosen beforehand, so the application's redirect URI names it), clients for
  * the AWS API and Junction's own operations, and the browser half of the OAuth handshake.
  */
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { promisify } from 'node:util'
 import {
   CreateConnectionCommand,
   type CodeStarConnectionsClient,
 } from '@aws-sdk/client-codestar-connections'
+import pg from 'pg'
 import { expect } from 'vitest'
 import type { Logger } from 'pino'
 import type { ServeFlags } from '../../src/config.js'
@@ -18,6 +20,7 @@ import { Browser, type Page } from './browser.js'
 import { RawClient, sdkClient, type Credentials, type RawResponse } from './client.js'
 import type { Engine } from './engines.js'
 import { startGlSandbox, type GlSandbox } from './gitlab-sandbox.js'
+import { BIN } from './process.js'
 import { startTestServer, type TestServer } from './server.js'
 
 export const run = promisify(execFile)
@@ -179,4 +182,59 @@ export async function cloneWith(r: RawResponse, dir: string): Promise<string> {
     env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
   })
   return (await run('git', ['-C', dir, 'rev-parse', 'HEAD'])).stdout.trim()
+}
+
+/** Every byte of the store as text: the SQLite file (and WAL), or every row of the schema. */
+export async function databaseText(server: TestServer): Promise<string> {
+  if (server.engine === 'sqlite')
+    return [server.database, `${server.database}-wal`]
+      .filter(existsSync)
+      .map((p) => readFileSync(p).toString('latin1'))
+      .join('\n')
+  const url = new URL(server.database)
+  const schema = url.searchParams.get('schema')!
+  url.searchParams.delete('schema')
+  const client = new pg.Client({ connectionString: url.toString() })
+  await client.connect()
+  try {
+    const tables = await client.query<{ table_name: string }>(
+      'select table_name from information_schema.tables where table_schema = $1',
+      [schema],
+    )
+    let text = ''
+    for (const t of tables.rows) {
+      const rows = await client.query(`select t::text as row from "${schema}"."${t.table_name}" t`)
+      text += rows.rows.map((r: { row: string }) => r.row).join('\n')
+    }
+    return text
+  } finally {
+    await client.end()
+  }
+}
+
+/** The built `junction` bin with the server's root credentials in the environment. */
+export function junctionCli(
+  server: TestServer,
+  args: string[],
+  stdin = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args, '--endpoint-url', server.url], {
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
+        AWS_REGION: 'us-east-1',
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('exit', (code) => resolve({ code, stdout, stderr }))
+    child.stdin.end(stdin)
+  })
 }
