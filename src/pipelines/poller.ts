@@ -3,6 +3,13 @@
  * Polls the watched branches of repositories whose webhook could not be registered (Junction not
  * reachable from the provider); a new head becomes a `PollForSourceChanges` event.
  *
+ * Repositories of a provider that sends no webhook for some pushes (descriptor
+ * `pollBehindWebhooks`: GitLab sends none for a push moving more than three refs) are polled
+ * **behind their webhook** as well: a new head that a recorded event already reports is only
+ * remembered, and one that no event reports is recorded only when it is still unreported after a
+ * grace of twice the interval, at least 30 s (GitLab queues its deliveries: one in flight when a
+ * poll runs is not started twice).
+ *
  * Polling spends the provider's hourly request limit (Bitbucket Cloud: 1,000 requests an hour to
  * `/2.0/repositories/*` per credential in a rolling hour; an OAuth consumer's requests all count
  * against the consumer), so it is budgeted per **rate-limit bucket**: one per access-token
@@ -24,6 +31,7 @@
 import type { Logger } from 'pino'
 import type { CredentialKeeper } from '../connect/credentials.js'
 import { ProviderRateLimited } from '../providers/errors.js'
+import { descriptorFor } from '../providers/registry.js'
 import type { BranchHeads, ProviderEvent } from '../providers/provider.js'
 import type { InstallationRecord, Store } from '../store/store.js'
 
@@ -54,6 +62,8 @@ interface Target {
   repository: string
   /** When registering its webhook last failed. */
   hookTriedAt: number
+  /** Polled behind its webhook (the provider may send none for some pushes). */
+  behind?: boolean
 }
 
 interface Bucket {
@@ -80,6 +90,12 @@ export class Poller {
   readonly #now: () => number
   readonly #random: () => number
   readonly #targets = new Map<string, Target>()
+  /** Repositories with a webhook, polled behind it (`pollBehindWebhooks`). */
+  #behind = new Map<string, Target>()
+  /** `key|branch` → a head a behind poll found that no event reported yet, and since when. */
+  readonly #unreported = new Map<string, { head: string; since: number }>()
+  #lastBehindScan = 0
+  #scanning = false
   #buckets = new Map<string, Bucket>()
   #dirty = true
   #lastBucketing = 0
@@ -139,6 +155,18 @@ export class Poller {
   /** Starts the polls that are due (the timer calls it; tests may too). */
   async tick(): Promise<void> {
     const now = this.#now()
+    const scanEvery = Math.min(REBUCKET_MS, Math.max(this.#d.intervalMs, 1000))
+    if (now - this.#lastBehindScan >= scanEvery && !this.#scanning) {
+      this.#scanning = true
+      this.#lastBehindScan = now
+      try {
+        await this.#scanBehind()
+      } catch (err) {
+        this.#d.logger.warn({ err: (err as Error).message }, 'polling: listing webhooks failed')
+      } finally {
+        this.#scanning = false
+      }
+    }
     if ((this.#dirty || now - this.#lastBucketing > REBUCKET_MS) && !this.#rebucketing) {
       this.#rebucketing = true
       try {
@@ -172,12 +200,45 @@ export class Poller {
     return b.nearLimit ? s * 2 : s
   }
 
+  /**
+   * The repositories with a webhook of a `pollBehindWebhooks` provider, each through the
+   * connections of its pipelines that reach it with the webhook's installation.
+   */
+  async #scanBehind(): Promise<void> {
+    const found = new Map<string, Target>()
+    for (const w of await this.#d.store.webhooks.all()) {
+      if (w.providerHookId === 'app' || !descriptorFor(w.providerType)?.pollBehindWebhooks) continue
+      for (const s of await this.#d.store.pipelines.sourcesFor(w.accountId, w.repository)) {
+        const key = `${s.accountId}|${s.connectionArn}|${s.repository}`
+        if (found.has(key)) continue
+        const conn = await this.#d.store.connections.get(s.accountId, s.connectionArn)
+        if (!conn || conn.installationId !== w.installationId) continue
+        found.set(
+          key,
+          this.#behind.get(key) ?? {
+            key,
+            accountId: s.accountId,
+            connectionArn: s.connectionArn,
+            repository: s.repository,
+            hookTriedAt: 0,
+            behind: true,
+          },
+        )
+      }
+    }
+    const same =
+      found.size === this.#behind.size && [...found.keys()].every((k) => this.#behind.has(k))
+    this.#behind = found
+    if (!same) this.#dirty = true
+  }
+
   async #rebucket(now: number): Promise<void> {
     this.#dirty = false
     this.#lastBucketing = now
     const lists = new Map<string, Target[]>()
     const installations = new Map<string, InstallationRecord | undefined>()
-    for (const t of [...this.#targets.values()]) {
+    const behind = [...this.#behind.values()].filter((t) => !this.#targets.has(t.key))
+    for (const t of [...this.#targets.values(), ...behind]) {
       const conn = await this.#d.store.connections.get(t.accountId, t.connectionArn)
       if (!conn || conn.status !== 'AVAILABLE' || !conn.installationId) continue
       const ik = `${t.accountId}|${conn.installationId}`
@@ -283,6 +344,21 @@ export class Poller {
         await polls.put(t.accountId, t.connectionArn, t.repository, branch, null, now)
       return
     }
+    if (t.behind && last !== undefined && last !== head.id) {
+      const seen = `${t.key}|${branch}`
+      if (!(await this.#reported(t, branch, head.id))) {
+        // Unreported: recorded once the grace has passed (the head is not remembered till then).
+        const u = this.#unreported.get(seen)
+        if (u?.head !== head.id) this.#unreported.set(seen, { head: head.id, since: now })
+        const grace = Math.max(2 * this.#d.intervalMs, BEHIND_GRACE_MS)
+        if (u?.head !== head.id || now - u.since < grace) return
+      } else {
+        this.#unreported.delete(seen)
+        await polls.put(t.accountId, t.connectionArn, t.repository, branch, head.id, now)
+        return
+      }
+      this.#unreported.delete(seen)
+    }
     await polls.put(t.accountId, t.connectionArn, t.repository, branch, head.id, now)
     if (last === undefined || last === head.id) return
     const event: ProviderEvent = {
@@ -315,7 +391,30 @@ export class Poller {
     })
     if (r === 'recorded') this.#d.found()
   }
+
+  /** Whether a recorded event (a webhook delivery or a poll) already moved `branch` to `head`. */
+  async #reported(t: Target, branch: string, head: string): Promise<boolean> {
+    const recent = await this.#d.store.pipelines.events.recent(
+      t.accountId,
+      t.repository,
+      REPORTED_LOOKBACK,
+    )
+    return recent.some((r) => {
+      if (r.eventKind !== 'push') return false
+      const e = JSON.parse(r.event) as ProviderEvent
+      return (
+        e.kind === 'push' &&
+        e.changes.some((c) => c.kind === 'branch' && c.name === branch && c.after === head)
+      )
+    })
+  }
 }
+
+/** The least time a head found behind a webhook waits for its delivery before it is recorded. */
+const BEHIND_GRACE_MS = 30_000
+
+/** How many of a repository's latest events a behind poll looks through for a reported head. */
+const REPORTED_LOOKBACK = 200
 
 /**
  * Whose hourly limit a poll spends: OAuth installations share Junction's consumer (Bitbucket

@@ -157,6 +157,12 @@ export interface ProviderDescriptor {
    * application-level webhook (GitHub Apps), so nothing is registered per repository.
    */
   readonly webhooks: 'per-repository' | 'app'
+  /**
+   * The provider sends no webhook for some pushes (GitLab: none for a push moving more than three
+   * refs at once), so repositories with a webhook are polled too, to fill the gap
+   * (pipelines/poller.ts).
+   */
+  readonly pollBehindWebhooks?: boolean
   /** The largest webhook delivery the provider sends (larger ones are refused unread). */
   readonly maxWebhookBytes: number
   /** What one installation reaches, in the words of the provider (`workspace`). */

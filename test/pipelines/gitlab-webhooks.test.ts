@@ -215,6 +215,10 @@ for (const engine of testEngines()) {
     })
 
     it('the hook is removed when no pipeline uses the project any more', async () => {
+      // Their runs finished first (deleting a pipeline while it runs is another matter).
+      for (const name of ['gl-hook-a', 'gl-hook-b'])
+        for (const e of await executions(f.cp, name))
+          await finished(f.cp, name, e.pipelineExecutionId!)
       await f.cp.send(new DeletePipelineCommand({ name: 'gl-hook-a' }))
       // One pipeline still uses it: the hook stays (checked after the other is gone too).
       expect(await junctionHooks()).toHaveLength(1)
