@@ -58,11 +58,23 @@ describe('sandbox GitLab answers match the GitLab reference', { timeout: 90_000 
     await check('projects-simple', '/projects?membership=true&simple=true&min_access_level=30')
     const p = (await check('project', `/projects/${API}`)) as Record<string, unknown>
     expect(p['path_with_namespace']).toBe('acme/platform/api')
+    expect(p['default_branch']).toBe('main')
     expect(p['permissions']).toEqual({
       project_access: null,
       group_access: { access_level: 50, notification_level: 3 },
     })
     await check('personal-access-token', '/personal_access_tokens/self')
+    // A project in a user namespace (with `owner`), a Guest's and a bot's views, an administrator.
+    const notes = (await check('project', '/projects/alice%2Fnotes')) as Record<string, unknown>
+    expect(notes['owner']).toMatchObject({ username: 'alice' })
+    await check('project', `/projects/${API}`, { token: sb.token('dave-api') })
+    await check('projects', '/projects?membership=true', { token: sb.token('api-project-token') })
+    const bot = sb.token('acme-group-token')
+    await check('personal-access-token', '/personal_access_tokens/self', { token: bot })
+    const root = (await check('user', '/user', { token: sb.token('root-admin') })) as {
+      is_admin?: boolean
+    }
+    expect(root.is_admin).toBe(true)
   })
 
   it('validates branches, commits, diffs, compare', async () => {

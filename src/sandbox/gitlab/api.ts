@@ -238,7 +238,7 @@ async function listProjects(
   const rows = []
   for (const p of page.items) {
     const branch = await defaultBranchOf(gl, p)
-    rows.push(simple ? simpleProject(gl, p, branch) : project(gl, p, branch, caller))
+    rows.push(simple ? simpleProject(gl, p, branch, caller) : project(gl, p, branch, caller))
   }
   send(200, rows, page.headers)
 }

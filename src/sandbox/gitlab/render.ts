@@ -5,7 +5,7 @@
  * GitLab's API answers them. Commits, branches, diffs and merge requests are in render-git.ts.
  */
 import type { Caller } from './auth.js'
-import { isAdmin } from './auth.js'
+import { isAdmin, levelOn } from './auth.js'
 import { iso, type Gl } from './context.js'
 import type { GlApp, GlGroup, GlHook, GlProject, GlToken, GlUser } from './state.js'
 
@@ -46,6 +46,8 @@ export function currentUser(gl: Gl, c: Caller) {
     pronouns: null,
     bot: u.bot,
     work_information: null,
+    followers: 0,
+    following: 0,
     local_time: null,
     last_sign_in_at: u.createdAt,
     confirmed_at: u.createdAt,
@@ -132,10 +134,27 @@ function namespace(gl: Gl, p: GlProject) {
   }
 }
 
+/**
+ * Whether the caller may read the project's code (GitLab's `read_code`): anyone who sees a public
+ * or internal project, Reporter and up on a private one. Without it GitLab leaves out
+ * `default_branch`, `readme_url` and `forks_count`. The `hideDefaultBranch` setting takes it from
+ * group access tokens too, as GitLab 16.7.5-ee did (gitlab-org/gitlab#442150).
+ */
+function readsCode(gl: Gl, p: GlProject, c: Caller | undefined): boolean {
+  if (gl.state.data.settings.hideDefaultBranch === true && c?.token.kind === 'group') return false
+  return p.visibility !== 'private' || levelOn(gl, c, p) >= 20
+}
+
 /** The `simple=true` project (GitLab's BasicProjectDetails). */
-export function simpleProject(gl: Gl, p: GlProject, defaultBranch: string | null) {
+export function simpleProject(
+  gl: Gl,
+  p: GlProject,
+  defaultBranch: string | null,
+  c: Caller | undefined,
+) {
   const full = gl.state.fullPath(p)
   const ns = namespace(gl, p)
+  const code = readsCode(gl, p, c)
   return {
     id: p.id,
     description: p.description,
@@ -151,14 +170,18 @@ export function simpleProject(gl: Gl, p: GlProject, defaultBranch: string | null
     path: p.path,
     path_with_namespace: full,
     created_at: p.createdAt,
-    default_branch: defaultBranch,
+    ...(code ? { default_branch: defaultBranch } : {}),
     tag_list: [],
     topics: [],
     ssh_url_to_repo: `git@${new URL(gl.url).hostname}:${full}.git`,
     http_url_to_repo: `${gl.url}/${full}.git`,
     web_url: `${gl.url}/${full}`,
-    readme_url: defaultBranch ? `${gl.url}/${full}/-/blob/${defaultBranch}/README.md` : null,
-    forks_count: 0,
+    ...(code
+      ? {
+          readme_url: defaultBranch ? `${gl.url}/${full}/-/blob/${defaultBranch}/README.md` : null,
+          forks_count: 0,
+        }
+      : {}),
     avatar_url: null,
     star_count: 0,
     last_activity_at: p.lastActivityAt,
@@ -176,7 +199,7 @@ export function project(gl: Gl, p: GlProject, defaultBranch: string | null, c: C
   const name = c?.user.username ?? ''
   const owner = p.owner ? gl.state.user(p.owner) : undefined
   return {
-    ...simpleProject(gl, p, defaultBranch),
+    ...simpleProject(gl, p, defaultBranch, c),
     _links: {
       self: `${gl.api}/projects/${p.id}`,
       issues: `${gl.api}/projects/${p.id}/issues`,
@@ -199,6 +222,7 @@ export function project(gl: Gl, p: GlProject, defaultBranch: string | null, c: C
     snippets_enabled: true,
     creator_id: owner?.id ?? gl.state.data.users[0]?.id ?? 1,
     import_status: 'none',
+    shared_runners_enabled: true,
     open_issues_count: 0,
     public_jobs: true,
     shared_with_groups: [],

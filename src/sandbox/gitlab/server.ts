@@ -61,6 +61,7 @@ export const GITLAB_SETTINGS: SettingSpec[] = [
   bool('redactAuthorEmails'),
   bool('compareTimeout'),
   count('diffMaxFiles'),
+  bool('hideDefaultBranch'),
   count('pushEventHooksLimit'),
 ]
 
@@ -104,7 +105,7 @@ export async function startGitLabSandbox(o: GitLabSandboxOptions): Promise<GitLa
       save: () => state.save(),
     },
     settingsDoc:
-      'PUT /_sandbox/settings {accessTokenLifetimeSeconds?, adminMode?, redactAuthorEmails?, compareTimeout?, diffMaxFiles?, pushEventHooksLimit?, maxPagelen?, tokenDelayMs?}',
+      'PUT /_sandbox/settings {accessTokenLifetimeSeconds?, adminMode?, redactAuthorEmails?, compareTimeout?, diffMaxFiles?, hideDefaultBranch?, pushEventHooksLimit?, maxPagelen?, tokenDelayMs?}',
     failures: gl.failures,
     deliveries: gl.deliveries,
     rateLimits: rateLimitAdmin(gl),

@@ -164,6 +164,8 @@ export interface GlSettings extends BaseSettings {
   compareTimeout?: boolean
   /** At most this many diffs in compare and commit diff answers (overflow). */
   diffMaxFiles?: number
+  /** Group access tokens get projects as if they could not read code: no `default_branch` (#442150). */
+  hideDefaultBranch?: boolean
   /** Requests per window per caller, and the window (seconds). */
   rateLimit?: { limit: number; windowSeconds: number }
 }
