@@ -1,7 +1,7 @@
 /**
  * @module cli/demo
- * `junction demo [--provider bitbucket|github]` (`npm run demo`): a seeded sandbox Bitbucket (or
- * GitHub: demo-github.ts) and a Junction wired to it, in one process, with the commands to try the
+ * `junction demo [--provider bitbucket|github|gitlab]` (`npm run demo`): a seeded sandbox Bitbucket
+ * (or GitHub: demo-github.ts; GitLab: demo-gitlab.ts) and a Junction wired to it, in one process, with the commands to try the
  * whole flow offline printed on start (docs/demo.md).
  */
 import { resolve } from 'node:path'
@@ -13,9 +13,10 @@ import { SYSTEM_PATH } from '../pipelines/isolation/sandbox.js'
 import { seedSandbox, startSandboxFromFlags } from './sandbox.js'
 import { CliError } from './api-client.js'
 import { demoGitHub } from './demo-github.js'
+import { demoGitLab } from './demo-gitlab.js'
 import { awsClientSetup } from '../bootstrap/aws-config.js'
 
-export const DEMO_USAGE = `Usage: junction demo [--provider bitbucket|github] [--port 4599] [--sandbox-port <port>]
+export const DEMO_USAGE = `Usage: junction demo [--provider bitbucket|github|gitlab] [--port 4599] [--sandbox-port <port>]
                      [--data-dir .junction-demo]
        npm run demo -- [the same flags]
 
@@ -26,6 +27,8 @@ with a push, all offline (docs/demo.md). Ctrl-C stops both.
                          demo-team, repository demo-team/hello, a workspace access token
   --provider github      the sandbox GitHub (port 7991): user demo/demo, organization demo-team,
                          repository demo-team/hello, Junction's GitHub App installed on demo-team
+  --provider gitlab      the sandbox GitLab (port 7992): user demo/demo, group demo-team, project
+                         demo-team/hello, Junction's OAuth application, demo's access token
   --port                 Junction's port (0: any free one)
   --sandbox-port         the sandbox's port (0: any free one)
   --data-dir             Junction's data; the sandbox's is in a folder inside it
@@ -57,10 +60,18 @@ export async function demo(args: string[]): Promise<number> {
     return 0
   }
   const provider = (values.provider ?? 'bitbucket').toLowerCase()
-  if (provider !== 'bitbucket' && provider !== 'github')
-    throw new CliError(`--provider must be bitbucket or github, got '${values.provider}'`)
+  if (provider !== 'bitbucket' && provider !== 'github' && provider !== 'gitlab')
+    throw new CliError(`--provider must be bitbucket, github or gitlab, got '${values.provider}'`)
   const dataDir = resolve(values['data-dir'] ?? '.junction-demo')
   const port = values.port ?? '4599'
+  if (provider === 'gitlab')
+    return demoGitLab({
+      port,
+      sandboxPort: values['sandbox-port'],
+      dataDir,
+      enableCommands: process.getuid?.() === 0,
+      commandsNetwork: findSlirp(SYSTEM_PATH) ? 'private' : 'none',
+    })
   if (provider === 'github')
     return demoGitHub({
       port,

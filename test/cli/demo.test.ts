@@ -12,17 +12,18 @@ import { BIN, runBin } from '../helpers/process.js'
 
 vi.setConfig({ testTimeout: 60_000 })
 
-it('junction demo --help names both providers and exits 0', async () => {
+it('junction demo --help names the providers and exits 0', async () => {
   const r = await runBin(['demo', '--help'])
   expect(r.code).toBe(0)
-  expect(r.stdout).toMatch(/^Usage: junction demo \[--provider bitbucket\|github\]/)
+  expect(r.stdout).toMatch(/^Usage: junction demo \[--provider bitbucket\|github\|gitlab\]/)
   expect(r.stdout).toMatch(/--provider github +the sandbox GitHub/)
+  expect(r.stdout).toMatch(/--provider gitlab +the sandbox GitLab/)
 })
 
 it('refuses a provider without a demo, saying which exist', async () => {
-  const r = await runBin(['demo', '--provider', 'gitlab', '--port', '0'])
+  const r = await runBin(['demo', '--provider', 'azure', '--port', '0'])
   expect(r.code).not.toBe(0)
-  expect(r.stderr).toMatch(/--provider must be bitbucket or github, got 'gitlab'/)
+  expect(r.stderr).toMatch(/--provider must be bitbucket, github or gitlab, got 'azure'/)
 })
 
 it('runs the Bitbucket demo by default and prints its steps', async () => {
