@@ -4,7 +4,9 @@
  * The `junction` command. `junction serve` starts the server with the flags of the DESIGN contract.
  */
 import { parseArgs } from 'node:util'
-import { configFromFlags, ConfigError, defaults, type ServeFlags } from '../config.js'
+import { ConfigError, defaults } from '../config.js'
+import { SERVE_OPTIONS } from '../config/keys.js'
+import { loadServeConfig } from '../config/layers.js'
 import { PROVIDERS } from '../providers/registry.js'
 import { startJunction, VERSION } from '../junction.js'
 import { PRIVATE_UMASK } from '../bootstrap/private-files.js'
@@ -13,6 +15,7 @@ import { hasPassword } from '../store/database-url.js'
 import { explain, EXPLAIN_USAGE } from './explain.js'
 import { keys } from './keys.js'
 import { audit } from './audit.js'
+import { configCommand } from './config.js'
 import { CliError } from './api-client.js'
 import { connections } from './connections.js'
 import { demo } from './demo.js'
@@ -25,6 +28,9 @@ const USAGE = `Usage: junction <command> [flags]
 
 Commands:
   serve       Start the Junction server
+  config check
+              Validate a configuration file and show where each setting comes from
+              (docs/configuration.md)
   iam explain Explain how a user's or role's policies decide an action (see junction iam explain --help)
   keys rotate Replace the master key and re-encrypt every stored secret (server stopped)
   connections complete|handshake
@@ -49,7 +55,9 @@ Commands:
   version     Print the version
   help        Show this help
 
-junction serve flags:
+junction serve flags (each also a key of the --config file and a JUNCTION_<KEY> variable):
+  --config <file>            Settings from a YAML file (default $JUNCTION_CONFIG); the environment
+                             overrides it and flags override both (docs/configuration.md)
   --host <addr>              Address to listen on (default ${defaults.host})
   --port <n>                 Port for the API, console and /health (default ${defaults.port})
   --data-dir <dir>           Data directory: master.key, credentials, junction.db (default ${defaults.dataDir})
@@ -106,67 +114,28 @@ Environment:
 ${PROVIDERS.flatMap((p) => (p.envHelp ? [p.envHelp] : [])).join('\n')}
   JUNCTION_DATABASE_URL               the --database value (e.g. postgres://user:password@host/db)
   JUNCTION_DATABASE_URL_FILE          a file holding it (as --database-file)
+  JUNCTION_<KEY>, JUNCTION_<KEY>_FILE any setting (JUNCTION_PORT, JUNCTION_LOG_LEVEL); a secret
+                                      (--database, --…-secret) also from a file, as --<key>-file
 
 Files: junction runs with umask 077; everything it writes (data directory, master.key,
 credentials, the SQLite database and its WAL, artifacts, logs) is owner-only (0700/0600).
 `
 
-const serveOptions = {
-  host: { type: 'string' },
-  port: { type: 'string' },
-  'data-dir': { type: 'string' },
-  database: { type: 'string' },
-  'database-file': { type: 'string' },
-  region: { type: 'string' },
-  'account-id': { type: 'string' },
-  'public-url': { type: 'string' },
-  'connection-quota': { type: 'string' },
-  'host-quota': { type: 'string' },
-  'vpc-init-delay': { type: 'string' },
-  'log-level': { type: 'string' },
-  'log-format': { type: 'string' },
-  metrics: { type: 'boolean' },
-  'metrics-port': { type: 'string' },
-  'metrics-host': { type: 'string' },
-  audit: { type: 'string' },
-  'audit-retention': { type: 'string' },
-  ...Object.fromEntries(
-    PROVIDERS.flatMap((p) => p.configFlags.map((f) => [f.name, { type: 'string' } as const])),
-  ),
-  'credential-recheck-interval': { type: 'string' },
-  'console-session-ttl': { type: 'string' },
-  'enable-commands': { type: 'boolean' },
-  'commands-timeout': { type: 'string' },
-  'commands-uid-range': { type: 'string' },
-  'commands-memory': { type: 'string' },
-  'commands-processes': { type: 'string' },
-  'commands-open-files': { type: 'string' },
-  'commands-disk': { type: 'string' },
-  'commands-network': { type: 'string' },
-  'poll-interval': { type: 'string' },
-  'poll-budget': { type: 'string' },
-  'api-only': { type: 'boolean' },
-  'work-lease': { type: 'string' },
-  'artifact-dir': { type: 'string' },
-  'artifact-retention': { type: 'string' },
-  'max-artifact-size': { type: 'string' },
-  'max-source-archive-size': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const
-
 async function serve(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: serveOptions,
+    options: SERVE_OPTIONS,
     allowPositionals: false,
     strict: true,
   })
-  if (values.help) {
+  if (values['help']) {
     process.stdout.write(USAGE)
     return
   }
-  const config = configFromFlags(values as ServeFlags)
-  if (values.database && hasPassword(values.database))
+  const { config, layered } = loadServeConfig(values, process.env)
+  for (const w of layered.warnings) process.stderr.write(`junction: warning: ${w}\n`)
+  const database = values['database']
+  if (typeof database === 'string' && hasPassword(database))
     process.stderr.write(
       'junction: warning: the --database URL carries a password, which every user can read with ps; ' +
         'give it in JUNCTION_DATABASE_URL or a --database-file instead\n',
@@ -235,6 +204,9 @@ async function main(argv: string[]): Promise<void> {
       return
     case 'audit':
       process.exitCode = await audit(rest)
+      return
+    case 'config':
+      process.exitCode = await configCommand(rest)
       return
     case 'git-credential':
       process.exitCode = await gitCredential(rest)
