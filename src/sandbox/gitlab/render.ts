@@ -40,6 +40,7 @@ export function currentUser(gl: Gl, c: Caller) {
     linkedin: '',
     twitter: '',
     discord: '',
+    github: '',
     website_url: '',
     organization: '',
     job_title: '',
