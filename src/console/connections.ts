@@ -181,8 +181,16 @@ ${pages > 1 ? `<nav class="pager" aria-label="Pages">${pageNo > 1 ? `<a href="${
     }).join('\n')
     const hosted = PROVIDERS.filter((p) => HOST_PROVIDERS.includes(p.type) && canCreate(p.type))
     let hostField = ''
-    for (const p of hosted) {
+    for (const [i, p] of hosted.entries()) {
       const h = await this.#hostsOf(req, s, p.type)
+      // One host field per hosted provider (GitHub Enterprise Server, GitLab self-managed): the
+      // first keeps the plain ids, the others' are suffixed; every select is named hostArn and
+      // the chosen provider's own host is picked from them (createConnection).
+      const id = (k: string) => (i === 0 ? k : `${k}-${p.type}`)
+      const fieldErr =
+        v.provider === p.type || (!hosted.some((q) => q.type === v.provider) && i === 0)
+          ? err('hostArn')
+          : ''
       const setup = h.pending.length
         ? h.pending
             .map(
@@ -198,9 +206,9 @@ ${pages > 1 ? `<nav class="pager" aria-label="Pages">${pageNo > 1 ? `<a href="${
         )
         .join('')
       hostField += h.available.length
-        ? `<label for="hostArn">Host <span class="muted">(${esc(p.label)} only)</span></label><select id="hostArn" name="hostArn"${invalid('hostArn')}>${choices}</select>
-<p class="muted">An AVAILABLE host. Another one: ${setup}.</p>${err('hostArn')}`
-        : `<p id="no-host">${esc(p.label)} connections need an AVAILABLE host${h.denied ? ' (you may not list hosts)' : ''}: ${setup}.</p>${err('hostArn')}`
+        ? `<label for="${id('hostArn')}">Host <span class="muted">(${esc(p.label)} only)</span></label><select id="${id('hostArn')}" name="hostArn"${fieldErr ? invalid('hostArn') : ''}>${choices}</select>
+<p class="muted">An AVAILABLE host. Another one: ${setup}.</p>${fieldErr}`
+        : `<p id="${id('no-host')}">${esc(p.label)} connections need an AVAILABLE host${h.denied ? ' (you may not list hosts)' : ''}: ${setup}.</p>${fieldErr}`
     }
     send(
       res,
@@ -229,7 +237,10 @@ ${hostField}
     const name = form.get('name') ?? ''
     const tagsText = form.get('tags') ?? ''
     const onHost = HOST_PROVIDERS.includes(provider)
-    const hostArn = onHost ? (form.get('hostArn') ?? '') : ''
+    // The wizard has a host select per hosted provider, all named hostArn: the chosen provider's
+    // is the one naming a host of that type (checked below against the AVAILABLE ones).
+    const hostArns = onHost ? form.getAll('hostArn') : []
+    let hostArn = hostArns[0] ?? ''
     const v = { provider, name, tags: tagsText, ...(hostArn ? { hostArn } : {}) }
     if (!canCreate(provider))
       return this.newConnection(
@@ -241,6 +252,7 @@ ${hostField}
       )
     if (onHost) {
       const h = await this.#hostsOf(req, s, provider)
+      hostArn = hostArns.find((a) => h.available.some((x) => x.HostArn === a)) ?? hostArn
       if (!h.available.some((x) => x.HostArn === hostArn))
         return this.newConnection(
           req,

@@ -150,9 +150,12 @@ describe('GitHub connections in the console (Chromium)', () => {
     expect(await page.locator('#no-host').textContent()).toMatch(
       /GitHub Enterprise Server connections need an AVAILABLE host/,
     )
-    expect(await page.getByRole('link', { name: 'Set up host' }).getAttribute('href')).toBe(
-      '/console/hosts/new',
-    )
+    expect(
+      await page
+        .locator('#no-host')
+        .getByRole('link', { name: 'Set up host' })
+        .getAttribute('href'),
+    ).toBe('/console/hosts/new')
     // Chosen without a host: refused next to the field, nothing created.
     await page.getByRole('radio', { name: /^GitHub Enterprise Server/ }).check()
     await page.getByLabel('Connection name').fill('no-host')
