@@ -24,6 +24,19 @@ function parsedObject(body: Buffer): Record<string, unknown> | undefined {
   }
 }
 
+const OUTPUT_ARNS = ['ConnectionArn', 'HostArn']
+
+/** The top-level ARN members of an answer (what a create returns), or undefined. */
+function arnsOf(output: unknown): Record<string, string> | undefined {
+  if (!output || typeof output !== 'object') return undefined
+  let out: Record<string, string> | undefined
+  for (const m of OUTPUT_ARNS) {
+    const v = (output as Record<string, unknown>)[m]
+    if (typeof v === 'string') (out ??= {})[m] = v
+  }
+  return out
+}
+
 export class AuditRecorder {
   constructor(
     readonly log: AuditLog,
@@ -61,8 +74,8 @@ export class AuditRecorder {
       sourceIp: req.socket.remoteAddress,
       userAgent: req.headers['user-agent'],
       input,
-      // Only ARN members are read from it (a created connection's), never anything else.
-      output: error ? undefined : output,
+      // Only the ARNs it names are kept (a created connection's), not the answer itself.
+      output: error ? undefined : arnsOf(output),
       error: error ? { code: error.code, message: error.message } : undefined,
     })
   }

@@ -25,6 +25,12 @@ const adapter: SqlDialectAdapter = {
       tx,
     )
   },
+  relaxedTransaction(db, fn) {
+    return db.transaction().execute(async (tx) => {
+      await sql`set local synchronous_commit = off`.execute(tx)
+      return fn(tx)
+    })
+  },
   constraintKind(err) {
     const code = (err as { code?: unknown }).code
     if (code === '23505') return 'unique'

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { privateFile, tighten } from '../bootstrap/private-files.js'
-import { Kysely, SqliteDialect } from 'kysely'
+import { Kysely, sql, SqliteDialect } from 'kysely'
 import type { SqlDialectAdapter } from './sql/dialect-adapter.js'
 import type { Database as Schema } from './sql/schema.js'
 import { SqlStore } from './sql/sql-store.js'
@@ -18,6 +18,17 @@ const adapter: SqlDialectAdapter = {
   bigIntType: 'integer',
   needsAutoIncrement: true,
   exclusiveAccess: true,
+  relaxedTransaction(db, fn) {
+    // The one connection is held throughout, so no other write runs while the level is lowered.
+    return db.connection().execute(async (conn) => {
+      await sql`pragma synchronous = NORMAL`.execute(conn)
+      try {
+        return await conn.transaction().execute(fn)
+      } finally {
+        await sql`pragma synchronous = FULL`.execute(conn)
+      }
+    })
+  },
   constraintKind(err) {
     const code = (err as { code?: unknown }).code
     if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY')

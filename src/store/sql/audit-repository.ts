@@ -14,7 +14,10 @@ import type {
   AuditRepository,
   AuditResource,
 } from '../audit-store.js'
+import type { SqlDialectAdapter } from './dialect-adapter.js'
 import type { Database } from './schema.js'
+
+const SWEEP_CHUNK = 500
 
 /** Rows per insert statement, largest first: a batch is cut greedily into these. */
 const SIZES = [64, 16, 4, 1]
@@ -138,7 +141,10 @@ export class SqlAuditRepository implements AuditRepository {
   /** The insert statement of each size, compiled on first use. */
   readonly #inserts = new Map<number, string>()
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly adapter: SqlDialectAdapter,
+  ) {}
 
   #insertSql(rows: number): string {
     let text = this.#inserts.get(rows)
@@ -155,7 +161,8 @@ export class SqlAuditRepository implements AuditRepository {
 
   async append(events: AuditEventRecord[]): Promise<void> {
     if (events.length === 0) return
-    await this.db.transaction().execute(async (tx) => {
+    // The commit does not wait for the disk: what a power failure may take is in docs/audit.md.
+    await this.adapter.relaxedTransaction(this.db, async (tx) => {
       let i = 0
       for (const size of SIZES)
         for (; events.length - i >= size; i += size) {
@@ -203,11 +210,23 @@ export class SqlAuditRepository implements AuditRepository {
     return rows.map(toRecord)
   }
 
+  /**
+   * Deletes from the oldest rows (lowest `seq`, which follows the time of writing), a chunk at a
+   * time, until a chunk has nothing old: no index on the time alone is needed for it.
+   */
   async deleteBefore(before: number): Promise<number> {
-    const r = await this.db
-      .deleteFrom('audit_events')
-      .where('event_time', '<', before)
-      .executeTakeFirst()
-    return Number(r.numDeletedRows)
+    let removed = 0
+    for (;;) {
+      const oldest = await this.db
+        .selectFrom('audit_events')
+        .select(['seq', 'event_time'])
+        .orderBy('seq')
+        .limit(SWEEP_CHUNK)
+        .execute()
+      const old = oldest.filter((r) => Number(r.event_time) < before).map((r) => r.seq)
+      if (old.length === 0) return removed
+      const r = await this.db.deleteFrom('audit_events').where('seq', 'in', old).executeTakeFirst()
+      removed += Number(r.numDeletedRows)
+    }
   }
 }

@@ -31,4 +31,13 @@ export interface SqlDialectAdapter {
    * one owner.
    */
   lockMigrations?(tx: Transaction<Database>): Promise<void>
+  /**
+   * Runs `fn` in a transaction whose commit does not wait for the disk (the audit trail, whose
+   * loss window on a power failure is documented): SQLite `synchronous = NORMAL` for that one
+   * transaction, PostgreSQL `SET LOCAL synchronous_commit = off`. Nothing else is relaxed.
+   */
+  relaxedTransaction<T>(
+    db: Kysely<Database>,
+    fn: (tx: Transaction<Database>) => Promise<T>,
+  ): Promise<T>
 }

@@ -205,7 +205,7 @@ export class SqlStore implements Store {
     this.#connectionCache = adapter.exclusiveAccess ? new RowCache(20_000) : undefined
     this.iam = new SqlIamRepository(db, adapter)
     this.pipelines = new SqlPipelineRepository(db, adapter)
-    this.audit = new SqlAuditRepository(db)
+    this.audit = new SqlAuditRepository(db, adapter)
   }
 
   /** Runs a write to a connection and drops its cached row, whatever the outcome. */
