@@ -145,6 +145,11 @@ export interface PipelineRepository {
   executions: {
     /** `duplicate` when an execution with the same dedupe key exists. */
     create(e: NewExecution): Promise<'created' | 'duplicate'>
+    /**
+     * Creates several in one transaction (one commit: an event's starts); returns the ids
+     * created, leaving out each whose dedupe key an existing execution has.
+     */
+    createMany(es: NewExecution[]): Promise<Set<string>>
     get(accountId: string, id: string): Promise<ExecutionRecord | undefined>
     byDedupeKey(key: string): Promise<ExecutionRecord | undefined>
     /** Newest first, with `seq` below `beforeSeq`. */

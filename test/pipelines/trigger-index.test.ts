@@ -19,6 +19,7 @@ import {
   type PipelineDeclaration,
 } from '@aws-sdk/client-codepipeline'
 import { randomBytes } from 'node:crypto'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ProviderEvent } from '../../src/providers/provider.js'
 import { startSandbox, seedWorld, startWiredJunction, type Sandbox } from '../helpers/bitbucket.js'
@@ -258,7 +259,7 @@ for (const engine of testEngines()) {
       expect(started(o, 'ix-')).toEqual(['ix-pr'])
       o = await ev.pull('develop')
       expect(considered(o, 'ix-')).toEqual([])
-    })
+    }, 120_000)
 
     it("applies an update's new triggers to the next event and no longer the old ones; a deleted pipeline starts nothing", async () => {
       await create(cp, 'up-1', role, arn, {
@@ -280,7 +281,7 @@ for (const engine of testEngines()) {
       await cp.send(new DeletePipelineCommand({ name: 'up-1' }))
       o = await ev.push('branch', 'three')
       expect(considered(o, 'up-')).toEqual([])
-    })
+    }, 120_000)
   })
 }
 
@@ -361,5 +362,30 @@ describeWith(needs.postgres)('trigger index on two nodes [postgres]', () => {
     expect(considered(o, 'nd-')).toEqual([])
     // And B's engine never ran: every event was A's.
     expect(b.pipelines.running).toBe(false)
-  })
+  }, 120_000)
+
+  it('considers a pipeline indexed before the index for every event, then indexes it by its triggers', async () => {
+    await create(cpB, 'nd-old', role, arn, {
+      trigger: { push: [{ branches: { includes: ['old'] } }] },
+    })
+    expect(considered(await ev.push('branch', 'quiet'), 'nd-old')).toEqual([])
+    // Its rows as migration 0010 writes them for pipelines stored before it.
+    const name = new URL(schema!.url).searchParams.get('schema')!
+    const client = new pg.Client({ connectionString: pgUrl })
+    await client.connect()
+    try {
+      await client.query(`delete from ${name}.pipeline_watches where pipeline_name = 'nd-old'`)
+      await client.query(
+        `insert into ${name}.pipeline_watches (account_id, repository_key, watch_key, pipeline_name, action_name, connection_arn, repository, branch, declaration_digest) select account_id, repository_key, '*', pipeline_name, action_name, connection_arn, repository, branch, '' from ${name}.pipeline_sources where pipeline_name = 'nd-old'`,
+      )
+    } finally {
+      await client.end()
+    }
+    const o = await ev.push('branch', 'quiet')
+    expect(considered(o, 'nd-old')).toEqual(['nd-old'])
+    expect(o.find((x) => x.pipeline === 'nd-old')?.reason).toMatch(/not included/)
+    // Indexed by that event: the next one passes it by, a push to its branch starts it.
+    expect(considered(await ev.push('branch', 'quiet'), 'nd-old')).toEqual([])
+    expect(started(await ev.push('branch', 'old'), 'nd-old')).toEqual(['nd-old'])
+  }, 120_000)
 })

@@ -74,6 +74,28 @@ describe('executions: dedupe', () => {
     expect(await store.pipelines.executions.byDedupeKey('delivery:2')).toBeUndefined()
   })
 
+  it("creates an event's executions together, skipping each whose dedupe key is taken", async () => {
+    const x = store.pipelines.executions
+    expect(await x.create(execution('m-0', { dedupeKey: 'event:7:b' }))).toBe('created')
+    const created = await x.createMany([
+      execution('m-1', { dedupeKey: 'event:7:a' }),
+      execution('m-2', { dedupeKey: 'event:7:b' }),
+      execution('m-3', { dedupeKey: 'event:7:c' }),
+      execution('m-4'),
+    ])
+    expect([...created].sort()).toEqual(['m-1', 'm-3', 'm-4'])
+    expect(await x.get(A, 'm-2')).toBeUndefined()
+    expect((await x.byDedupeKey('event:7:b'))!.id).toBe('m-0')
+    // Again (a node retrying the event): nothing new.
+    expect(
+      await x.createMany([
+        execution('m-5', { dedupeKey: 'event:7:a' }),
+        execution('m-6', { dedupeKey: 'event:7:c' }),
+      ]),
+    ).toEqual(new Set())
+    expect(await x.createMany([])).toEqual(new Set())
+  })
+
   it('decides a race for one key: exactly one start', async () => {
     const outcomes = await Promise.all(
       [1, 2, 3].map((i) =>

@@ -95,6 +95,29 @@ const toDelivery = (r: Selectable<Database['webhook_deliveries']>) => ({
   result: r.result,
 })
 
+const executionRow = (e: NewExecution) => ({
+  id: e.id,
+  account_id: e.accountId,
+  pipeline_name: e.pipelineName,
+  pipeline_version: e.pipelineVersion,
+  declaration: e.declaration,
+  status: e.status,
+  status_summary: e.statusSummary,
+  execution_mode: e.executionMode,
+  trigger_type: e.triggerType,
+  trigger_detail: e.triggerDetail,
+  source_revisions: e.sourceRevisions,
+  variables: e.variables,
+  dedupe_key: e.dedupeKey,
+  state: e.state,
+  current_stage: e.currentStage,
+  stop_mode: e.stopMode,
+  lease_owner: e.leaseOwner,
+  lease_until: e.leaseUntil,
+  created_at: e.createdAt,
+  updated_at: e.updatedAt,
+})
+
 export class SqlPipelineRepository implements PipelineRepository {
   constructor(
     private readonly db: Kysely<Database>,
@@ -284,36 +307,28 @@ export class SqlPipelineRepository implements PipelineRepository {
   executions = {
     create: async (e: NewExecution): Promise<'created' | 'duplicate'> => {
       try {
-        await this.db
-          .insertInto('pipeline_executions')
-          .values({
-            id: e.id,
-            account_id: e.accountId,
-            pipeline_name: e.pipelineName,
-            pipeline_version: e.pipelineVersion,
-            declaration: e.declaration,
-            status: e.status,
-            status_summary: e.statusSummary,
-            execution_mode: e.executionMode,
-            trigger_type: e.triggerType,
-            trigger_detail: e.triggerDetail,
-            source_revisions: e.sourceRevisions,
-            variables: e.variables,
-            dedupe_key: e.dedupeKey,
-            state: e.state,
-            current_stage: e.currentStage,
-            stop_mode: e.stopMode,
-            lease_owner: e.leaseOwner,
-            lease_until: e.leaseUntil,
-            created_at: e.createdAt,
-            updated_at: e.updatedAt,
-          })
-          .execute()
+        await this.db.insertInto('pipeline_executions').values(executionRow(e)).execute()
         return 'created'
       } catch (err) {
         if (this.adapter.constraintKind(err) === 'unique') return 'duplicate'
         throw err
       }
+    },
+    createMany: async (es: NewExecution[]): Promise<Set<string>> => {
+      const created = new Set<string>()
+      if (es.length === 0) return created
+      // One transaction (one commit to disk) for all; a taken dedupe key skips its row.
+      await this.db.transaction().execute(async (tx) => {
+        for (const e of es) {
+          const r = await tx
+            .insertInto('pipeline_executions')
+            .values(executionRow(e))
+            .onConflict((oc) => oc.column('dedupe_key').doNothing())
+            .executeTakeFirst()
+          if (Number(r.numInsertedOrUpdatedRows ?? 0) === 1) created.add(e.id)
+        }
+      })
+      return created
     },
     get: async (accountId: string, id: string): Promise<ExecutionRecord | undefined> => {
       const r = await this.db
