@@ -2,7 +2,9 @@
  * `junction demo --provider gitlab`, followed word by word: the demo is spawned from dist/, what it
  * prints is parsed, and the commands it prints are run as printed (the AWS CLI with its `export`
  * lines, `npx junction …`, `git clone`, the push) with only `<arn>` filled in: a connection
- * completed without a browser with the demo user's personal access token, AVAILABLE; a clone
+ * completed without a browser with the demo user's personal access token, and another through
+ * the printed handshake link (an HTTP client that keeps cookies: the sandbox's consent page, then
+ * Junction's namespace choice), both AVAILABLE; a clone
  * through the connection; a pipeline whose source is the demo project, started by the push
  * (trigger Webhook, through the project hook Junction registered) at the pushed commit.
  */
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, expect, it, vi } from 'vitest'
+import { Browser } from '../helpers/browser.js'
 import { BIN } from '../helpers/process.js'
 import { waitFor } from '../helpers/pipelines.js'
 import { describeWith, needs } from '../helpers/requirements.js'
@@ -120,6 +123,35 @@ describeWith(needs.aws)('npm run demo -- --provider gitlab', () => {
     expect(statSync(m![1]!).mode & 0o077).toBe(0)
     await runPrinted(complete, arn)
     expect((await status(arn)).ConnectionStatus).toBe('AVAILABLE')
+  })
+
+  it('step 2a completes another connection through the printed link, signed in as demo', async () => {
+    const created = JSON.parse(
+      await runPrinted(commandAfter(out, '1. ').replace('demo-gitlab', 'demo-gitlab-2')),
+    ) as { ConnectionArn: string }
+    const second = created.ConnectionArn
+    const handshake = commandAfter(out, '2a. ')
+    expect(handshake).toBe('npx junction connections handshake --connection-arn <arn>')
+    const link = (await runPrinted(handshake, second)).trim()
+    const b = new Browser()
+    // Junction's one-time link sends the browser to the sandbox's consent page.
+    const consent = await b.request(link)
+    expect(consent.status, consent.html).toBe(200)
+    expect(consent.url.startsWith(/Sandbox GitLab: (\S+)/.exec(out)![1]!)).toBe(true)
+    const user = /user (\S+) \/ password (\S+),/.exec(out)!
+    const form = consent.forms.find((x) => x.options.get('decision'))!
+    const choice = await b.submit(form, {
+      username: user[1]!,
+      password: user[2]!,
+      decision: 'grant',
+    })
+    expect(choice.status, choice.html).toBe(200)
+    // As printed: choose demo-team.
+    const pick = choice.forms[0]!
+    expect(pick.options.get('choice')).toContain('target:demo-team')
+    const done = await b.submit(pick, { choice: 'target:demo-team' })
+    expect(done.status, done.html).toBe(200)
+    expect((await status(second)).ConnectionStatus).toBe('AVAILABLE')
   })
 
   it('step 3 clones through the connection', async () => {
