@@ -14,7 +14,7 @@
 import { readFileSync, statSync } from 'node:fs'
 import { ConfigError, configFromFlags, type Config, type ServeFlags } from '../config.js'
 import { readConfigFile, type ConfigFile } from './file.js'
-import { SETTINGS, type Setting } from './keys.js'
+import { FILE_KEYS, SETTINGS, type Setting } from './keys.js'
 
 export type Source =
   | { from: 'default' }
@@ -60,12 +60,14 @@ export function layerSettings(flags: Args, env: NodeJS.ProcessEnv): Layered {
   const warnings: string[] = []
   const settings = SETTINGS.map((s) => resolve(s, flags, env, file, warnings))
   if (file && file.mode & 0o004) {
-    const inline = settings.filter(
-      (r) => r.setting.secret && r.source.from === 'file' && r.secretFile === undefined,
-    )
+    // Whether or not a higher layer overrides them, they are on disk.
+    const inline = [...file.values.keys()].filter((k) => {
+      const known = FILE_KEYS.get(k)
+      return known && known.setting.secret && !known.isFile
+    })
     if (inline.length)
       warnings.push(
-        `${file.path} holds secrets (${inline.map((r) => r.setting.key).join(', ')}) and every user may read it (mode ${octal(file.mode)}): chmod 600 it, or give them as <key>-file`,
+        `${file.path} holds secrets (${inline.join(', ')}) and every user may read it (mode ${octal(file.mode)}): chmod 600 it, or give them as <key>-file`,
       )
   }
   const out: ServeFlags = {}
