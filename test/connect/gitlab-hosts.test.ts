@@ -236,6 +236,6 @@ for (const engine of testEngines()) {
       expect(no.stderr).toMatch(/not an administrator/)
       expect(no.stderr).not.toContain(f.gl.token('alice-api'))
       expect(await hostStatus(third)).toBe('PENDING')
-    })
+    }, 90_000)
   })
 }

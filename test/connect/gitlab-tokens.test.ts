@@ -322,6 +322,6 @@ for (const engine of testEngines()) {
       expect(no.code).not.toBe(0)
       expect(no.stderr).toMatch(/api scope/)
       expect(no.stderr + no.stdout).not.toContain(t)
-    })
+    }, 90_000)
   })
 }
