@@ -20,6 +20,7 @@ import { candidateSources, deleteWatches, insertWatches, rewatch } from './pipel
 import type { TagRecord } from '../store.js'
 import type { SqlDialectAdapter } from './dialect-adapter.js'
 import type { Database } from './schema.js'
+import { retryTransient } from './transient.js'
 
 const UNFINISHED = ['InProgress', 'Stopping']
 
@@ -226,6 +227,12 @@ export class SqlPipelineRepository implements PipelineRepository {
   }
 
   async delete(accountId: string, name: string): Promise<boolean> {
+    // Deleting takes rows a running execution also writes: on PostgreSQL the two may deadlock,
+    // and the one chosen to fail is run again rather than answered as a 500.
+    return retryTransient(() => this.#delete(accountId, name))
+  }
+
+  #delete(accountId: string, name: string): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
       await tx
         .deleteFrom('pipeline_sources')
