@@ -143,7 +143,7 @@ export async function startJunction(
       ),
       (hostArn) => apps.appForHost(hostArn),
     )
-    const keeper = new CredentialKeeper(store, masterKey, providers, logger)
+    const keeper = new CredentialKeeper(store, masterKey, providers, logger, now)
     const connectSigner = new Signer(masterKey.derive('connect-tokens'), now)
     const connect = new ConnectService({
       store,

@@ -2,12 +2,15 @@
  * GitLab's rotating refresh tokens with two Junction nodes on one PostgreSQL schema: the sandbox
  * clock moves past the access token's lifetime, GitLab refuses it, and concurrent requests on both
  * nodes cause exactly one refresh at the sandbox (the refresh lease); both nodes serve with the
- * new token and the connection stays AVAILABLE. (A refresh token used twice after a lapsed lease
- * is not reproduced here: see the report of issue 14's connect work.)
+ * new token and the connection stays AVAILABLE. Then a refresh token used twice: node B's clock
+ * runs past node A's lease (as when a lease lapses mid-refresh), so both nodes refresh with the
+ * same refresh token; GitLab rotates it for one and refuses the other, whose node reads back what
+ * the winner stored: both requests succeed and the connection stays AVAILABLE.
  */
 import { randomBytes } from 'node:crypto'
 import { GetConnectionCommand } from '@aws-sdk/client-codestar-connections'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import pg from 'pg'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import { RawClient, sdkClient } from '../helpers/client.js'
 import { freshPgSchema, pgUrl } from '../helpers/engines.js'
 import { oauthTokens, startGlSandbox, type GlSandbox } from '../helpers/gitlab-sandbox.js'
@@ -28,6 +31,8 @@ describeWith(needs.postgres)('GitLab refresh rotation on two nodes [postgres]', 
     secretAccessKey: env.JUNCTION_ROOT_SECRET_ACCESS_KEY,
   }
   let arn: string
+  /** Node B's clock runs this far ahead (0 until the second case). */
+  let skew = 0
   let installationId: string
 
   beforeAll(async () => {
@@ -41,7 +46,7 @@ describeWith(needs.postgres)('GitLab refresh rotation on two nodes [postgres]', 
       metrics: true,
     }
     nodes.push(await startTestServer('postgres', flags, env))
-    nodes.push(await startTestServer('postgres', flags, env))
+    nodes.push(await startTestServer('postgres', flags, env, { clock: () => Date.now() + skew }))
     const a = new RawClient(nodes[0]!.url, credentials)
     const created = await a.call({
       service: 'codestar-connections',
@@ -118,5 +123,46 @@ describeWith(needs.postgres)('GitLab refresh rotation on two nodes [postgres]', 
     expect(await refreshes('success')).toBe(1)
     expect(await connectionStatus()).toBe('AVAILABLE')
     expect(await installationStatus()).toBe('AVAILABLE')
+  })
+
+  it('a refresh token used twice (a lapsed lease) leaves both nodes working', async () => {
+    const before = await issued()
+    const failedBefore = await refreshes('failure')
+    await gl.admin('clock', { advanceSeconds: 7300 })
+    // A slow token endpoint, and node B's clock past any lease node A takes now.
+    await gl.admin('settings', { tokenDelayMs: 1500 }, 'PUT')
+    skew = 31_000
+    const client = new pg.Client({ connectionString: pgUrl! })
+    await client.connect()
+    try {
+      const first = branch(nodes[0]!)
+      // Barrier: node A holds the refresh lease (its refresh is at the sandbox).
+      const table = `"${new URL(schema!.url).searchParams.get('schema')}".installations`
+      await vi.waitFor(
+        async () => {
+          const r = await client.query<{ refresh_lease_until: unknown }>(
+            `select refresh_lease_until from ${table} where id = $1`,
+            [installationId],
+          )
+          expect(r.rows[0]?.refresh_lease_until).toBeTruthy()
+        },
+        { timeout: 10_000, interval: 20 },
+      )
+      const second = branch(nodes[1]!)
+      const [a, b] = await Promise.all([first, second])
+      expect([a.status, b.status], `${a.text} ${b.text}`).toEqual([200, 200])
+    } finally {
+      skew = 0
+      await client.end()
+      await gl.admin('settings', { tokenDelayMs: null }, 'PUT')
+    }
+    // One of the two refreshes won; the other's refresh token had been rotated away (GitLab
+    // refused it: one failed refresh, read back instead of breaking the connection).
+    expect((await issued()) - before).toBe(1)
+    expect((await refreshes('failure')) - failedBefore).toBe(1)
+    expect(await connectionStatus()).toBe('AVAILABLE')
+    expect(await installationStatus()).toBe('AVAILABLE')
+    expect((await branch(nodes[0]!)).status).toBe(200)
+    expect((await branch(nodes[1]!)).status).toBe(200)
   })
 })
