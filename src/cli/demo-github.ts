@@ -105,7 +105,7 @@ ${setup.exports.map((l) => `   ${l}\n`).join('')}
    git -c credential.useHttpPath=true -c 'credential.helper=!node ${resolve('dist/cli/main.js')} git-credential --connection-arn <arn>' clone ${sb.url}/${seeded.repository}.git
 
 4. A pipeline that builds on every push (Commands actions are enabled in the demo): see docs/demo.md
-   and the README, "Pipelines: from a push to a finished run". Then, in the clone of step 3, commit and
+   and docs/pipelines.md, "Pipelines: from a push to a finished run". Then, in the clone of step 3, commit and
    push as ${seeded.username} with the demo's fine-grained personal access token (contents: write on
    ${seeded.repository} only; GitHub takes no passwords for Git):
    git -C ${folder} -c user.name=${seeded.username} -c user.email=${seeded.username}@example.com commit --allow-empty -m 'Say more'

@@ -104,7 +104,7 @@ export function pipelineRoutes(api: PipelineApiDeps, kit: PageKit): Record<strin
     }
     const body =
       rows.length === 0
-        ? `<div class="card"><h2>No pipelines yet</h2><p>A pipeline fetches source through a connection and runs when code changes. Create one with <code>aws codepipeline create-pipeline --endpoint-url …</code> (see the README's pipeline walkthrough); it appears here with its runs, logs and the events that started them.</p></div>`
+        ? `<div class="card"><h2>No pipelines yet</h2><p>A pipeline fetches source through a connection and runs when code changes. Create one with <code>aws codepipeline create-pipeline --endpoint-url …</code> (see the pipeline walkthrough in <code>docs/pipelines.md</code>); it appears here with its runs, logs and the events that started them.</p></div>`
         : `<table class="list"><thead><tr><th scope="col">Name</th><th scope="col">Latest execution</th><th scope="col">Trigger</th><th scope="col">Type</th><th scope="col">Updated</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
     kit.send(c.res, 200, kit.page(c.s, 'Pipelines', `<h1>Pipelines</h1>${body}`, kit.flashOf(c.u)))
   }

@@ -1,11 +1,19 @@
 /**
- * The newcomer's path, as the README tells it, with the built `junction` binary: `junction demo`
+ * The newcomer's path, as README.md and docs/getting-started.md tell it, with the built `junction` binary: `junction demo`
  * (a seeded sandbox and a Junction), the AWS CLI to create a connection, `junction connections
  * complete` or `junction connections handshake` to finish it, and `git clone` through the
  * `junction git-credential` helper.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -38,12 +46,12 @@ describe('junction demo, connections complete/handshake and git-credential', () 
   let token: string
   let output = ''
   let arn: string
-  const client = () => ['--data-dir', join(dir, 'data'), '--endpoint-url', junctionUrl]
+  const client = () => ['--data-dir', join(dir, '.junction-demo'), '--endpoint-url', junctionUrl]
   /** The AWS CLI with the demo's root credentials; returns the parsed JSON answer. */
   const aws = async (...args: string[]) => {
     const env = {
       ...process.env,
-      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'data', 'credentials'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, '.junction-demo', 'credentials'),
       AWS_CONFIG_FILE: '/dev/null',
     }
     const common = ['--profile', 'junction', '--region', 'us-east-1', '--endpoint-url', junctionUrl]
@@ -56,7 +64,7 @@ describe('junction demo, connections complete/handshake and git-credential', () 
   const awsCli = async (...args: string[]) => {
     const env = {
       ...process.env,
-      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'data', 'credentials'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, '.junction-demo', 'credentials'),
       AWS_CONFIG_FILE: '/dev/null',
     }
     const common = ['--profile', 'junction', '--region', 'us-east-1', '--endpoint-url', junctionUrl]
@@ -74,7 +82,16 @@ describe('junction demo, connections complete/handshake and git-credential', () 
     dir = mkdtempSync(join(tmpdir(), 'junction-demo-'))
     demo = spawn(
       process.execPath,
-      [BIN, 'demo', '--port', '0', '--sandbox-port', '0', '--data-dir', join(dir, 'data')],
+      [
+        BIN,
+        'demo',
+        '--port',
+        '0',
+        '--sandbox-port',
+        '0',
+        '--data-dir',
+        join(dir, '.junction-demo'),
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -92,6 +109,55 @@ describe('junction demo, connections complete/handshake and git-credential', () 
     await new Promise((r) => demo?.once('exit', r))
     rmSync(dir, { recursive: true, force: true })
   })
+
+  it('runs the README tour and the demo walkthrough of docs/getting-started.md as written', async () => {
+    const repo = join(import.meta.dirname, '..', '..')
+    const block = (file: string, marker: string, starts: string) => {
+      const text = readFileSync(join(repo, file), 'utf8')
+      const from = text.slice(text.indexOf(marker))
+      return [...from.matchAll(/```sh\n([\s\S]*?)```/g)]
+        .map((m) => m[1]!)
+        .find((b) => b.startsWith(starts))!
+    }
+    const tour = block('README.md', '## A five-minute tour', 'export AWS_CONFIG_FILE')
+    const walk = block('docs/getting-started.md', '## Try it offline', '# The three lines')
+    // What a reader fills in, or has where this test has something else: the ARN from the
+    // answer, the printed token, Junction's folder (npx, $PWD/dist), the demo's ports (random).
+    const filled: [RegExp | string, string][] = [
+      [
+        /^ARN=arn:.*# from the answer$/gm,
+        `ARN=$(aws codestar-connections list-connections --query "Connections[?ConnectionName=='demo'].ConnectionArn" --output text)`,
+      ],
+      ['<token>', token],
+      ['npx junction ', `"${process.execPath}" "${BIN}" `],
+      ['$PWD/dist/cli/main.js', BIN],
+      ['http://127.0.0.1:7990', sandboxUrl],
+    ]
+    let script = walk
+    for (const [from, to] of filled) {
+      expect(
+        typeof from === 'string' ? script.includes(from) : script.search(from) >= 0,
+        String(from),
+      ).toBe(true)
+      script = script.replaceAll(from, to)
+    }
+    // In a folder of its own whose .junction-demo is the demo's (the clone lands there).
+    const cwd = join(dir, 'tour')
+    mkdirSync(cwd)
+    symlinkSync(join(dir, '.junction-demo'), join(cwd, '.junction-demo'))
+    const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0' }
+    for (const k of Object.keys(env)) if (k.startsWith('AWS_')) delete env[k]
+    const sh = (text: string) => run('bash', ['-c', `set -e\n${text}`], { cwd, env })
+    expect(JSON.parse((await sh(tour)).stdout)).toEqual({ Connections: [] })
+    const walked = await sh(script)
+    expect(walked.stdout).toContain('"ConnectionStatus": "AVAILABLE"')
+    expect(walked.stdout).toMatch(/\/oauth\/bitbucket\/begin\?t=/)
+    expect(readdirSync(join(cwd, 'hello')).sort()).toEqual(['.git', 'README.md', 'src'])
+    // The connection named demo is the next test's to create.
+    await sh(
+      `${tour}\naws codestar-connections delete-connection --connection-arn $(aws codestar-connections list-connections --query "Connections[0].ConnectionArn" --output text)`,
+    )
+  }, 120_000)
 
   it('creates a PENDING connection with the AWS CLI and completes it with junction connections complete', async () => {
     arn = await createConnection('demo')
@@ -148,7 +214,7 @@ describe('junction demo, connections complete/handshake and git-credential', () 
     ).toBe(0)
   })
 
-  it('runs the README pipeline walkthrough: a git push starts the pipeline, the build log shows it', async () => {
+  it('runs the pipeline walkthrough of docs/pipelines.md: a git push starts the pipeline, the build log shows it', async () => {
     await awsCli(
       'iam',
       'create-role',
@@ -167,9 +233,9 @@ describe('junction demo, connections complete/handshake and git-credential', () 
       '--policy-document',
       '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["codestar-connections:UseConnection","codestar-connections:GetConnectionToken"],"Resource":"*"}]}',
     )
-    // pipeline.json exactly as the README writes it, with the connection's ARN.
-    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
-    const json = /cat > pipeline.json <<EOF\n([\s\S]*?)\nEOF/.exec(readme)![1]!.replace('$ARN', arn)
+    // pipeline.json exactly as docs/pipelines.md writes it, with the connection's ARN.
+    const page = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'pipelines.md'), 'utf8')
+    const json = /cat > pipeline.json <<EOF\n([\s\S]*?)\nEOF/.exec(page)![1]!.replace('$ARN', arn)
     const file = join(dir, 'pipeline.json')
     writeFileSync(file, json)
     await awsCli('codepipeline', 'create-pipeline', '--cli-input-json', `file://${file}`)
@@ -226,7 +292,7 @@ describe('junction demo, connections complete/handshake and git-credential', () 
     const log = await (await fetch(build.output.executionResult!.externalExecutionUrl!)).text()
     expect(log).toContain(`built ${head}: Say more`)
     expect(log).toContain('README.md')
-  })
+  }, 120_000)
 
   it('prints a consent URL with junction connections handshake that a browser completes', async () => {
     const second = await createConnection('browser')

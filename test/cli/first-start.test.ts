@@ -201,12 +201,24 @@ describe('junction serve, first start', () => {
   }, 120_000)
 
   itWith(needs.aws)(
-    'the README’s IAM walkthrough runs as written with the AWS CLI: root from the profile, the user’s keys from the environment',
+    'the first start of docs/getting-started.md and the IAM walkthrough of docs/iam.md run as written with the AWS CLI: root from the profile, the user’s keys from the environment',
     async () => {
-      const dataDir = tempDir()
+      // Junction's folder, as docs/getting-started.md has it: the data directory is ./.junction.
+      const folder = tempDir()
+      const dataDir = join(folder, '.junction')
       const p = await spawnServe(['--data-dir', dataDir])
       try {
         const env = exportedEnv(await stderrWith(p, 'export AWS_PROFILE=junction'))
+        // The first-start block of docs/getting-started.md, as written, in that folder.
+        const started = readFileSync(join(repo, 'docs', 'getting-started.md'), 'utf8')
+        const firstStart = /```sh\n(export AWS_CONFIG_FILE=[\s\S]*?)```/.exec(started)![1]!
+        const clean: NodeJS.ProcessEnv = { ...process.env }
+        for (const k of Object.keys(clean)) if (k.startsWith('AWS_')) delete clean[k]
+        const listed = await run('bash', ['-c', `set -e\n${firstStart}`], {
+          cwd: folder,
+          env: clean,
+        })
+        expect(JSON.parse(listed.stdout)).toEqual({ Connections: [] })
         const sh = (script: string, extra: NodeJS.ProcessEnv = {}) =>
           run('bash', ['-c', script], { env: { ...env, ...extra }, cwd: dataDir }).then(
             (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
@@ -219,8 +231,8 @@ describe('junction serve, first start', () => {
         // No flags at all, with the root key from the profile.
         expect(await sh('aws codestar-connections list-connections')).toMatchObject({ code: 0 })
 
-        const readme = readFileSync(join(repo, 'README.md'), 'utf8')
-        const section = readme.slice(readme.indexOf('### A least-privilege walkthrough'))
+        const iamPage = readFileSync(join(repo, 'docs', 'iam.md'), 'utf8')
+        const section = iamPage.slice(iamPage.indexOf('## A least-privilege walkthrough'))
         const block = /```sh\n([\s\S]*?)```/.exec(section)![1]!
         const [asRoot, asUser] = block.split(/^# as the user.*$/m) as [string, string]
         const root = await sh(`set -e\n${asRoot}`)
@@ -250,7 +262,7 @@ describe('junction serve, first start', () => {
         expect(who.out).toContain('"Arn": "arn:aws:iam::000000000000:user/payments-ci"')
 
         // The role-session example that follows, as written.
-        const roles = readme.slice(readme.indexOf('### Role sessions'))
+        const roles = iamPage.slice(iamPage.indexOf('## Role sessions'))
         const rolesBlock = /```sh\n([\s\S]*?)```/
           .exec(roles)![1]!
           .replace('AWS_ACCESS_KEY_ID=…', 'AWS_ACCESS_KEY_ID=$UK')
