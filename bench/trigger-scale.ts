@@ -290,7 +290,8 @@ export async function triggerScaleBench(
           event = (await store.events.recent(ACCOUNT, REPO, 3)).find(
             (e) => e.processedAt !== null && e.event.includes(commit!),
           )
-          if (!event) await sleep(2)
+          // Not too often: the bench shares the node's process (and its CPU figure).
+          if (!event) await sleep(20)
         }
         if (!event) throw new Error(`push ${i} was not processed`)
         const outcomes = JSON.parse(event.result ?? '[]') as { started?: string }[]
@@ -323,7 +324,7 @@ export async function triggerScaleBench(
           for (let w = 0; w < 2000; w++) {
             const e = await store.executions.get(ACCOUNT, id)
             if (!e || (e.status !== 'InProgress' && e.status !== 'Stopping')) break
-            await sleep(5)
+            await sleep(20)
           }
       }
       const fig: ScaleFigures = {

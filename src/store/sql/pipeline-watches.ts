@@ -73,13 +73,15 @@ export async function candidateSources(
     .where('account_id', '=', accountId)
     .where('repository_key', '=', repository.toLowerCase())
     .where('watch_key', 'in', keys)
-    .orderBy('pipeline_name')
-    .orderBy('action_name')
     .execute()
+  // Sorted here, not by the query: an ORDER BY lets the planner walk the (account, pipeline)
+  // index over every source of the account instead of the key lookup.
+  const key = (r: (typeof rows)[number]) => `${r.pipeline_name}\u0000${r.action_name}`
+  rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
   const out: WatchedSourceRecord[] = []
   let last = ''
   for (const r of rows) {
-    const id = `${r.pipeline_name}\u0000${r.action_name}`
+    const id = key(r)
     if (id === last) continue
     last = id
     out.push({
