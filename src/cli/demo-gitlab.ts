@@ -122,7 +122,7 @@ ${setup.exports.map((l) => `   ${l}\n`).join('')}
    git -c credential.useHttpPath=true -c 'credential.helper=!node ${resolve('dist/cli/main.js')} git-credential --connection-arn <arn>' clone ${sb.url}/${PROJECT}.git
 
 4. A pipeline that builds on every push (Commands actions are enabled in the demo): see docs/demo.md
-   and the README, "Pipelines: from a push to a finished run" (FullRepositoryId ${PROJECT}). Then,
+   and docs/pipelines.md, "Pipelines: from a push to a finished run" (FullRepositoryId ${PROJECT}). Then,
    in the clone of step 3, commit and push as ${USER} with the demo's personal access token:
    git -C hello -c user.name=${USER} -c user.email=${USER}@example.com commit --allow-empty -m 'Say more'
    git -C hello push ${pushUrl.toString()} HEAD:main

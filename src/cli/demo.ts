@@ -140,7 +140,7 @@ ${setup.exports.map((l) => `   ${l}\n`).join('')}
 3. Clone through the connection:
    git -c credential.useHttpPath=true -c 'credential.helper=!node ${resolve('dist/cli/main.js')} git-credential --connection-arn <arn>' clone ${sb.url}/${seeded.repository}.git
 
-4. A pipeline that builds on every push (Commands actions are enabled in the demo): see the README,
+4. A pipeline that builds on every push (Commands actions are enabled in the demo): see docs/pipelines.md,
    "Pipelines: from a push to a finished run". Push as the sandbox user:
    git push http://${seeded.username}:${seeded.password}@${sb.url.replace(/^http:\/\//, '')}/${seeded.repository}.git main
    Then watch it: ${junction.url}/console/pipelines
