@@ -20,7 +20,12 @@ import type { ConnectionRecord, InstallationRecord } from '../store/store.js'
 import { Completion } from './complete.js'
 import { ConnectCore, type Caller, type ConnectDeps } from './core.js'
 import { HandshakeFlow } from './handshake.js'
-import { pathInTarget, splitRepositoryId, withinTarget } from '../domain/repository-id.js'
+import {
+  isNumericRepositoryId,
+  pathInTarget,
+  splitRepositoryId,
+  withinTarget,
+} from '../domain/repository-id.js'
 
 export { installationIdFor, providerErrorToAws, type Caller, type ConnectDeps } from './core.js'
 export { HANDSHAKE_TTL_MS, OTHER_BROWSER, type InstallationChoice } from './handshake.js'
@@ -105,7 +110,9 @@ export class ConnectService {
 
   /**
    * The connection's installation, after checking UseConnection with the request's keys, that the
-   * connection is AVAILABLE, and that the repository (if any) is in its workspace.
+   * connection is AVAILABLE, and that the repository (if any) is in its workspace. A numeric id
+   * (providers with `numericRepositoryIds`) is resolved to its path, and scope and UseConnection
+   * are decided again on that path: `repo` is what every later call uses.
    */
   async #forUse(
     caller: Caller,
@@ -115,17 +122,25 @@ export class ConnectService {
     branch?: string,
     /** A further permission the use needs (checked before anything is read, too). */
     also?: PermissionOnlyAction,
-  ): Promise<{ conn: ConnectionRecord; inst: InstallationRecord; provider: GitProvider }> {
+  ): Promise<{
+    conn: ConnectionRecord
+    inst: InstallationRecord
+    provider: GitProvider
+    repo: string
+  }> {
     // Authorized on the ARN as named before the connection is read: an unauthorized caller gets
     // AccessDeniedException whether or not the connection exists.
-    const { owner, name } = repo ? splitRepositoryId(repo) : { owner: undefined, name: undefined }
-    await this.#c.check(caller, 'UseConnection', connectionArn, {
-      ProviderAction: providerAction,
-      FullRepositoryId: repo,
-      OwnerId: owner,
-      RepositoryName: name,
-      BranchName: branch,
-    })
+    const useConnection = (id: string | undefined) => {
+      const { owner, name } = id ? splitRepositoryId(id) : { owner: undefined, name: undefined }
+      return this.#c.check(caller, 'UseConnection', connectionArn, {
+        ProviderAction: providerAction,
+        FullRepositoryId: id,
+        OwnerId: owner,
+        RepositoryName: name,
+        BranchName: branch,
+      })
+    }
+    await useConnection(repo)
     if (also) await this.#c.check(caller, also, connectionArn)
     const conn = await this.#c.connection(caller, connectionArn)
     if (conn.status !== 'AVAILABLE')
@@ -141,11 +156,27 @@ export class ConnectService {
       throw new ResourceUnavailableException(
         `Connection ${conn.arn} has no installation; complete it again`,
       )
+    const provider = await this.#c.providerOf(conn)
+    const given = repo
+    if (repo !== undefined && isNumericRepositoryId(repo)) {
+      if (!provider.capabilities.numericRepositoryIds)
+        throw new InvalidInputException(
+          `${conn.providerType} repositories are named 'owner/repository': a numeric FullRepositoryId (${repo}) is taken only by providers with numeric project ids (GitLab)`,
+        )
+      // The project's path decides scope and IAM: a policy on `acme/platform/secret` applies to
+      // its numeric id too.
+      repo = (
+        await this.#c.run(inst, `Reading project ${repo}`, (c) => provider.getRepository(c, repo!))
+      ).fullName
+      if (!withinTarget(repo, inst.target))
+        throw new AccessDeniedException(
+          `Connection ${conn.arn} reaches only repositories of the ${conn.providerType} workspace ${inst.target}; project ${given} is outside it`,
+        )
+    }
     if (repo !== undefined && !withinTarget(repo, inst.target))
       throw new AccessDeniedException(
         `Connection ${conn.arn} reaches only repositories of the ${conn.providerType} workspace ${inst.target}; ${repo.slice(0, 200)} is outside it`,
       )
-    const provider = await this.#c.providerOf(conn)
     const reach = this.#c.reachOf(inst)
     if (
       repo !== undefined &&
@@ -153,7 +184,7 @@ export class ConnectService {
       pathInTarget(repo, inst.target)?.toLowerCase() !== reach.repository.toLowerCase()
     )
       throw new AccessDeniedException(
-        `Connection ${conn.arn} reaches only the repository ${inst.target}/${reach.repository}; ${repo.slice(0, 200)} is outside it`,
+        `Connection ${conn.arn} reaches only the repository ${inst.target}/${reach.repository}; ${given!.slice(0, 200)} is outside it`,
       )
     if (repo !== undefined && reach?.project) {
       const r = await this.#c.run(inst, `Reading ${repo.slice(0, 200)}`, async (c) => {
@@ -166,10 +197,11 @@ export class ConnectService {
       })
       if (r?.project !== reach.project)
         throw new AccessDeniedException(
-          `Connection ${conn.arn} reaches only repositories of project ${reach.project} in workspace ${inst.target}; ${repo.slice(0, 200)} is outside it`,
+          `Connection ${conn.arn} reaches only repositories of project ${reach.project} in workspace ${inst.target}; ${given!.slice(0, 200)} is outside it`,
         )
     }
-    return { conn, inst, provider }
+    if (repo !== given) await useConnection(repo)
+    return { conn, inst, provider, repo: repo ?? '' }
   }
 
   #pageToken(scope: string, next: string | undefined): string | undefined {
@@ -205,32 +237,36 @@ export class ConnectService {
   }
 
   async listBranches(caller: Caller, arn: string, repo: string, nextToken?: string) {
-    const { inst, provider } = await this.#forUse(caller, arn, 'ListBranches', repo)
-    const scope = `branches|${arn}|${repo}`
-    const page = await this.#c.run(inst, `Listing branches of ${repo}`, (c) =>
-      provider.listBranches(c, repo, this.#openPage(scope, nextToken)),
+    const { inst, provider, repo: path } = await this.#forUse(caller, arn, 'ListBranches', repo)
+    const scope = `branches|${arn}|${path}`
+    const page = await this.#c.run(inst, `Listing branches of ${path}`, (c) =>
+      provider.listBranches(c, path, this.#openPage(scope, nextToken)),
     )
     return { items: page.items, nextToken: this.#pageToken(scope, page.next) }
   }
 
   async getBranch(caller: Caller, arn: string, repo: string, branch: string) {
-    const { inst, provider } = await this.#forUse(caller, arn, 'GetBranch', repo, branch)
-    return this.#c.run(inst, `Reading branch ${branch} of ${repo}`, (c) =>
-      provider.getBranch(c, repo, branch),
+    const {
+      inst,
+      provider,
+      repo: path,
+    } = await this.#forUse(caller, arn, 'GetBranch', repo, branch)
+    return this.#c.run(inst, `Reading branch ${branch} of ${path}`, (c) =>
+      provider.getBranch(c, path, branch),
     )
   }
 
   async getCommit(caller: Caller, arn: string, repo: string, commit: string) {
-    const { inst, provider } = await this.#forUse(caller, arn, 'GetCommit', repo)
-    return this.#c.run(inst, `Reading commit ${commit} of ${repo}`, (c) =>
-      provider.getCommit(c, repo, commit),
+    const { inst, provider, repo: path } = await this.#forUse(caller, arn, 'GetCommit', repo)
+    return this.#c.run(inst, `Reading commit ${commit} of ${path}`, (c) =>
+      provider.getCommit(c, path, commit),
     )
   }
 
   async changedFiles(caller: Caller, arn: string, repo: string, commit: string, base?: string) {
-    const { inst, provider } = await this.#forUse(caller, arn, 'GetCommitDiffs', repo)
+    const { inst, provider, repo: path } = await this.#forUse(caller, arn, 'GetCommitDiffs', repo)
     return this.#c.run(inst, `Listing files changed by ${commit}`, (c) =>
-      provider.changedFiles(c, repo, commit, base),
+      provider.changedFiles(c, path, commit, base),
     )
   }
 
@@ -239,13 +275,17 @@ export class ConnectService {
    * checked now (UseConnection with ProviderAction StartUploadArchiveToS3, as the source action).
    */
   async archiveLink(caller: Caller, arn: string, repo: string, commit: string) {
-    const { inst, provider } = await this.#forUse(caller, arn, 'StartUploadArchiveToS3', repo)
+    const {
+      inst,
+      provider,
+      repo: path,
+    } = await this.#forUse(caller, arn, 'StartUploadArchiveToS3', repo)
     const resolved = await this.#c.run(inst, `Resolving commit ${commit}`, (c) =>
-      provider.getCommit(c, repo, commit),
+      provider.getCommit(c, path, commit),
     )
     const token = this.d.signer.sign(
       'archive',
-      { a: inst.accountId, c: arn, r: repo, x: resolved.id },
+      { a: inst.accountId, c: arn, r: path, x: resolved.id },
       ARCHIVE_LINK_TTL_MS,
     )
     return {
@@ -286,25 +326,23 @@ export class ConnectService {
     commit: string,
     opts?: ArchiveOptions,
   ) {
-    const { inst, provider } = await this.#forUse(
-      caller,
-      arn,
-      'StartUploadArchiveToS3',
-      repo,
-      branch,
-    )
-    return this.#c.run(inst, `Downloading ${repo} at ${commit}`, (c) =>
-      provider.downloadArchive(c, repo, commit, opts),
+    const {
+      inst,
+      provider,
+      repo: path,
+    } = await this.#forUse(caller, arn, 'StartUploadArchiveToS3', repo, branch)
+    return this.#c.run(inst, `Downloading ${path} at ${commit}`, (c) =>
+      provider.downloadArchive(c, path, commit, opts),
     )
   }
 
   /** The HTTPS clone URL of a repository (no credential in it), checked with UseConnection GitPull. */
   async cloneUrl(caller: Caller, arn: string, repo: string, branch: string) {
-    const { inst, provider } = await this.#forUse(caller, arn, 'GitPull', repo, branch)
-    return this.#c.run(inst, `Reading ${repo}`, async (c) =>
+    const { inst, provider, repo: path } = await this.#forUse(caller, arn, 'GitPull', repo, branch)
+    return this.#c.run(inst, `Reading ${path}`, async (c) =>
       provider.gitCredentials
-        ? (await provider.gitCredentials(c, repo)).url
-        : provider.cloneCredentials(c, repo).url,
+        ? (await provider.gitCredentials(c, path)).url
+        : provider.cloneCredentials(c, path).url,
     )
   }
 
@@ -314,23 +352,20 @@ export class ConnectService {
    * repository, since it hands the provider token itself to the caller.
    */
   async cloneCredentials(caller: Caller, arn: string, repo: string) {
-    const { inst, provider } = await this.#forUse(
-      caller,
-      arn,
-      'GitPull',
-      repo,
-      undefined,
-      'GetConnectionToken',
-    )
+    const {
+      inst,
+      provider,
+      repo: path,
+    } = await this.#forUse(caller, arn, 'GitPull', repo, undefined, 'GetConnectionToken')
     const { c, git } = await this.#c.run(inst, 'Preparing clone credentials', async (cred) => {
       // Prove the token works for this repository before handing it out.
-      await provider.getRepository(cred, repo)
+      await provider.getRepository(cred, path)
       // Providers whose tokens are minted per use (GitHub installations) mint one for it.
-      const minted = provider.gitCredentials ? await provider.gitCredentials(cred, repo) : undefined
+      const minted = provider.gitCredentials ? await provider.gitCredentials(cred, path) : undefined
       return { c: cred, git: minted }
     })
     const chosen: { url: string; username: string; password: string; expiresAt?: number } =
-      git ?? provider.cloneCredentials(c, repo)
+      git ?? provider.cloneCredentials(c, path)
     const { expiresAt, ...creds } = chosen
     const until = expiresAt ?? c.expiresAt
     return { ...creds, expiresAt: until === undefined ? undefined : Math.floor(until / 1000) }

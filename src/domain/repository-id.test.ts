@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import {
+  FULL_REPOSITORY_ID_PATTERN,
   REPOSITORY_ID_PATTERN,
+  isFullRepositoryId,
+  isNumericRepositoryId,
   isRepositoryId,
   pathInTarget,
   splitRepositoryId,
@@ -52,5 +55,23 @@ describe('repository ids', () => {
     expect(pathInTarget('acme/platform/tools/api', 'acme/platform')).toBe('tools/api')
     expect(pathInTarget('acme/api', 'acme')).toBe('api')
     expect(pathInTarget('other/api', 'acme')).toBeUndefined()
+  })
+
+  it('accepts a numeric id as a FullRepositoryId, never as a path within a target', () => {
+    for (const ok of ['42', '0', '9'.repeat(20)])
+      expect([ok, isNumericRepositoryId(ok), isFullRepositoryId(ok)]).toEqual([ok, true, true])
+    for (const bad of ['', '-1', '4 2', '42a', '1'.repeat(21), '+42', '4.2', '42/'])
+      expect([bad, isNumericRepositoryId(bad)]).toEqual([bad, false])
+    for (const id of ['42', 'acme/api', 'acme/platform/tools/api'])
+      expect([id, FULL_REPOSITORY_ID_PATTERN.test(id)]).toEqual([id, true])
+    for (const bad of ['api', '1'.repeat(21), '42 ', 'acme/..', '../42', 'a b/c'])
+      expect([bad, FULL_REPOSITORY_ID_PATTERN.test(bad), isFullRepositoryId(bad)]).toEqual([
+        bad,
+        false,
+        false,
+      ])
+    // A numeric id is resolved to its path before any scope decision: alone it is within nothing.
+    expect(isRepositoryId('42')).toBe(false)
+    expect(withinTarget('42', 'acme')).toBe(false)
   })
 })

@@ -4,6 +4,11 @@
  * the repository), or a path with nested namespaces (GitLab: `group/subgroup/project`). Core code
  * (connection use, webhooks, pipeline declarations, the IAM context) reads ids only through these
  * functions, so a provider with nested namespaces needs nothing special there.
+ *
+ * A provider with numeric repository ids (GitLab's project ids, capability
+ * `numericRepositoryIds`) also accepts one as `FullRepositoryId`: {@link isFullRepositoryId}.
+ * A numeric id is never within a target by itself: connection use resolves it to its path first,
+ * and scope and IAM are decided on that path.
  */
 
 /** At most this many namespace levels (GitLab allows 20 subgroup levels under a top group). */
@@ -14,6 +19,24 @@ const MAX_SEGMENTS = 21
  * of them `.` or `..`. {@link isRepositoryId} also bounds the length and the depth.
  */
 export const REPOSITORY_ID_PATTERN = /^(?!\.\.?(?:\/|$))[^/\s]+(?:\/(?!\.\.?(?:\/|$))[^/\s]+)+$/
+
+/** A numeric repository id (a GitLab project id): digits only, at most 20. */
+export const NUMERIC_REPOSITORY_ID_PATTERN = /^[0-9]{1,20}$/
+
+/** What a `FullRepositoryId` field accepts: a path (as {@link REPOSITORY_ID_PATTERN}) or a number. */
+export const FULL_REPOSITORY_ID_PATTERN = new RegExp(
+  `^(?:[0-9]{1,20}|${REPOSITORY_ID_PATTERN.source.slice(1, -1)})$`,
+)
+
+/** Whether `id` is a numeric repository id (to resolve with the provider before any scope check). */
+export function isNumericRepositoryId(id: string): boolean {
+  return NUMERIC_REPOSITORY_ID_PATTERN.test(id)
+}
+
+/** Whether `id` may be given as a `FullRepositoryId`: a repository id (path) or a numeric id. */
+export function isFullRepositoryId(id: string): boolean {
+  return isNumericRepositoryId(id) || isRepositoryId(id)
+}
 
 /** Whether `id` is a repository id: two or more non-empty segments, none `.` or `..`, no spaces. */
 export function isRepositoryId(id: string): boolean {

@@ -53,6 +53,11 @@ export interface ProviderCapabilities {
   tokenRefresh: boolean
   /** The provider's push events list changed files (if not, ask `changedFiles`). */
   changedFilesInPushEvents: boolean
+  /**
+   * A repository may be named by its numeric id (GitLab's project id) wherever a path is taken
+   * (`getRepository` answers the path). Core code resolves such an id before deciding scope or IAM.
+   */
+  numericRepositoryIds?: boolean
 }
 
 /** Where the adapter reaches the provider (configuration, so tests can aim at a sandbox). */

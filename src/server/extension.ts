@@ -21,7 +21,7 @@ import { explainOperations } from './explain.js'
 import type { GitHubManifestFlow } from '../connect/github-manifest.js'
 import { githubManifestOperations } from '../connect/github-manifest-ops.js'
 import { hostSetupOperations, type HostSetup } from '../connect/host-setup.js'
-import { REPOSITORY_ID_PATTERN } from '../domain/repository-id.js'
+import { FULL_REPOSITORY_ID_PATTERN } from '../domain/repository-id.js'
 
 export const EXTENSION_TARGET_PREFIX = 'JunctionConnections_20261128'
 const SHORT_PREFIX = 'JunctionConnections'
@@ -57,7 +57,12 @@ const ARN = {
   max: 256,
   pattern: /^arn:aws(-[\w]+)*:.+:.+:[0-9]{12}:.+$/,
 } as const
-const REPO = { type: 'string', required: true, max: 512, pattern: REPOSITORY_ID_PATTERN } as const
+const REPO = {
+  type: 'string',
+  required: true,
+  max: 512,
+  pattern: FULL_REPOSITORY_ID_PATTERN,
+} as const
 const COMMIT = { type: 'string', required: true, max: 64, pattern: /^[0-9a-fA-F]{4,64}$/ } as const
 const NEXT = { type: 'string', max: 8192 } as const
 

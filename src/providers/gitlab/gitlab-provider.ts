@@ -65,6 +65,8 @@ export class GitLabProvider implements GitProvider {
       tokenRefresh: true,
       // Only when a push's commits all fit in the payload (webhook.ts).
       changedFilesInPushEvents: false,
+      // `/projects/:id` takes a project id as well as a URL-encoded path (urls.ts).
+      numericRepositoryIds: true,
     }
     this.#gl = new GitLabClient({ ...o, type: this.type })
   }
