@@ -7,8 +7,7 @@
  * on its page with an administrator's token (a non-administrator's token shows GitLab's refusal),
  * and a connection on it completes through the server's own consent page.
  */
-import type {
-  CodeStarConnectionsClient} from '@aws-sdk/client-codestar-connections';
+import type { CodeStarConnectionsClient } from '@aws-sdk/client-codestar-connections'
 import {
   GetConnectionCommand,
   GetHostCommand,
