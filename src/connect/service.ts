@@ -130,78 +130,94 @@ export class ConnectService {
   }> {
     // Authorized on the ARN as named before the connection is read: an unauthorized caller gets
     // AccessDeniedException whether or not the connection exists.
-    const useConnection = (id: string | undefined) => {
+    const keys = (id: string | undefined) => {
       const { owner, name } = id ? splitRepositoryId(id) : { owner: undefined, name: undefined }
-      return this.#c.check(caller, 'UseConnection', connectionArn, {
+      return {
         ProviderAction: providerAction,
         FullRepositoryId: id,
         OwnerId: owner,
         RepositoryName: name,
         BranchName: branch,
-      })
+      }
     }
-    await useConnection(repo)
-    if (also) await this.#c.check(caller, also, connectionArn)
-    const conn = await this.#c.connection(caller, connectionArn)
-    if (conn.status !== 'AVAILABLE')
-      throw new ResourceUnavailableException(
-        conn.status === 'PENDING'
-          ? `Connection ${conn.arn} is PENDING: complete it first (update the pending connection, or junction connections complete)`
-          : `Connection ${conn.arn} is in ERROR: ${conn.statusReason ?? 'its credential stopped working'}`,
-      )
-    const inst = conn.installationId
-      ? await this.d.store.installations.get(conn.accountId, conn.installationId)
-      : undefined
-    if (!inst)
-      throw new ResourceUnavailableException(
-        `Connection ${conn.arn} has no installation; complete it again`,
-      )
-    const provider = await this.#c.providerOf(conn)
-    const given = repo
+    // A numeric id (a GitLab project id) is decided on the project's path too. A Deny on the id
+    // as given is final here; without an Allow for it (a policy may name only the path) the use
+    // is `pending`: until the path's own check allows it, every failure answers this same
+    // AccessDeniedException, so nothing about the connection or the project leaks.
+    let pending: AccessDeniedException | undefined
     if (repo !== undefined && isNumericRepositoryId(repo)) {
-      if (!provider.capabilities.numericRepositoryIds)
-        throw new InvalidInputException(
-          `${conn.providerType} repositories are named 'owner/repository': a numeric FullRepositoryId (${repo}) is taken only by providers with numeric project ids (GitLab)`,
+      const denied = await this.#c.denial(caller, 'UseConnection', connectionArn, keys(repo))
+      if (denied?.explicit) throw new AccessDeniedException(denied.message)
+      if (denied) pending = new AccessDeniedException(denied.message)
+    } else await this.#c.check(caller, 'UseConnection', connectionArn, keys(repo))
+    try {
+      if (also) await this.#c.check(caller, also, connectionArn)
+      const conn = await this.#c.connection(caller, connectionArn)
+      if (conn.status !== 'AVAILABLE')
+        throw new ResourceUnavailableException(
+          conn.status === 'PENDING'
+            ? `Connection ${conn.arn} is PENDING: complete it first (update the pending connection, or junction connections complete)`
+            : `Connection ${conn.arn} is in ERROR: ${conn.statusReason ?? 'its credential stopped working'}`,
         )
-      // The project's path decides scope and IAM: a policy on `acme/platform/secret` applies to
-      // its numeric id too.
-      repo = (
-        await this.#c.run(inst, `Reading project ${repo}`, (c) => provider.getRepository(c, repo!))
-      ).fullName
-      if (!withinTarget(repo, inst.target))
+      const inst = conn.installationId
+        ? await this.d.store.installations.get(conn.accountId, conn.installationId)
+        : undefined
+      if (!inst)
+        throw new ResourceUnavailableException(
+          `Connection ${conn.arn} has no installation; complete it again`,
+        )
+      const provider = await this.#c.providerOf(conn)
+      const given = repo
+      if (repo !== undefined && isNumericRepositoryId(repo)) {
+        if (!provider.capabilities.numericRepositoryIds)
+          throw new InvalidInputException(
+            `${conn.providerType} repositories are named 'owner/repository': a numeric FullRepositoryId (${repo}) is taken only by providers with numeric project ids (GitLab)`,
+          )
+        // The project's path decides scope and IAM: a policy on `acme/platform/secret` applies to
+        // its numeric id too.
+        repo = (
+          await this.#c.run(inst, `Reading project ${repo}`, (c) =>
+            provider.getRepository(c, repo!),
+          )
+        ).fullName
+        if (!withinTarget(repo, inst.target))
+          throw new AccessDeniedException(
+            `Connection ${conn.arn} reaches only repositories of the ${conn.providerType} workspace ${inst.target}; project ${given} is outside it`,
+          )
+      }
+      if (repo !== undefined && !withinTarget(repo, inst.target))
         throw new AccessDeniedException(
-          `Connection ${conn.arn} reaches only repositories of the ${conn.providerType} workspace ${inst.target}; project ${given} is outside it`,
+          `Connection ${conn.arn} reaches only repositories of the ${conn.providerType} workspace ${inst.target}; ${repo.slice(0, 200)} is outside it`,
         )
-    }
-    if (repo !== undefined && !withinTarget(repo, inst.target))
-      throw new AccessDeniedException(
-        `Connection ${conn.arn} reaches only repositories of the ${conn.providerType} workspace ${inst.target}; ${repo.slice(0, 200)} is outside it`,
+      const reach = this.#c.reachOf(inst)
+      if (
+        repo !== undefined &&
+        reach?.repository &&
+        pathInTarget(repo, inst.target)?.toLowerCase() !== reach.repository.toLowerCase()
       )
-    const reach = this.#c.reachOf(inst)
-    if (
-      repo !== undefined &&
-      reach?.repository &&
-      pathInTarget(repo, inst.target)?.toLowerCase() !== reach.repository.toLowerCase()
-    )
-      throw new AccessDeniedException(
-        `Connection ${conn.arn} reaches only the repository ${inst.target}/${reach.repository}; ${given!.slice(0, 200)} is outside it`,
-      )
-    if (repo !== undefined && reach?.project) {
-      const r = await this.#c.run(inst, `Reading ${repo.slice(0, 200)}`, async (c) => {
-        try {
-          return await provider.getRepository(c, repo)
-        } catch (err) {
-          if (err instanceof ProviderNotFound) return undefined
-          throw err
-        }
-      })
-      if (r?.project !== reach.project)
         throw new AccessDeniedException(
-          `Connection ${conn.arn} reaches only repositories of project ${reach.project} in workspace ${inst.target}; ${given!.slice(0, 200)} is outside it`,
+          `Connection ${conn.arn} reaches only the repository ${inst.target}/${reach.repository}; ${given!.slice(0, 200)} is outside it`,
         )
+      if (repo !== undefined && reach?.project) {
+        const path = repo
+        const r = await this.#c.run(inst, `Reading ${path.slice(0, 200)}`, async (c) => {
+          try {
+            return await provider.getRepository(c, path)
+          } catch (err) {
+            if (err instanceof ProviderNotFound) return undefined
+            throw err
+          }
+        })
+        if (r?.project !== reach.project)
+          throw new AccessDeniedException(
+            `Connection ${conn.arn} reaches only repositories of project ${reach.project} in workspace ${inst.target}; ${given!.slice(0, 200)} is outside it`,
+          )
+      }
+      if (repo !== given) await this.#c.check(caller, 'UseConnection', connectionArn, keys(repo))
+      return { conn, inst, provider, repo: repo ?? '' }
+    } catch (err) {
+      throw pending ?? err
     }
-    if (repo !== given) await useConnection(repo)
-    return { conn, inst, provider, repo: repo ?? '' }
   }
 
   #pageToken(scope: string, next: string | undefined): string | undefined {

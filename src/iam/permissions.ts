@@ -76,7 +76,19 @@ export interface PermissionCheck {
  * ProviderPermissionsRequired is derived from ProviderAction when not given.
  */
 export async function checkPermission(authorizer: Authorizer, c: PermissionCheck): Promise<void> {
-  if (c.principal.kind === 'root') return
+  const denied = await permissionDenial(authorizer, c)
+  if (denied) throw new AccessDeniedException(denied.message)
+}
+
+/**
+ * Why the check is denied (AWS's sentence, and whether a Deny statement decided it), or undefined
+ * when it is allowed: {@link checkPermission} without the throw.
+ */
+export async function permissionDenial(
+  authorizer: Authorizer,
+  c: PermissionCheck,
+): Promise<{ message: string; explicit: boolean } | undefined> {
+  if (c.principal.kind === 'root') return undefined
   const allowedKeys: readonly string[] = PERMISSION_ONLY_ACTIONS[c.action]
   const keys: Record<string, string> = {}
   for (const [k, v] of Object.entries(c.keys ?? {})) {
@@ -107,5 +119,7 @@ export async function checkPermission(authorizer: Authorizer, c: PermissionCheck
     resource: c.resource,
     context,
   })
-  if (d.message) throw new AccessDeniedException(d.message)
+  return d.message
+    ? { message: d.message, explicit: d.evaluation.decision === 'explicitDeny' }
+    : undefined
 }

@@ -200,12 +200,7 @@ for (const engine of testEngines()) {
           Resource: arn,
           Condition: {
             StringEquals: {
-              'codestar-connections:FullRepositoryId': [
-                'acme/platform/api',
-                // The id as given is checked first: this policy names both forms.
-                ids['acme/platform/api'],
-                ids['acme/platform/secret'],
-              ],
+              'codestar-connections:FullRepositoryId': 'acme/platform/api',
             },
           },
         }),
@@ -221,19 +216,44 @@ for (const engine of testEngines()) {
         )
       const ok = await branch(ids['acme/platform/api']!)
       expect(ok.status, ok.text).toBe(200)
-      // secret's id passes the first check (the policy names it) but not the check on its path.
-      expectAwsError(
-        await branch(ids['acme/platform/secret']!),
-        'AccessDeniedException',
-        400,
-        /UseConnection/,
-      )
+      // secret's id: no Allow for the id, none for its path.
+      const denied = await branch(ids['acme/platform/secret']!)
+      expectAwsError(denied, 'AccessDeniedException', 400, /UseConnection/)
       expectAwsError(
         await branch('acme/platform/secret'),
         'AccessDeniedException',
         400,
         /UseConnection/,
       )
+      // Nothing leaks to a caller the id is not allowed for: an unknown id, an id outside the
+      // namespace and a connection that does not exist answer the same sentence as secret's id.
+      const sentence = (r: { json: Record<string, unknown> }) =>
+        String(r.json['message'] ?? r.json['Message']).replace(arn, '<arn>')
+      for (const other of [
+        await branch('999999999'),
+        await branch(ids['acme/other']!),
+        await glExt(
+          f,
+          'GetBranch',
+          {
+            ConnectionArn: arn,
+            FullRepositoryId: ids['acme/platform/secret']!,
+            BranchName: 'main',
+          },
+          creds,
+        ),
+      ]) {
+        expectAwsError(other, 'AccessDeniedException', 400, /UseConnection/)
+        expect(sentence(other)).toBe(sentence(denied))
+      }
+      const missing = arn.replace(/[0-9a-f-]{36}$/, '00000000-0000-0000-0000-000000000000')
+      const gone = await glExt(
+        f,
+        'GetBranch',
+        { ConnectionArn: missing, FullRepositoryId: ids['acme/platform/api']!, BranchName: 'main' },
+        creds,
+      )
+      expectAwsError(gone, 'AccessDeniedException', 400, /UseConnection/)
     })
   })
 
