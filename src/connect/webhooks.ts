@@ -22,7 +22,7 @@ import type {
 } from '../providers/provider.js'
 import { descriptorFor } from '../providers/registry.js'
 import type { DeliveryRecord, InstallationRecord, Store, WebhookRecord } from '../store/store.js'
-import { withinTarget } from '../domain/repository-id.js'
+import { isNumericRepositoryId, withinTarget } from '../domain/repository-id.js'
 import type { CredentialKeeper } from './credentials.js'
 
 export type IngressResult =
@@ -60,6 +60,15 @@ export class WebhookManager {
       throw new Error(`Connection ${connectionArn} is not AVAILABLE`)
     const inst = await this.store.installations.get(accountId, conn.installationId)
     if (!inst) throw new Error(`Connection ${connectionArn} has no installation`)
+    if (isNumericRepositoryId(repository)) {
+      const p = await this.keeper.adapterOf(inst)
+      // A project id (GitLab): the hook is registered on, and recorded for, the project's path,
+      // which the scope check below and the deliveries (named by path) are decided on.
+      if (!p.capabilities.numericRepositoryIds)
+        throw new Error(`${inst.providerType} repositories are not named by numeric ids`)
+      const id = repository
+      repository = (await this.keeper.use(inst, (c) => p.getRepository(c, id))).fullName
+    }
     if (!withinTarget(repository, inst.target))
       throw new Error(`${repository} is outside workspace ${inst.target}`)
     const existing = await this.store.webhooks.find(

@@ -18,7 +18,7 @@ import {
 import { GlobSyntaxError } from './glob.js'
 import { TriggerMatcher, type GitConfiguration } from './match-filters.js'
 import type { PipelineSourceRecord } from '../store/pipeline-store.js'
-import { isRepositoryId } from '../domain/repository-id.js'
+import { isFullRepositoryId } from '../domain/repository-id.js'
 
 export const SOURCE_PROVIDER = 'CodeStarSourceConnection'
 export const COMMANDS_PROVIDER = 'Commands'
@@ -78,9 +78,9 @@ function checkSource(a: ActionDeclaration, where: string): void {
     throw new InvalidActionDeclarationException(
       `${where}: ConnectionArn '${c['ConnectionArn']!.slice(0, 200)}' is not a connection ARN`,
     )
-  if (!isRepositoryId(c['FullRepositoryId']!))
+  if (!isFullRepositoryId(c['FullRepositoryId']!))
     throw new InvalidActionDeclarationException(
-      `${where}: FullRepositoryId must be 'owner/repository' (GitLab: 'group/subgroup/project')`,
+      `${where}: FullRepositoryId must be 'owner/repository' (GitLab: 'group/subgroup/project', or the project's numeric id)`,
     )
   const format = c['OutputArtifactFormat']
   if (format !== undefined && format !== 'CODE_ZIP' && format !== 'CODEBUILD_CLONE_REF')

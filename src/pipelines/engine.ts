@@ -34,6 +34,7 @@ import { crashPoint } from '../test-hooks.js'
 import type { ProviderEvent, WebLinks } from '../providers/provider.js'
 import { SUPPORTED_PROVIDERS } from '../providers/registry.js'
 import { ProviderNotFound } from '../providers/errors.js'
+import { isNumericRepositoryId } from '../domain/repository-id.js'
 import type { ConnectionRecord, Store } from '../store/store.js'
 import {
   declarationDigest,
@@ -350,6 +351,15 @@ export class PipelineEngine {
    * Pages on the provider for a repository (and a commit): `entityUrl` and `revisionUrl` of
    * source actions. Undefined when the provider has no adapter or the name is not one of its.
    */
+  /** Whether the provider names repositories by numeric ids too (GitLab project ids). */
+  #numericIds(providerType: string): boolean {
+    try {
+      return this.#d.keeper.provider(providerType).capabilities.numericRepositoryIds === true
+    } catch {
+      return false
+    }
+  }
+
   webLinks(providerType: string, fullName: string, commit?: string): WebLinks | undefined {
     if (!SUPPORTED_PROVIDERS.includes(providerType)) return undefined
     try {
@@ -426,7 +436,9 @@ export class PipelineEngine {
       // A polled repository tries for a webhook again now and then (each try is a request).
       if (!remove && !this.#poller.hookRetryDue(key)) continue
       try {
-        await this.#d.webhooks.ensure(s.accountId, s.connectionArn, s.repository)
+        const hook = await this.#d.webhooks.ensure(s.accountId, s.connectionArn, s.repository)
+        // A project named by id (GitLab): its webhook is recorded for the project's path.
+        wanted.add(`${s.accountId}|${conn.installationId}|${hook.repository.toLowerCase()}`)
         this.#poller.remove(key)
       } catch (err) {
         if (!this.#poller.has(key))
@@ -521,7 +533,16 @@ export class PipelineEngine {
     // Only the sources whose watch keys the event carries (pipelines/watches): the others cannot
     // match it, whatever their filters say.
     const store = this.#d.store.pipelines
-    const sources = await store.candidates(d.accountId, d.repository, eventKeys(event))
+    const keys = eventKeys(event)
+    const sources = await store.candidates(d.accountId, d.repository, keys)
+    // Sources may name a project by its numeric id (GitLab's `42`), which events carry beside the
+    // path: those are candidates too (their connection's provider must take numeric ids).
+    const projectId = event.repository.id
+    if (isNumericRepositoryId(projectId) && projectId !== d.repository) {
+      sources.push(...(await store.candidates(d.accountId, projectId, keys)))
+      const order = (s: WatchedSourceRecord) => `${s.pipelineName}\u0000${s.actionName}`
+      sources.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0))
+    }
     const conns = new Map<string, ConnectionRecord | undefined>()
     const pipelines = new Map<string, CompiledPipeline | null>()
     const candidates: { s: WatchedSourceRecord; p: CompiledPipeline }[] = []
@@ -535,6 +556,14 @@ export class PipelineEngine {
           reason: conn
             ? `its connection ${conn.name} reaches the repository through another installation`
             : `its connection ${s.connectionArn} no longer exists`,
+        })
+        continue
+      }
+      if (s.repository === projectId && !this.#numericIds(conn.providerType)) {
+        outcomes.push({
+          pipeline: s.pipelineName,
+          action: s.actionName,
+          reason: `its FullRepositoryId ${s.repository} is numeric, which ${conn.providerType} does not take`,
         })
         continue
       }
