@@ -3,12 +3,14 @@
  * the sandbox GitLab: the declaration validates, Junction's hook is registered on the project the
  * id names (recorded for its path), a push to it starts the pipeline (and one naming the same
  * project by path: an event is matched by id and by path), and the source action fetches that
- * project's tree at the pushed commit. An id longer than 20 digits is refused.
+ * project's tree at the pushed commit. The adapter polls by id as by path. An id longer than 20
+ * digits is refused.
  */
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { CreatePipelineCommand, ListActionExecutionsCommand } from '@aws-sdk/client-codepipeline'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { GitLabProvider } from '../../src/providers/gitlab/gitlab-provider.js'
 import { testEngines } from '../helpers/engines.js'
 import {
   ACCOUNT,
@@ -92,6 +94,15 @@ for (const engine of testEngines()) {
         ],
         { encoding: 'utf8' },
       )
+
+    it('polls by id: the adapter reads the same branch heads for the id as for the path', async () => {
+      const gl = new GitLabProvider({ endpoints: { webUrl: f.sb.url, apiUrl: f.sb.apiUrl } })
+      const c = { kind: 'access-token' as const, accessToken: f.sb.token('alice-api') }
+      const byId = await gl.branchHeads(c, id, ['main', 'gone'])
+      const byPath = await gl.branchHeads(c, PROJECT, ['main', 'gone'])
+      expect([...byId.heads.entries()]).toEqual([...byPath.heads.entries()])
+      expect([...byId.heads.keys()]).toEqual(['main'])
+    })
 
     it('refuses an id of more than 20 digits', async () => {
       await expect(create('gl-id-long', '1'.repeat(21))).rejects.toMatchObject({
