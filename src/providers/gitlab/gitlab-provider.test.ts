@@ -506,6 +506,7 @@ describe('GitLab adapter against a loopback GitLab', () => {
       hosts: true,
       tokenRefresh: true,
       changedFilesInPushEvents: false,
+      numericRepositoryIds: true,
     })
   })
 })
