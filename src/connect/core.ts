@@ -14,7 +14,7 @@ import {
   UnsupportedProviderTypeException,
 } from '../generated/errors.js'
 import type { Authorizer } from '../iam/authorizer.js'
-import { checkPermission, permissionDenial, type PermissionOnlyAction } from '../iam/permissions.js'
+import { checkPermission, type PermissionOnlyAction } from '../iam/permissions.js'
 import type { Principal } from '../iam/principal.js'
 import {
   ProviderAuthFailed,
@@ -104,26 +104,6 @@ export class ConnectCore {
     if (keys) check.keys = keys
     if (caller.sourceIp) check.sourceIp = caller.sourceIp
     await checkPermission(this.d.authorizer, check)
-  }
-
-  /** As {@link check}, answering why it is denied (undefined: allowed) instead of throwing. */
-  async denial(
-    caller: Caller,
-    action: PermissionOnlyAction,
-    resource: string,
-    keys: Record<string, string | undefined>,
-  ): Promise<{ message: string; explicit: boolean } | undefined> {
-    const check: Parameters<typeof permissionDenial>[1] = {
-      principal: caller.principal,
-      action,
-      resource,
-      service: caller.service,
-      region: this.d.region,
-      store: this.d.store,
-      keys,
-    }
-    if (caller.sourceIp) check.sourceIp = caller.sourceIp
-    return permissionDenial(this.d.authorizer, check)
   }
 
   async connection(caller: Caller, arn: string): Promise<ConnectionRecord> {

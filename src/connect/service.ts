@@ -140,17 +140,12 @@ export class ConnectService {
         BranchName: branch,
       }
     }
-    // A numeric id (a GitLab project id) is decided on the project's path too. A Deny on the id
-    // as given is final here; without an Allow for it (a policy may name only the path) the use
-    // is `pending`: until the path's own check allows it, every failure answers this same
-    // AccessDeniedException, so nothing about the connection or the project leaks.
-    let pending: AccessDeniedException | undefined
-    if (repo !== undefined && isNumericRepositoryId(repo)) {
-      const denied = await this.#c.denial(caller, 'UseConnection', connectionArn, keys(repo))
-      if (denied?.explicit) throw new AccessDeniedException(denied.message)
-      if (denied) pending = new AccessDeniedException(denied.message)
-    } else await this.#c.check(caller, 'UseConnection', connectionArn, keys(repo))
-    try {
+    // Authorized on the id as given first (a numeric GitLab project id included), before anything
+    // is read or asked of the provider; a numeric id is then resolved to its path, and the path
+    // must be allowed too (a Deny on `acme/platform/secret` applies to its id as well). A policy
+    // that names only paths therefore does not allow ids: allow both forms, or a pattern.
+    await this.#c.check(caller, 'UseConnection', connectionArn, keys(repo))
+    {
       if (also) await this.#c.check(caller, also, connectionArn)
       const conn = await this.#c.connection(caller, connectionArn)
       if (conn.status !== 'AVAILABLE')
@@ -215,8 +210,6 @@ export class ConnectService {
       }
       if (repo !== given) await this.#c.check(caller, 'UseConnection', connectionArn, keys(repo))
       return { conn, inst, provider, repo: repo ?? '' }
-    } catch (err) {
-      throw pending ?? err
     }
   }
 

@@ -1,9 +1,9 @@
 /**
  * A GitLab project named by its numeric id as `FullRepositoryId` on Junction's own operations,
  * against the sandbox GitLab: each operation answers for the project the id names; scope and IAM
- * are decided on the project's path (a `Deny` on `acme/platform/secret` is not bypassed with its
- * id; an `Allow` only on `acme/platform/api` allows its id); an id outside the namespace is
- * refused. Bitbucket refuses a numeric id (GitHub's adapter does not take one either).
+ * are decided on the id as given and then on the project's path (a `Deny` on
+ * `acme/platform/secret` is not bypassed with its id; an `Allow` must name both the path and the
+ * id, so one on the path alone does not allow the id); an id outside the namespace is refused. Bitbucket refuses a numeric id (GitHub's adapter does not take one either).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -189,21 +189,24 @@ for (const engine of testEngines()) {
       )
     })
 
-    it('an Allow only on acme/platform/api allows its numeric id, and no other project', async () => {
+    it('an Allow naming acme/platform/api and its id allows the id; one on the path alone does not', async () => {
       const client = iam()
-      const creds = await userWithPolicy(
-        client,
-        `allow-api-${engine}`,
+      const allowOn = (repos: string[]) =>
         policy({
           Effect: 'Allow',
           Action: 'codestar-connections:UseConnection',
           Resource: arn,
-          Condition: {
-            StringEquals: {
-              'codestar-connections:FullRepositoryId': 'acme/platform/api',
-            },
-          },
-        }),
+          Condition: { StringEquals: { 'codestar-connections:FullRepositoryId': repos } },
+        })
+      const creds = await userWithPolicy(
+        client,
+        `allow-api-${engine}`,
+        allowOn(['acme/platform/api', ids['acme/platform/api']!]),
+      )
+      const pathOnly = await userWithPolicy(
+        client,
+        `allow-api-path-${engine}`,
+        allowOn(['acme/platform/api']),
       )
       client.destroy()
       await new Promise((r) => setTimeout(r, 1100))
@@ -216,6 +219,21 @@ for (const engine of testEngines()) {
         )
       const ok = await branch(ids['acme/platform/api']!)
       expect(ok.status, ok.text).toBe(200)
+      // The path alone allows the path, not the id: nothing is read for an id not allowed as given.
+      const byPath = (repo: string) =>
+        glExt(
+          f,
+          'GetBranch',
+          { ConnectionArn: arn, FullRepositoryId: repo, BranchName: 'main' },
+          pathOnly,
+        )
+      expect((await byPath('acme/platform/api')).status).toBe(200)
+      expectAwsError(
+        await byPath(ids['acme/platform/api']!),
+        'AccessDeniedException',
+        400,
+        /UseConnection/,
+      )
       // secret's id: no Allow for the id, none for its path.
       const denied = await branch(ids['acme/platform/secret']!)
       expectAwsError(denied, 'AccessDeniedException', 400, /UseConnection/)
