@@ -28,7 +28,7 @@ import type { CredentialKeeper } from './credentials.js'
 export type IngressResult =
   | { status: 202; outcome: 'recorded'; event: ProviderEvent }
   | { status: 200; outcome: 'duplicate' | 'ignored'; reason?: string }
-  | { status: 401 | 400 | 404; outcome: 'rejected'; reason: string }
+  | { status: 401 | 400 | 404 | 413; outcome: 'rejected'; reason: string }
 
 export class WebhookManager {
   /** Called after a delivery is recorded (the pipelines engine wakes up to process it). */
@@ -177,6 +177,12 @@ export class WebhookManager {
     if (!w) this.onOutcome?.(undefined, 'rejected')
     if (!w || w.providerHookId === 'app')
       return { status: 404, outcome: 'rejected', reason: 'No such webhook' }
+    // The ingress read up to the largest provider's limit; this provider's own is checked first.
+    const cap = descriptorFor(w.providerType)?.maxWebhookBytes
+    if (cap !== undefined && req.body.length > cap) {
+      this.onOutcome?.(w.providerType, 'rejected')
+      return { status: 413, outcome: 'rejected', reason: `The delivery exceeds ${cap} bytes` }
+    }
     const secret = this.keeper.unseal(w.secretCiphertext).accessToken
     let event
     try {

@@ -168,7 +168,7 @@ for (const engine of testEngines()) {
       expect((await status(arn)).ConnectionStatus).toBe('PENDING')
     })
 
-    it('refuses to start for an AVAILABLE, unknown or non-Bitbucket connection', async () => {
+    it('refuses to start for an AVAILABLE or unknown connection, or one whose provider has no application', async () => {
       const arn = await newConnection(f)
       expect((await completeWithToken(f, arn)).status).toBe(200)
       expectAwsError(
@@ -188,12 +188,12 @@ for (const engine of testEngines()) {
         operation: 'CreateConnection',
         body: { ProviderType: 'GitLab', ConnectionName: 'gl-one' },
       })
-      expectAwsError(
-        await ext(f, 'StartOAuthHandshake', { ConnectionArn: String(gh.json['ConnectionArn']) }),
-        'UnsupportedProviderTypeException',
-        400,
-        /cannot complete GitLab connections yet/,
-      )
+      // Every provider type has an adapter now; this server has no GitLab OAuth application.
+      const refused = await ext(f, 'StartOAuthHandshake', {
+        ConnectionArn: String(gh.json['ConnectionArn']),
+      })
+      expectAwsError(refused, 'InvalidInputException', 400)
+      expect(String(refused.json['message'] ?? refused.json['Message'])).toMatch(/GitLab/)
       expectAwsError(
         await ext(f, 'StartOAuthHandshake', {}),
         'ValidationException',
