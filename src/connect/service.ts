@@ -175,14 +175,11 @@ export class ConnectService {
             provider.getRepository(c, repo!),
           )
         ).fullName
-        if (!withinTarget(repo, inst.target))
-          throw new AccessDeniedException(
-            `Connection ${conn.arn} reaches only repositories of the ${conn.providerType} workspace ${inst.target}; project ${given} is outside it`,
-          )
       }
+      // Named as the caller named it: a numeric id's path is not told to a caller outside it.
       if (repo !== undefined && !withinTarget(repo, inst.target))
         throw new AccessDeniedException(
-          `Connection ${conn.arn} reaches only repositories of the ${conn.providerType} workspace ${inst.target}; ${repo.slice(0, 200)} is outside it`,
+          `Connection ${conn.arn} reaches only repositories of the ${conn.providerType} workspace ${inst.target}; ${given!.slice(0, 200)} is outside it`,
         )
       const reach = this.#c.reachOf(inst)
       if (

@@ -197,12 +197,14 @@ export class WebhookManager {
       }
       throw err
     }
-    if (event.kind === 'ignored') this.onOutcome?.(w.providerType, 'ignored')
-    if (event.kind === 'ignored') return { status: 200, outcome: 'ignored', reason: event.reason }
-    const elsewhere = event.repository.fullName.toLowerCase() !== w.repository.toLowerCase()
-    if (elsewhere) this.onOutcome?.(w.providerType, 'rejected')
-    if (event.repository.fullName.toLowerCase() !== w.repository.toLowerCase())
+    if (event.kind === 'ignored') {
+      this.onOutcome?.(w.providerType, 'ignored')
+      return { status: 200, outcome: 'ignored', reason: event.reason }
+    }
+    if (event.repository.fullName.toLowerCase() !== w.repository.toLowerCase()) {
+      this.onOutcome?.(w.providerType, 'rejected')
       return { status: 400, outcome: 'rejected', reason: 'The delivery is for another repository' }
+    }
     const outcome = await this.#record(w, event, req)
     if (outcome.status === 202) this.onRecorded?.()
     return outcome
